@@ -1,0 +1,175 @@
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import FindMyWay from 'find-my-way';
+import type { Redis } from 'ioredis';
+import secureJson from 'secure-json-parse';
+import { type Access, checkAccess } from './core/access.js';
+import { normaliseBodyKeys } from './core/body-keys.js';
+import type { Config } from './core/config.js';
+import type { Database } from './core/db.js';
+import { installErrorHandling } from './core/envelope.js';
+import { AppError } from './core/errors.js';
+import { installIdempotency } from './core/idempotency.js';
+import { installMetrics } from './core/metrics.js';
+import { installOpenApi } from './core/openapi.js';
+import { REQUEST_ID_HEADER, requestIdFor } from './core/request-id.js';
+import { installThrottle } from './core/throttle.js';
+import { type AppServices, createServices, registerModules } from './modules.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route (core/access.ts); default `read`. */
+    access?: Access;
+    /** Webhook receivers: no camelCase conversion, raw body kept for the signature. */
+    rawBody?: boolean;
+  }
+}
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  redis?: Redis | null;
+  /** Tests pass `false` to keep the output clean; the server passes pino options from config. */
+  logger?: FastifyServerOptions['logger'];
+  version?: string;
+}
+
+export type App = FastifyInstance & { services: AppServices };
+
+/** One log line per request (on completion), labelled `request_id`; health checks and scrapes are not logged. */
+class RequestLogs extends LogController {
+  constructor() {
+    super({
+      requestIdLogLabel: 'request_id',
+      disableRequestLogging: (request) => request.url.startsWith('/api/v1/system/health') || request.url === '/metrics',
+    });
+  }
+  override incomingRequest(request: Parameters<LogController['incomingRequest']>[0]) {
+    request.log.debug({ req: request }, 'incoming request');
+  }
+}
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Strict bodies (no coercion, unknown keys rejected), coerced query strings; every error reported at once. */
+function validators() {
+  const options = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false } as const;
+  const body = addFormats.default(new Ajv({ ...options, coerceTypes: false }));
+  const query = addFormats.default(new Ajv({ ...options, coerceTypes: 'array' }));
+  return { body, query };
+}
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, database } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? {
+      level: config.logLevel,
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', '*.password', '*.secret', '*.token'],
+        censor: '[redacted]',
+      },
+    },
+    genReqId: requestIdFor,
+    logController: new RequestLogs(),
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 200 },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }) as unknown as App;
+
+  const ajv = validators();
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    httpPart === 'body' ? ajv.body.compile(schema) : ajv.query.compile(schema),
+  );
+
+  // Every route's path is also kept here so an unknown method on a known path can answer 405 with `Allow`.
+  const methodRouter = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === 'HEAD') continue;
+      try {
+        methodRouter.on(method as 'GET', route.url, () => {});
+      } catch {
+        // the same method and path registered twice (Fastify refuses it separately)
+      }
+    }
+    // The docs' own assets are public and never throttled.
+    if (route.url.startsWith('/api/docs')) route.config = { ...route.config, access: 'public', throttle: false };
+  });
+  installErrorHandling(app, (path) =>
+    ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) => methodRouter.find(method as 'GET', path) !== null),
+  );
+
+  app.decorateRequest('ctx', null);
+  app.decorateRequest('rawBodyText', undefined);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        fontSrc: ["'self'", 'data:'],
+        workerSrc: ["'self'", 'blob:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+    crossOriginEmbedderPolicy: false,
+    hsts: config.env === 'production',
+  });
+  await app.register(cors, {
+    origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    credentials: !config.corsOrigins.includes('*'),
+    exposedHeaders: ['X-Request-ID', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'ETag', 'Location', 'Idempotent-Replayed'],
+  });
+  await app.register(cookie);
+
+  // JSON bodies: parsed safely (no prototype poisoning) and kept as text for idempotency hashes and signatures.
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    request.rawBodyText = text;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (error) {
+      done(new AppError('parse_error', `Malformed JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  const services = createServices({ config, database, db: database.db, redis: deps.redis ?? null, log: app.log });
+  app.services = services;
+
+  // Who is calling, then may they: before the body is even parsed, so 401/403 come before 400.
+  app.addHook('onRequest', async (request) => {
+    request.ctx = await services.auth.authenticate(request);
+    checkAccess(request, request.routeOptions.config.access ?? 'read');
+  });
+  await installThrottle(app, config, deps.redis ?? null);
+
+  app.addHook('preValidation', async (request) => {
+    if (request.body !== undefined && !request.routeOptions.config.rawBody) {
+      request.body = normaliseBodyKeys(request.body, request.method);
+    }
+  });
+  installIdempotency(app, database.db);
+  installMetrics(app, config);
+  await installOpenApi(app, deps.version ?? '0.0.0');
+
+  await registerModules(app, services);
+  return app;
+}

@@ -1,0 +1,39 @@
+import { AppError, validationError } from './errors.js';
+
+/**
+ * The contract lets a body's top-level keys arrive in camelCase; they mean the same as snake_case. Sending both
+ * spellings of one key is a 400. Keys inside free-form fields (`metadata`) are left alone, since only the top
+ * level is renamed. Read-only fields sent back on PUT/PATCH are dropped, as DRF does.
+ */
+
+const READ_ONLY_FIELDS = ['id', 'created_at', 'updated_at'];
+
+export function toSnakeCase(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+}
+
+export function normaliseBodyKeys(body: unknown, method: string): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const source = body as Record<string, unknown>;
+  const result: Record<string, unknown> = {};
+  const duplicates: Record<string, string[]> = {};
+  for (const [key, value] of Object.entries(source)) {
+    const snake = /[A-Z]/.test(key) ? toSnakeCase(key) : key;
+    if (snake !== key && Object.hasOwn(source, snake)) {
+      duplicates[snake] = [`Sent twice, as "${snake}" and "${key}"; send one.`];
+      continue;
+    }
+    result[snake] = value;
+  }
+  if (Object.keys(duplicates).length > 0) throw validationError(duplicates);
+  if (method === 'PUT' || method === 'PATCH') for (const field of READ_ONLY_FIELDS) delete result[field];
+  return result;
+}
+
+export function assertJsonObject(body: unknown): void {
+  if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+    throw new AppError('validation_error', 'The body must be a JSON object.', {
+      errors: { non_field_errors: ['Expected a JSON object.'] },
+    });
+  }
+}

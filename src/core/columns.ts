@@ -1,0 +1,18 @@
+import { integer, timestamp } from 'drizzle-orm/pg-core';
+import { Type } from 'typebox';
+
+/** The columns every resource has: an integer identity and millisecond timestamps (named as on the wire). */
+export const idColumn = () => integer().primaryKey().generatedAlwaysAsIdentity();
+export const timestamptz = () => timestamp({ precision: 3, withTimezone: true, mode: 'date' });
+export const timestamps = () => ({
+  created_at: timestamptz().notNull().defaultNow(),
+  updated_at: timestamptz().notNull().defaultNow(),
+});
+
+/** Their wire schemas: rows carry Dates, which the serializer writes as ISO 8601 UTC with milliseconds. */
+export const Id = Type.Integer({ minimum: 1 });
+export const DateTime = Type.Unsafe<Date | string>(Type.String({ format: 'date-time' }));
+export const NullableDateTime = Type.Unsafe<Date | string | null>(
+  Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+);
+export const TimestampFields = { id: Id, created_at: DateTime, updated_at: DateTime };

@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * The only place that reads the environment. Every variable is validated at start; a bad one stops the
+ * process with a message naming the variable and what is wrong (all problems at once, not the first).
+ * Everything else receives a `Config` object, so tests build one explicitly.
+ */
+
+export const THROTTLE_SCOPES = [
+  'auth',
+  'planner',
+  'writer',
+  'ai',
+  'billing',
+  'automation',
+  'integration',
+  'default',
+] as const;
+export type ThrottleScope = (typeof THROTTLE_SCOPES)[number];
+export interface Rate {
+  max: number;
+  windowSeconds: number;
+}
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  /** The URL clients reach the API at; used for absolute links (next/previous, Location). Empty: from the request. */
+  publicUrl: string;
+  dataDir: string;
+  /** Postgres server when set; otherwise the embedded PGlite database in `dataDir` (or memory, for tests). */
+  databaseUrl: string | null;
+  databasePoolSize: number;
+  /** `memory://` keeps PGlite in memory (tests); otherwise a folder. */
+  pgliteDir: string;
+  secretKey: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  corsOrigins: string[];
+  trustProxy: boolean;
+  redisUrl: string | null;
+  throttle: { disabled: boolean; rates: Record<ThrottleScope, Rate> };
+  metricsToken: string | null;
+  worker: boolean;
+  shutdownGraceSeconds: number;
+  accessTokenTtlSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEFAULT_RATES: Record<ThrottleScope, Rate> = {
+  auth: { max: 30, windowSeconds: 60 },
+  planner: { max: 1200, windowSeconds: 60 },
+  writer: { max: 600, windowSeconds: 60 },
+  ai: { max: 60, windowSeconds: 60 },
+  billing: { max: 120, windowSeconds: 60 },
+  automation: { max: 120, windowSeconds: 60 },
+  integration: { max: 300, windowSeconds: 60 },
+  default: { max: 1200, windowSeconds: 60 },
+};
+
+const WINDOWS: Record<string, number> = { s: 1, sec: 1, second: 1, m: 60, min: 60, minute: 60, h: 3600, hour: 3600, d: 86400, day: 86400 };
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and checks one variable at a time, collecting every problem before failing. */
+class EnvReader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  optional(name: string): string | null {
+    return this.raw(name) ?? null;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value) || n < min || n > max) {
+      this.problems.push(`${name}: must be a whole number from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+    if (['0', 'false', 'no', 'off'].includes(value)) return false;
+    this.problems.push(`${name}: must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!allowed.includes(value as T)) {
+      this.problems.push(`${name}: must be one of ${allowed.join(', ')} (got "${value}")`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  url(name: string, protocols: string[]): string | null {
+    const value = this.raw(name);
+    if (value === undefined) return null;
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
+      return value;
+    } catch {
+      this.problems.push(`${name}: must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`);
+      return null;
+    }
+  }
+
+  /** `THROTTLE_RATES="auth=20/min,planner=600/min"`: overrides per scope; other scopes keep their defaults. */
+  rates(name: string): Record<ThrottleScope, Rate> {
+    const rates = { ...DEFAULT_RATES };
+    const value = this.raw(name);
+    if (value === undefined) return rates;
+    for (const part of value.split(',')) {
+      const match = /^\s*([a-z]+)\s*=\s*(\d+)\s*\/\s*(\d*)\s*([a-z]+)\s*$/.exec(part);
+      const scope = match?.[1] as ThrottleScope | undefined;
+      const unit = match?.[4] ? WINDOWS[match[4]] : undefined;
+      if (!match || !scope || !THROTTLE_SCOPES.includes(scope) || !unit || Number(match[2]) < 1) {
+        this.problems.push(
+          `${name}: "${part.trim()}" is not <scope>=<count>/<window>, with a scope among ${THROTTLE_SCOPES.join(', ')} and a window such as s, min, hour (e.g. auth=20/min)`,
+        );
+        continue;
+      }
+      rates[scope] = { max: Number(match[2]), windowSeconds: unit * (match[3] ? Number(match[3]) : 1) };
+    }
+    return rates;
+  }
+}
+
+/** A local install gets a random signing key, kept in the data folder so sessions survive restarts. */
+function persistedSecret(dataDir: string): string {
+  const file = join(dataDir, 'secret_key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const read = new EnvReader(env);
+  const nodeEnv = read.oneOf('NODE_ENV', 'development', ['development', 'production', 'test'] as const);
+  const dataDir = resolve(read.string('DATA_DIR', './data'));
+  const databaseUrl = read.url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const publicUrl = read.url('PUBLIC_URL', ['http:', 'https:']);
+
+  let secretKey = read.optional('SECRET_KEY');
+  if (secretKey !== null && secretKey.length < 32) {
+    read.problems.push('SECRET_KEY: must be at least 32 characters (use `openssl rand -base64 48`)');
+  }
+  if (secretKey === null && nodeEnv === 'production') {
+    read.problems.push('SECRET_KEY: is required when NODE_ENV=production (use `openssl rand -base64 48`)');
+  }
+
+  const config: Config = {
+    env: nodeEnv,
+    port: read.int('PORT', 8000, 0, 65535),
+    host: read.string('HOST', '0.0.0.0'),
+    publicUrl: publicUrl?.replace(/\/+$/, '') ?? '',
+    dataDir,
+    databaseUrl,
+    databasePoolSize: read.int('DATABASE_POOL_SIZE', 10, 1, 500),
+    pgliteDir: join(dataDir, 'pglite'),
+    secretKey: '',
+    logLevel: read.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    corsOrigins: (read.optional('CORS_ORIGINS') ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    trustProxy: read.bool('TRUST_PROXY', false),
+    redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
+    throttle: { disabled: read.bool('THROTTLE_DISABLED', false), rates: read.rates('THROTTLE_RATES') },
+    metricsToken: read.optional('METRICS_TOKEN'),
+    worker: read.bool('WORKER', true),
+    shutdownGraceSeconds: read.int('SHUTDOWN_GRACE_SECONDS', 25, 0, 3600),
+    accessTokenTtlSeconds: read.int('ACCESS_TOKEN_TTL_SECONDS', 900, 1, 86400),
+  };
+  for (const origin of config.corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) {
+      read.problems.push(`CORS_ORIGINS: "${origin}" is not an origin such as https://app.example.com`);
+    }
+  }
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+
+  config.secretKey = secretKey ?? persistedSecret(dataDir);
+  return config;
+}

@@ -1,0 +1,126 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+
+/** What repositories receive: the database or an open transaction (both run queries the same way). */
+// biome-ignore lint/suspicious/noExplicitAny: the schema type parameter is not used; tables are imported directly.
+export type Db = PgDatabase<PgQueryResultHKT, any>;
+
+export interface Database {
+  kind: 'pglite' | 'postgres';
+  db: Db;
+  /** The driver underneath, for the few things Drizzle does not do (pg-boss, cloning test databases). */
+  pglite: PGlite | null;
+  pool: pg.Pool | null;
+  ping(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The project's root: the folder holding package.json, from src/ (tsx) or dist/src/ (compiled) alike. */
+export const PROJECT_ROOT = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('package.json not found above src/core');
+    dir = parent;
+  }
+  return dir;
+})();
+export const MIGRATIONS_FOLDER = join(PROJECT_ROOT, 'drizzle');
+
+// int8 (counts, sums) as numbers on both drivers: PGlite already does, node-postgres would give strings.
+const INT8_OID = 20;
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export interface ConnectOptions {
+  databaseUrl: string | null;
+  poolSize: number;
+  /** A folder, or `memory://` for a throwaway in-memory database. */
+  pgliteDir: string;
+  /** An already-open PGlite (tests clone a migrated one). */
+  pglite?: PGlite;
+}
+
+export async function connect(options: ConnectOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize,
+      types: pgTypes,
+      application_name: 'contentflow',
+    });
+    // An idle client that loses its server emits 'error'; without a listener that would crash the process.
+    pool.on('error', () => {});
+    const db = drizzleNodePg(pool) as unknown as Db;
+    return {
+      kind: 'postgres',
+      db,
+      pglite: null,
+      pool,
+      ping: () => timedPing(db),
+      close: () => pool.end(),
+    };
+  }
+  const pglite = options.pglite ?? (await openPglite(options.pgliteDir));
+  const db = drizzlePglite(pglite) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    pglite,
+    pool: null,
+    ping: () => timedPing(db),
+    close: async () => {
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+async function openPglite(dir: string): Promise<PGlite> {
+  try {
+    return await PGlite.create(dir === 'memory://' ? undefined : dir);
+  } catch (error) {
+    // PGlite is one process's database: a second process opening the same folder fails or corrupts it.
+    throw new Error(
+      `Could not open the embedded database in ${dir}: ${(error as Error).message}. ` +
+        'If the server is running, stop it first, or set DATABASE_URL to use a Postgres server.',
+    );
+  }
+}
+
+async function timedPing(db: Db): Promise<number> {
+  const started = performance.now();
+  await db.execute(sql`select 1`);
+  return Math.round((performance.now() - started) * 100) / 100;
+}
+
+// Several API processes may start at once against one Postgres; one migrates while the others wait.
+const MIGRATION_LOCK = 727_001;
+
+/** Applies the committed SQL migrations in drizzle/ that have not run yet. */
+export async function migrate(database: Database): Promise<void> {
+  if (database.kind === 'pglite') {
+    await migratePglite(database.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+    return;
+  }
+  const client = await (database.pool as pg.Pool).connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await migrateNodePg(drizzleNodePg(client), { migrationsFolder: MIGRATIONS_FOLDER });
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    client.release();
+  }
+}

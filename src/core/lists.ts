@@ -1,0 +1,358 @@
+import type { FastifyRequest } from 'fastify';
+import {
+  type AnyColumn,
+  type SQL,
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gt,
+  gte,
+  ilike,
+  inArray,
+  isNull,
+  lt,
+  lte,
+  or,
+} from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { type TSchema, Type } from 'typebox';
+import type { Db } from './db.js';
+import type { Page } from './envelope.js';
+import { AppError, type FieldErrors, validationError } from './errors.js';
+
+/**
+ * Lists the contract's way: page (`page`, `page_size`) or offset (`limit`, `offset`) pagination, cursor pages
+ * for feeds, declared filters (`field`, `field__in`, `field__gte`, `field__lte`, `created_after`,
+ * `created_before`), `search` over declared text fields, and `ordering` over declared fields, always ending in
+ * `id`. Everything not declared is a 400, through the query schema built here.
+ */
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 200;
+
+type FilterKind = 'integer' | 'string' | 'boolean' | 'decimal';
+export interface FilterSpec {
+  column: PgColumn;
+  kind: FilterKind;
+  /** Allowed values (an enum field); checked for `field` and each item of `field__in`. */
+  values?: readonly string[];
+  /** `__gte`/`__lte` (numbers and dates). */
+  range?: boolean;
+  /** `__in` (comma-separated list). */
+  in?: boolean;
+  /** Accepts `null` as a value meaning "is null" (e.g. `?cluster_id=null`). */
+  nullable?: boolean;
+}
+
+export interface ListSpec {
+  filters?: Record<string, FilterSpec>;
+  search?: PgColumn[];
+  ordering?: Record<string, PgColumn>;
+  /** e.g. `-created_at`; `id` is appended. */
+  defaultOrdering?: string;
+  /** `created_after`/`created_before` filter this column (default: the table's `created_at`). */
+  createdColumn?: PgColumn;
+  /** Feeds: accept `?cursor=` and page by id, newest first, at a cost that does not grow with depth. */
+  cursor?: boolean;
+}
+
+export interface ListQuery {
+  page?: number;
+  page_size?: number;
+  limit?: number;
+  offset?: number;
+  cursor?: string;
+  search?: string;
+  ordering?: string;
+  [filter: string]: unknown;
+}
+
+const DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}:?\\d{2})?)?$';
+
+/** The querystring schema for a list: its pagination, its filters, nothing else (unknown parameters are a 400). */
+export function listQuerySchema(spec: ListSpec, extra: Record<string, TSchema> = {}) {
+  const properties: Record<string, TSchema> = {
+    page: Type.Optional(Type.Integer({ minimum: 1, description: 'Page number (page style).' })),
+    page_size: Type.Optional(
+      Type.Integer({ minimum: 1, description: `Rows per page; default ${DEFAULT_PAGE_SIZE}, capped at ${MAX_PAGE_SIZE}.` }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, description: 'Rows per page (offset style).' })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, description: 'Rows to skip (offset style).' })),
+  };
+  if (spec.cursor) {
+    properties.cursor = Type.Optional(
+      Type.String({ maxLength: 200, description: 'Cursor pagination: empty to start, then the `next`/`previous` links.' }),
+    );
+  }
+  if (spec.search?.length) {
+    properties.search = Type.Optional(Type.String({ maxLength: 200, description: 'Case-insensitive substring search.' }));
+  }
+  if (spec.ordering && Object.keys(spec.ordering).length > 0) {
+    const fields = Object.keys(spec.ordering).join(', ');
+    properties.ordering = Type.Optional(
+      Type.String({ maxLength: 200, description: `Comma-separated fields among ${fields}; prefix - for descending.` }),
+    );
+  }
+  properties.created_after = Type.Optional(Type.String({ pattern: DATE_PATTERN, description: 'Inclusive; ISO 8601.' }));
+  properties.created_before = Type.Optional(Type.String({ pattern: DATE_PATTERN, description: 'Inclusive; ISO 8601.' }));
+  for (const [name, filter] of Object.entries(spec.filters ?? {})) {
+    const single =
+      filter.values !== undefined
+        ? Type.Union([...filter.values, ...(filter.nullable ? ['null'] : [])].map((v) => Type.Literal(v)))
+        : filter.kind === 'integer' && !filter.nullable
+          ? Type.Integer()
+          : filter.kind === 'boolean'
+            ? Type.Boolean()
+            : Type.String({ maxLength: 200 });
+    properties[name] = Type.Optional(single);
+    if (filter.in) properties[`${name}__in`] = Type.Optional(Type.String({ maxLength: 4000, description: 'Comma-separated.' }));
+    if (filter.range) {
+      properties[`${name}__gte`] = Type.Optional(filter.kind === 'integer' ? Type.Integer() : Type.String({ maxLength: 64 }));
+      properties[`${name}__lte`] = Type.Optional(filter.kind === 'integer' ? Type.Integer() : Type.String({ maxLength: 64 }));
+    }
+  }
+  Object.assign(properties, extra);
+  return Type.Object(properties, { additionalProperties: false });
+}
+
+function parseValue(filter: FilterSpec, raw: string, field: string, errors: FieldErrors): unknown {
+  if (filter.nullable && raw === 'null') return null;
+  if (filter.values && !filter.values.includes(raw)) {
+    errors[field] = [`"${raw}" is not one of: ${filter.values.join(', ')}.`];
+    return undefined;
+  }
+  if (filter.kind === 'integer') {
+    if (!/^-?\d{1,15}$/.test(raw)) {
+      errors[field] = [`"${raw}" is not a whole number.`];
+      return undefined;
+    }
+    return Number(raw);
+  }
+  if (filter.kind === 'decimal' && !/^-?\d+(\.\d+)?$/.test(raw)) {
+    errors[field] = [`"${raw}" is not a number.`];
+    return undefined;
+  }
+  return raw;
+}
+
+function parseDate(raw: string, field: string, errors: FieldErrors, endOfDay: boolean): Date | undefined {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(raw);
+  const parsed = new Date(dateOnly ? `${raw}T00:00:00.000Z` : raw);
+  if (Number.isNaN(parsed.getTime())) {
+    errors[field] = ['Must be a valid ISO 8601 date or date-time.'];
+    return undefined;
+  }
+  // `created_before=2026-11-21` is inclusive of that whole day.
+  if (dateOnly && endOfDay) parsed.setUTCDate(parsed.getUTCDate() + 1), parsed.setUTCMilliseconds(-1);
+  return parsed;
+}
+
+/** The WHERE conditions for a list's filters, search and created range; field errors for values that do not fit. */
+export function listConditions(spec: ListSpec, query: ListQuery, table: PgTable): SQL[] {
+  const conditions: SQL[] = [];
+  const errors: FieldErrors = {};
+  for (const [name, filter] of Object.entries(spec.filters ?? {})) {
+    const exact = query[name];
+    if (exact !== undefined) {
+      const value = typeof exact === 'string' ? parseValue(filter, exact, name, errors) : exact;
+      if (value === null) conditions.push(isNull(filter.column));
+      else if (value !== undefined) conditions.push(eq(filter.column, value));
+    }
+    const list = query[`${name}__in`];
+    if (typeof list === 'string') {
+      const values = list
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean)
+        .map((v) => parseValue(filter, v, `${name}__in`, errors));
+      if (values.length === 0) errors[`${name}__in`] = ['Give at least one value.'];
+      else if (values.length > 1000) errors[`${name}__in`] = ['At most 1,000 values.'];
+      else if (!errors[`${name}__in`]) conditions.push(inArray(filter.column, values));
+    }
+    for (const [suffix, op] of [
+      ['__gte', gte],
+      ['__lte', lte],
+    ] as const) {
+      const bound = query[`${name}${suffix}`];
+      if (bound === undefined) continue;
+      const value = typeof bound === 'string' ? parseValue(filter, bound, `${name}${suffix}`, errors) : bound;
+      if (value !== undefined && value !== null) conditions.push(op(filter.column, value));
+    }
+  }
+  const createdColumn = spec.createdColumn ?? (table as unknown as Record<string, PgColumn>).created_at;
+  if (createdColumn) {
+    if (typeof query.created_after === 'string') {
+      const after = parseDate(query.created_after, 'created_after', errors, false);
+      if (after) conditions.push(gte(createdColumn, after));
+    }
+    if (typeof query.created_before === 'string') {
+      const before = parseDate(query.created_before, 'created_before', errors, true);
+      if (before) conditions.push(lte(createdColumn, before));
+    }
+  }
+  if (query.search && spec.search?.length) {
+    const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const matches = spec.search.map((column) => ilike(column, pattern));
+    conditions.push((matches.length === 1 ? matches[0] : or(...matches)) as SQL);
+  }
+  if (Object.keys(errors).length > 0) throw validationError(errors);
+  return conditions;
+}
+
+/** `?ordering=-volume,keyword` → ORDER BY volume DESC, keyword ASC, id DESC (the tie-breaker follows the last field). */
+export function listOrdering(spec: ListSpec, query: ListQuery, idColumn: AnyColumn): SQL[] {
+  const raw = query.ordering ?? spec.defaultOrdering ?? '-created_at';
+  const terms = raw
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const allowed: Record<string, PgColumn> = { ...(spec.ordering ?? {}), id: idColumn as PgColumn };
+  const orderBy: SQL[] = [];
+  let lastDescending = true;
+  const bad: string[] = [];
+  for (const term of terms) {
+    const descending = term.startsWith('-');
+    const name = descending ? term.slice(1) : term;
+    const column = allowed[name];
+    if (!column) {
+      bad.push(name);
+      continue;
+    }
+    lastDescending = descending;
+    if (name === 'id') break;
+    orderBy.push(descending ? desc(column) : asc(column));
+  }
+  if (bad.length > 0) {
+    const fields = Object.keys(allowed).join(', ');
+    throw validationError({ ordering: [`Cannot order by ${bad.map((b) => `"${b}"`).join(', ')}; choose among ${fields}.`] });
+  }
+  orderBy.push(lastDescending ? desc(idColumn) : asc(idColumn));
+  return orderBy;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pagination
+
+export type Pagination =
+  | { style: 'page'; page: number; size: number }
+  | { style: 'offset'; limit: number; offset: number }
+  | { style: 'cursor'; size: number; after: number | null; before: number | null };
+
+export function pagination(spec: ListSpec, query: ListQuery): Pagination {
+  const pageStyle = query.page !== undefined || query.page_size !== undefined;
+  const offsetStyle = query.limit !== undefined || query.offset !== undefined;
+  const cursorStyle = query.cursor !== undefined;
+  if ([pageStyle && !cursorStyle, offsetStyle, cursorStyle].filter(Boolean).length > 1 || (cursorStyle && query.page !== undefined)) {
+    throw validationError({
+      non_field_errors: ['Use one pagination style: page and page_size, limit and offset, or cursor (with page_size).'],
+    });
+  }
+  const capped = (n: number | undefined) => Math.min(n ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+  if (cursorStyle) {
+    const decoded = decodeCursor(query.cursor ?? '');
+    return { style: 'cursor', size: capped(query.page_size), ...decoded };
+  }
+  if (offsetStyle) return { style: 'offset', limit: capped(query.limit), offset: query.offset ?? 0 };
+  return { style: 'page', page: query.page ?? 1, size: capped(query.page_size) };
+}
+
+function decodeCursor(cursor: string): { after: number | null; before: number | null } {
+  if (cursor === '') return { after: null, before: null };
+  const match = /^([ab])(\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw validationError({ cursor: ['Invalid cursor; use the next or previous link as given.'] });
+  const id = Number(match[2]);
+  return match[1] === 'a' ? { after: id, before: null } : { after: null, before: id };
+}
+
+const encodeCursor = (direction: 'a' | 'b', id: number) => Buffer.from(`${direction}${id}`).toString('base64url');
+
+/** An absolute link to the same list with some parameters replaced (null removes one). */
+export function linkTo(request: FastifyRequest, baseUrl: string, replace: Record<string, string | number | null>): string {
+  const [path, search = ''] = request.url.split('?');
+  const params = new URLSearchParams(search);
+  for (const [key, value] of Object.entries(replace)) {
+    if (value === null) params.delete(key);
+    else params.set(key, String(value));
+  }
+  const origin = baseUrl || `${request.protocol}://${request.host}`;
+  const qs = params.toString();
+  return `${origin}${path}${qs ? `?${qs}` : ''}`;
+}
+
+export interface ListRun<Row> {
+  db: Db;
+  table: PgTable;
+  idColumn: PgColumn;
+  /** Columns to select (lists leave out large bodies); default: every column. */
+  select?: Record<string, PgColumn | SQL.Aliased>;
+  /** The tenant scope and any fixed conditions; always applied. */
+  where: SQL[];
+  spec: ListSpec;
+  query: ListQuery;
+  request: FastifyRequest;
+  baseUrl: string;
+  /** Turns a row into its wire shape when the row is not already it. */
+  map?: (row: Record<string, unknown>) => Row;
+}
+
+/** Runs a list: the count and the page (page and offset styles, concurrently), or a cursor page (no count). */
+export async function runList<Row>(run: ListRun<Row>): Promise<Page<Row>> {
+  const { db, table, idColumn, spec, query, request, baseUrl } = run;
+  const paging = pagination(spec, query);
+  const conditions = [...run.where, ...listConditions(spec, query, table)];
+  const where = conditions.length > 0 ? and(...conditions) : undefined;
+  const base = () => (run.select ? db.select(run.select) : db.select()).from(table);
+  const map = run.map ?? ((row: Record<string, unknown>) => row as Row);
+
+  if (paging.style === 'cursor') {
+    if (query.ordering !== undefined) throw validationError({ ordering: ['Cursor pages are ordered newest first; drop ordering.'] });
+    const backwards = paging.before !== null;
+    const bound = backwards ? gt(idColumn, paging.before as number) : paging.after !== null ? lt(idColumn, paging.after) : undefined;
+    const rows = (await base()
+      .where(and(where, bound))
+      .orderBy(backwards ? asc(idColumn) : desc(idColumn))
+      .limit(paging.size + 1)) as Record<string, unknown>[];
+    const more = rows.length > paging.size;
+    const page = rows.slice(0, paging.size);
+    if (backwards) page.reverse();
+    const firstId = page[0]?.id as number | undefined;
+    const lastId = page[page.length - 1]?.id as number | undefined;
+    const hasNext = backwards ? true : more;
+    const hasPrevious = backwards ? more : paging.after !== null;
+    return {
+      count: null,
+      next: hasNext && lastId !== undefined ? linkTo(request, baseUrl, { cursor: encodeCursor('a', lastId) }) : null,
+      previous:
+        hasPrevious && firstId !== undefined ? linkTo(request, baseUrl, { cursor: encodeCursor('b', firstId) }) : null,
+      results: page.map(map),
+    };
+  }
+
+  const limit = paging.style === 'page' ? paging.size : paging.limit;
+  const offset = paging.style === 'page' ? (paging.page - 1) * paging.size : paging.offset;
+  const orderBy = listOrdering(spec, query, idColumn);
+  const [[{ total }], rows] = (await Promise.all([
+    db.select({ total: count() }).from(table).where(where),
+    base()
+      .where(where)
+      .orderBy(...orderBy)
+      .limit(limit)
+      .offset(offset),
+  ])) as [[{ total: number }], Record<string, unknown>[]];
+  if (paging.style === 'page' && rows.length === 0 && paging.page > 1) {
+    throw new AppError('not_found', 'Invalid page: past the last one.');
+  }
+  const hasNext = offset + rows.length < total;
+  let next: string | null = null;
+  let previous: string | null = null;
+  if (paging.style === 'page') {
+    if (hasNext) next = linkTo(request, baseUrl, { page: paging.page + 1, page_size: paging.size });
+    if (paging.page > 1) previous = linkTo(request, baseUrl, { page: paging.page - 1, page_size: paging.size });
+  } else {
+    if (hasNext) next = linkTo(request, baseUrl, { limit, offset: offset + limit });
+    if (offset > 0) previous = linkTo(request, baseUrl, { limit, offset: offset - limit > 0 ? offset - limit : null });
+  }
+  return { count: total, next, previous, results: rows.map(map) };
+}

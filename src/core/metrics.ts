@@ -1,0 +1,65 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from './config.js';
+import { AppError } from './errors.js';
+
+/**
+ * Prometheus metrics at /metrics: request counts and latency histograms by route pattern and status, plus the
+ * process's own. A registry per app (tests build many). With METRICS_TOKEN set it needs `Bearer <token>`;
+ * without one it answers loopback callers only.
+ */
+export function installMetrics(app: FastifyInstance, config: Config): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the raw URL, so ids do not explode the label set; unknown routes share one label.
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { method: request.method, route, status: String(reply.statusCode) };
+    requests.inc(labels);
+    duration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.get(
+    '/metrics',
+    {
+      schema: { hide: true },
+      config: { access: 'public', throttle: false, idempotency: false },
+    },
+    async (request, reply) => {
+      authorizeScrape(request, config);
+      reply.type(registry.contentType);
+      return registry.metrics();
+    },
+  );
+  return registry;
+}
+
+function authorizeScrape(request: FastifyRequest, config: Config): void {
+  if (config.metricsToken) {
+    const given = Buffer.from(request.headers.authorization ?? '');
+    const expected = Buffer.from(`Bearer ${config.metricsToken}`);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new AppError('authentication_failed', 'A valid metrics token is required.');
+    }
+    return;
+  }
+  const ip = request.socket.remoteAddress ?? '';
+  if (!(ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1')) {
+    throw new AppError('permission_denied', 'Metrics answer loopback callers only unless METRICS_TOKEN is set.');
+  }
+}

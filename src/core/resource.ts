@@ -1,0 +1,277 @@
+import { createHash } from 'node:crypto';
+import { type SQL, and, eq, inArray } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type TObject, type TSchema, Type } from 'typebox';
+import type { Access } from './access.js';
+import type { ThrottleScope } from './config.js';
+import type { Db } from './db.js';
+import { Envelope, PageEnvelope, ok } from './envelope.js';
+import { AppError, notFound, validationError } from './errors.js';
+import { type ListSpec, listQuerySchema, runList } from './lists.js';
+import { type RequestContext, type SiteAccess, accountContext } from './tenancy.js';
+
+/**
+ * Declarative CRUD on one table: list (with the contract's pagination, filters, search, ordering), retrieve
+ * (with ETag / If-None-Match), create, update (PATCH and PUT, with If-Match) and delete, scoped to the caller's
+ * account (and reachable sites, for site-scoped resources) so a module cannot forget tenancy. A resource with
+ * real rules passes `hooks`, which run inside the write's transaction.
+ */
+
+export type Scope = 'global' | 'account' | 'site';
+type Action = 'list' | 'retrieve' | 'create' | 'update' | 'delete';
+type Row = Record<string, unknown>;
+export type ScopedContext = RequestContext & { accountId: number };
+
+export interface ResourceHooks {
+  /** Validates and completes a new row's values (slugs, derived fields); throws field errors. */
+  beforeCreate?(tx: Db, ctx: ScopedContext, values: Row): Promise<Row> | Row;
+  beforeUpdate?(tx: Db, ctx: ScopedContext, current: Row, changes: Row): Promise<Row> | Row;
+  afterCreate?(tx: Db, ctx: ScopedContext, row: Row): Promise<void> | void;
+  afterUpdate?(tx: Db, ctx: ScopedContext, before: Row, row: Row): Promise<void> | void;
+  beforeDelete?(tx: Db, ctx: ScopedContext, row: Row): Promise<void> | void;
+  afterDelete?(tx: Db, ctx: ScopedContext, row: Row): Promise<void> | void;
+}
+
+export interface ResourceSpec {
+  /** e.g. `/api/v1/auth/sites` (no trailing slash). */
+  path: string;
+  tag: string;
+  /** Singular and plural names for docs and messages: `['site', 'sites']`. */
+  names: [string, string];
+  table: PgTable;
+  scope: Scope;
+  /** The wire shape of one row (detail) and, when lists leave out large fields, of a list row. */
+  item: TObject;
+  listItem?: TObject;
+  /** Columns a list selects (default: all). */
+  listColumns?: Record<string, PgColumn>;
+  create?: TObject;
+  update?: TObject;
+  list?: ListSpec;
+  actions: Action[];
+  access?: Partial<Record<Action, Access>>;
+  throttle?: ThrottleScope;
+  hooks?: ResourceHooks;
+  /** Required for `site` scope: checks body site_id/sector_id against the caller. */
+  siteAccess?: SiteAccess;
+  /** How a row becomes its wire shape, when it is not already it (table fields are named as on the wire). */
+  present?: (row: Row) => Row;
+}
+
+const DEFAULT_ACCESS: Record<Action, Access> = { list: 'read', retrieve: 'read', create: 'write', update: 'write', delete: 'write' };
+
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+
+export function etagOf(data: unknown): string {
+  return `"${createHash('sha1').update(JSON.stringify(data)).digest('base64url')}"`;
+}
+
+/** 304 when the client's If-None-Match names the current representation. */
+export function sendDetail(request: FastifyRequest, reply: FastifyReply, data: unknown) {
+  const etag = etagOf(data);
+  reply.header('ETag', etag);
+  const given = request.headers['if-none-match'];
+  if (given && given.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) {
+    return reply.code(304).send();
+  }
+  return ok(request, data);
+}
+
+/** 412 when the client's If-Match no longer names the current representation (another editor changed it). */
+export function checkIfMatch(request: FastifyRequest, current: unknown): void {
+  const given = request.headers['if-match'];
+  if (!given || given.trim() === '*') return;
+  const etag = etagOf(current);
+  if (!given.split(',').some((tag) => tag.trim() === etag)) {
+    throw new AppError('precondition_failed', 'The object changed since you read it; fetch it again and reapply your change.', {
+      details: { current_etag: etag },
+    });
+  }
+}
+
+export function scopeConditions(spec: Pick<ResourceSpec, 'scope' | 'table'>, request: FastifyRequest): SQL[] {
+  if (spec.scope === 'global') return [];
+  const ctx = accountContext(request);
+  const columns = spec.table as unknown as Record<string, PgColumn>;
+  const conditions: SQL[] = [eq(columns.account_id as PgColumn, ctx.accountId)];
+  if (spec.scope === 'site' && ctx.siteIds !== null) {
+    conditions.push(ctx.siteIds.length > 0 ? inArray(columns.site_id as PgColumn, ctx.siteIds) : eq(columns.site_id as PgColumn, -1));
+  }
+  return conditions;
+}
+
+export function registerResource(app: FastifyInstance, db: Db, spec: ResourceSpec, baseUrl: string): void {
+  const columns = spec.table as unknown as Record<string, PgColumn>;
+  const idColumn = columns.id as PgColumn;
+  const access = { ...DEFAULT_ACCESS, ...spec.access };
+  const present = spec.present ?? ((row: Row) => row);
+  const [singular, plural] = spec.names;
+  const config = (action: Action) => ({ access: access[action], throttle: spec.throttle ?? 'default' });
+  const detailPath = `${spec.path}/:id`;
+
+  async function findOwn(tx: Db, request: FastifyRequest, id: number, lock = false): Promise<Row> {
+    const query = tx
+      .select()
+      .from(spec.table)
+      .where(and(eq(idColumn, id), ...scopeConditions(spec, request)));
+    const [row] = (await (lock ? query.for('update') : query)) as Row[];
+    if (!row) throw notFound(capitalise(singular));
+    return row;
+  }
+
+  if (spec.actions.includes('list')) {
+    const list = spec.list ?? {};
+    app.get(
+      spec.path,
+      {
+        schema: {
+          tags: [spec.tag],
+          summary: `List ${plural}`,
+          querystring: listQuerySchema(list, spec.scope === 'site' ? siteFilters() : {}),
+          response: { 200: PageEnvelope(spec.listItem ?? spec.item) },
+        },
+        config: config('list'),
+      },
+      async (request) => {
+        const query = request.query as Record<string, unknown>;
+        const where = scopeConditions(spec, request);
+        if (spec.scope === 'site') {
+          if (query.site_id !== undefined) where.push(eq(columns.site_id as PgColumn, query.site_id as number));
+          if (query.sector_id !== undefined) where.push(eq(columns.sector_id as PgColumn, query.sector_id as number));
+        }
+        const { site_id: _s, sector_id: _t, ...rest } = query;
+        const page = await runList({
+          db,
+          table: spec.table,
+          idColumn,
+          select: spec.listColumns,
+          where,
+          spec: list,
+          query: spec.scope === 'site' ? rest : query,
+          request,
+          baseUrl,
+          map: present,
+        });
+        return ok(request, page);
+      },
+    );
+  }
+
+  if (spec.actions.includes('retrieve')) {
+    app.get(
+      detailPath,
+      {
+        schema: { tags: [spec.tag], summary: `Get a ${singular}`, params: IdParams, response: { 200: Envelope(spec.item) } },
+        config: config('retrieve'),
+      },
+      async (request, reply) => {
+        const { id } = request.params as { id: number };
+        return sendDetail(request, reply, present(await findOwn(db, request, id)));
+      },
+    );
+  }
+
+  if (spec.actions.includes('create') && spec.create) {
+    app.post(
+      spec.path,
+      {
+        schema: { tags: [spec.tag], summary: `Create a ${singular}`, body: spec.create, response: { 201: Envelope(spec.item) } },
+        config: config('create'),
+      },
+      async (request, reply) => {
+        const ctx = accountContext(request);
+        const body = { ...(request.body as Row) };
+        const row = await db.transaction(async (tx) => {
+          if (spec.scope === 'site') await checkSite(tx, spec, ctx, body);
+          let values: Row = { ...body, account_id: ctx.accountId };
+          if (spec.hooks?.beforeCreate) values = await spec.hooks.beforeCreate(tx, ctx, values);
+          const [created] = (await tx.insert(spec.table).values(values).returning()) as Row[];
+          await spec.hooks?.afterCreate?.(tx, ctx, created as Row);
+          return created as Row;
+        });
+        reply.code(201).header('Location', `${spec.path}/${row.id}/`);
+        return ok(request, present(row));
+      },
+    );
+  }
+
+  if (spec.actions.includes('update') && spec.update) {
+    const partial = Type.Partial(spec.update, { additionalProperties: false });
+    for (const method of ['PATCH', 'PUT'] as const) {
+      app.route({
+        method,
+        url: detailPath,
+        schema: {
+          tags: [spec.tag],
+          summary: method === 'PATCH' ? `Update part of a ${singular}` : `Replace a ${singular}`,
+          params: IdParams,
+          body: method === 'PATCH' ? partial : spec.update,
+          response: { 200: Envelope(spec.item) },
+        },
+        config: config('update'),
+        handler: async (request) => {
+          const ctx = accountContext(request);
+          const { id } = request.params as { id: number };
+          const changes = { ...(request.body as Row) };
+          const row = await db.transaction(async (tx) => {
+            const current = await findOwn(tx, request, id, true);
+            checkIfMatch(request, present(current));
+            if (spec.scope === 'site' && (changes.site_id !== undefined || changes.sector_id !== undefined)) {
+              await checkSite(tx, spec, ctx, { site_id: current.site_id, sector_id: current.sector_id, ...changes });
+            }
+            let values = changes;
+            if (spec.hooks?.beforeUpdate) values = await spec.hooks.beforeUpdate(tx, ctx, current, values);
+            if (Object.keys(values).length === 0) return current;
+            const [updated] = (await tx
+              .update(spec.table)
+              .set({ ...values, updated_at: new Date() })
+              .where(eq(idColumn, id))
+              .returning()) as Row[];
+            await spec.hooks?.afterUpdate?.(tx, ctx, current, updated as Row);
+            return updated as Row;
+          });
+          return ok(request, present(row));
+        },
+      });
+    }
+  }
+
+  if (spec.actions.includes('delete')) {
+    app.delete(
+      detailPath,
+      {
+        schema: { tags: [spec.tag], summary: `Delete a ${singular}`, params: IdParams, response: { 204: Type.Null() } },
+        config: config('delete'),
+      },
+      async (request, reply) => {
+        const ctx = accountContext(request);
+        const { id } = request.params as { id: number };
+        await db.transaction(async (tx) => {
+          const row = await findOwn(tx, request, id, true);
+          await spec.hooks?.beforeDelete?.(tx, ctx, row);
+          await tx.delete(spec.table).where(eq(idColumn, id));
+          await spec.hooks?.afterDelete?.(tx, ctx, row);
+        });
+        return reply.code(204).send();
+      },
+    );
+  }
+}
+
+function siteFilters(): Record<string, TSchema> {
+  return {
+    site_id: Type.Optional(Type.Integer({ minimum: 1 })),
+    sector_id: Type.Optional(Type.Integer({ minimum: 1 })),
+  };
+}
+
+async function checkSite(tx: Db, spec: ResourceSpec, ctx: ScopedContext, body: Row): Promise<void> {
+  if (!spec.siteAccess) throw new Error(`Resource ${spec.path} is site-scoped but was given no siteAccess.`);
+  const errors = await spec.siteAccess.check(tx, ctx, body.site_id as number, (body.sector_id as number | null) ?? null);
+  if (errors) throw validationError(errors);
+}
+
+function capitalise(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './core/config.js';
+import { PROJECT_ROOT, connect, migrate } from './core/db.js';
+
+/** Start: config → database → migrations → API (→ worker) → listen; on SIGTERM/SIGINT, a graceful close. */
+async function main() {
+  const config = loadConfig();
+  const version = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version as string;
+  const database = await connect({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, pgliteDir: config.pgliteDir });
+  await migrate(database);
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false }) : null;
+  redis?.on('error', () => {});
+  const app = await buildApp({ config, database, redis, version });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => {
+      app.log.error('shutdown grace period over; exiting');
+      process.exit(1);
+    }, config.shutdownGraceSeconds * 1000 + 5000);
+    timer.unref();
+    try {
+      await app.close();
+      redis?.disconnect();
+      await database.close();
+      process.exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, 'error while shutting down');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ port: config.port, host: config.host });
+  const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const base = config.publicUrl || `http://${shown}:${config.port}`;
+  app.log.info(
+    { database: database.kind === 'pglite' ? `PGlite in ${config.pgliteDir}` : 'Postgres (DATABASE_URL)' },
+    `API ready at ${base}/api/v1/ — docs at ${base}/api/docs (ReDoc: ${base}/api/redoc, schema: ${base}/api/schema)`,
+  );
+}
+
+main().catch((error) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error('Failed to start:', error instanceof Error ? error.message : error);
+  }
+  process.exit(1);
+});

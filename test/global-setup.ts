@@ -1,0 +1,56 @@
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { connect, migrate } from '../src/core/db.js';
+
+/**
+ * Migrates one template database for the whole run; every test app then starts from a copy of it:
+ * on Postgres (TEST_DATABASE_URL) a `CREATE DATABASE ... TEMPLATE`, on PGlite a dump loaded into a fresh
+ * in-memory instance. Migrations run once, and every test file still gets a database of its own.
+ */
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgliteTemplate: string | null;
+    postgresTemplate: string | null;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (serverUrl) {
+    const template = `cf_tpl_${process.pid}_${Date.now().toString(36)}`;
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${template}"`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${template}`;
+    const database = await connect({ databaseUrl: url.toString(), poolSize: 2, pgliteDir: 'memory://' });
+    await migrate(database);
+    await database.close();
+    project.provide('postgresTemplate', template);
+    project.provide('pgliteTemplate', null);
+    return async () => {
+      // Databases copied from the template by test files are dropped by the files themselves.
+      await admin.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`);
+      await admin.end();
+    };
+  }
+  const pglite = await PGlite.create();
+  const database = await connect({ databaseUrl: null, poolSize: 1, pgliteDir: 'memory://', pglite });
+  await migrate(database);
+  const dump = await pglite.dumpDataDir('none');
+  const { writeFile, mkdtemp } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'cf-test-'));
+  const file = join(dir, 'template.tar');
+  await writeFile(file, Buffer.from(await dump.arrayBuffer()));
+  await pglite.close();
+  project.provide('pgliteTemplate', file);
+  project.provide('postgresTemplate', null);
+  return async () => {
+    const { rm } = await import('node:fs/promises');
+    await rm(dir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { type App, buildApp } from '../src/app.js';
+import { type Config, loadConfig } from '../src/core/config.js';
+import { type Database, connect } from '../src/core/db.js';
+
+/**
+ * The shared harness: `buildTestApp()` gives a real app on a database of its own (a copy of the migrated
+ * template made by global-setup), driven through `app.inject()`. Nothing of ours is mocked.
+ */
+
+export interface TestApp {
+  app: App;
+  database: Database;
+  config: Config;
+  request(options: InjectOptions): Promise<LightMyRequestResponse & { body: string; json: <T = any>() => T }>;
+  close(): Promise<void>;
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    SECRET_KEY: 'test-secret-key-that-is-long-enough-to-sign-tokens',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'cf-data-')),
+    THROTTLE_DISABLED: 'true',
+    LOG_LEVEL: 'silent',
+    WORKER: 'false',
+    ...env,
+  });
+}
+
+let counter = 0;
+
+export async function testDatabase(): Promise<{ database: Database; drop: () => Promise<void> }> {
+  const postgresTemplate = inject('postgresTemplate');
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (postgresTemplate && serverUrl) {
+    const name = `cf_test_${process.pid}_${++counter}_${Date.now().toString(36)}`;
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${postgresTemplate}"`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    const database = await connect({ databaseUrl: url.toString(), poolSize: 5, pgliteDir: 'memory://' });
+    return {
+      database,
+      drop: async () => {
+        await database.close();
+        await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        await admin.end();
+      },
+    };
+  }
+  const template = inject('pgliteTemplate');
+  if (!template) throw new Error('global-setup did not prepare a template database');
+  const dump = new Blob([await readFile(template)]);
+  const pglite = await PGlite.create({ loadDataDir: dump });
+  const database = await connect({ databaseUrl: null, poolSize: 1, pgliteDir: 'memory://', pglite });
+  return { database, drop: () => database.close() };
+}
+
+export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const config = testConfig(env);
+  const { database, drop } = await testDatabase();
+  const app = await buildApp({ config, database, logger: false, version: 'test' });
+  await app.ready();
+  return {
+    app,
+    database,
+    config,
+    request: (options) => app.inject(options) as never,
+    close: async () => {
+      await app.close();
+      await drop();
+    },
+  };
+}
