@@ -156,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // Who is calling, then may they: before the body is even parsed, so 401/403 come before 400.
   app.addHook('onRequest', async (request) => {
+    if (request.is404) return; // unknown routes answer 404 before anything else
     request.ctx = await services.auth.authenticate(request);
     checkAccess(request, request.routeOptions.config.access ?? 'read');
   });

@@ -16,6 +16,8 @@ export async function authRoutes(app: FastifyInstance, deps: { db: Db; baseUrl: 
       scope: 'global',
       item: IndustrySchema,
       actions: ['list', 'retrieve'],
+      // Reference data, needed while choosing a site's industry during sign-up: no account required.
+      access: { list: 'public', retrieve: 'public' },
       throttle: 'default',
       list: {
         search: [auth_industries.name, auth_industries.description],
