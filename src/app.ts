@@ -8,7 +8,7 @@ import FindMyWay from 'find-my-way';
 import type { Redis } from 'ioredis';
 import secureJson from 'secure-json-parse';
 import { type Access, checkAccess } from './core/access.js';
-import { normaliseBodyKeys } from './core/body-keys.js';
+import { closedBodySchema, normaliseBodyKeys } from './core/body-keys.js';
 import type { Config } from './core/config.js';
 import type { Database } from './core/db.js';
 import { installErrorHandling } from './core/envelope.js';
@@ -84,7 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const ajv = validators();
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    httpPart === 'body' ? ajv.body.compile(schema) : ajv.query.compile(schema),
+    httpPart === 'body' ? ajv.body.compile(closedBodySchema(schema) as object) : ajv.query.compile(schema),
   );
 
   // Every route's path is also kept here so an unknown method on a known path can answer 405 with `Allow`.
@@ -134,12 +134,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(cors, {
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: !config.corsOrigins.includes('*'),
+    // The plugin's default allows only the CORS-safelisted GET, HEAD and POST; the API also updates and deletes.
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     exposedHeaders: ['X-Request-ID', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'ETag', 'Location', 'Idempotent-Replayed'],
   });
   await app.register(cookie);
 
   // JSON bodies: parsed safely (no prototype poisoning) and kept as text for idempotency hashes and signatures.
-  app.removeContentTypeParser(['application/json']);
+  // Fastify also parses text/plain by default; the API takes JSON (multipart where a route says so): 415 otherwise.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
     request.rawBodyText = text;

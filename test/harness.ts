@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
@@ -65,10 +66,18 @@ export async function testDatabase(): Promise<{ database: Database; drop: () => 
   return { database, drop: () => database.close() };
 }
 
-export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /** Test-only routes, registered on the built app before `ready()` (never in production code). */
+  routes?: (app: App) => void | Promise<void>;
+  /** A Redis client for the Redis-backed tests (throttling across processes). */
+  redis?: Redis | null;
+}
+
+export async function buildTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(env);
   const { database, drop } = await testDatabase();
-  const app = await buildApp({ config, database, logger: false, version: 'test' });
+  const app = await buildApp({ config, database, redis: options.redis ?? null, logger: false, version: 'test' });
+  await options.routes?.(app);
   await app.ready();
   return {
     app,

@@ -37,3 +37,25 @@ export function assertJsonObject(body: unknown): void {
     });
   }
 }
+
+/**
+ * Bodies are strict even where a schema forgets to say so: an object schema that lists its properties and says
+ * nothing about others accepts no others. Free-form objects (no properties listed, or `additionalProperties`,
+ * `patternProperties` or `unevaluatedProperties` given) stay open, and so do the members of an `allOf`, which
+ * each see only part of the keys. Works on a copy: the route's own schema, and so the docs, are untouched.
+ */
+export function closedBodySchema(schema: unknown, inAllOf = false): unknown {
+  if (Array.isArray(schema)) return schema.map((item) => closedBodySchema(item, inAllOf));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'const' || key === 'default' || key === 'enum' || key === 'examples') copy[key] = value;
+    else if (key === 'properties' && value && typeof value === 'object') {
+      copy[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, closedBodySchema(sub)]));
+    } else copy[key] = closedBodySchema(value, key === 'allOf');
+  }
+  const listed = copy.properties && typeof copy.properties === 'object' && Object.keys(copy.properties).length > 0;
+  const open = ['additionalProperties', 'patternProperties', 'unevaluatedProperties'].some((key) => copy[key] !== undefined);
+  if (listed && !open && !inAllOf) copy.additionalProperties = false;
+  return copy;
+}
