@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -31,8 +32,7 @@ export async function installThrottle(app: FastifyInstance, config: Config, redi
   await app.register(rateLimit, {
     global: false,
     enableDraftSpec: true,
-    redis: redis ?? undefined,
-    nameSpace: 'contentflow:throttle:',
+    store: sharedStore(redis),
     // A Redis outage must not take the API down with it: count nothing until it is back.
     skipOnError: true,
     keyGenerator: (request) => (request.ctx?.accountId ? `account:${request.ctx.accountId}` : `ip:${request.ip}`),
@@ -41,4 +41,23 @@ export async function installThrottle(app: FastifyInstance, config: Config, redi
         details: { limit: context.max, retry_after: Math.ceil(context.ttl / 1000) },
       }),
   });
+}
+
+const NAMESPACE = 'contentflow:throttle:';
+
+/**
+ * The plugin gives every route a child store of its own (in-process: a separate counter map per route), which
+ * would make a limit per route. Ours are per scope: the key already ends with the scope (`groupId`), so every
+ * route shares one store, in Redis when configured, in the process otherwise.
+ */
+function sharedStore(redis: Redis | null) {
+  const require = createRequire(import.meta.url);
+  const store = redis
+    ? new (require('@fastify/rate-limit/store/RedisStore.js'))(false, false, redis, NAMESPACE)
+    : new (require('@fastify/rate-limit/store/LocalStore.js'))(false, false, 10_000);
+  store.child = () => store;
+  // The plugin constructs the store it is given; a constructor that returns an object yields that object.
+  return function SharedStore() {
+    return store;
+  } as unknown as new () => typeof store;
 }
