@@ -2,10 +2,19 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from './core/config.js';
 import type { Database, Db } from './core/db.js';
+import { createMailer } from './core/mailer.js';
+import { accountRoutes } from './modules/account/account.routes.js';
+import { createAccountService } from './modules/account/account.service.js';
+import { adminRoutes } from './modules/admin/admin.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { systemRoutes } from './modules/system/system.routes.js';
 import { createSystemService } from './modules/system/system.service.js';
+import { type AnyJobDefinition, createJobs } from './core/jobs.js';
+import { eventsRoutes } from './modules/events/events.routes.js';
+import { createEventsService } from './modules/events/events.service.js';
+import { systemTasksRoutes } from './modules/system/system.tasks.routes.js';
+import { createTasksService } from './modules/system/system.tasks.service.js';
 
 /**
  * The explicit wiring: every service is made here from what it uses, and every module's routes are registered
@@ -18,17 +27,30 @@ export interface ServiceDeps {
   db: Db;
   redis: Redis | null;
   log: FastifyBaseLogger;
+  /** Job types beyond the modules' own (tests and benchmarks define theirs). */
+  extraJobs?: AnyJobDefinition[];
 }
 
 export function createServices(deps: ServiceDeps) {
-  const auth = createAuthService({ db: deps.db });
-  const system = createSystemService({ database: deps.database, probe: {} });
-  return { config: deps.config, db: deps.db, auth, system };
+  const mailer = createMailer({ db: deps.db, smtpUrl: deps.config.smtpUrl, from: deps.config.mailFrom, log: deps.log });
+  const auth = createAuthService({ db: deps.db, config: deps.config, mailer, redis: deps.redis, log: deps.log });
+  const account = createAccountService({ db: deps.db, auth, mailer });
+  // Job types come from each module's *.jobs.ts (none yet) plus any extra ones; queues are made at start.
+  const jobs = createJobs({ config: deps.config, database: deps.database, log: deps.log });
+  jobs.register([...(deps.extraJobs ?? [])]);
+  const system = createSystemService({ database: deps.database, probe: { jobQueue: () => jobs.health() } });
+  const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl });
+  const events = createEventsService({ db: deps.db, baseUrl: deps.config.publicUrl });
+  return { config: deps.config, db: deps.db, mailer, auth, account, system, jobs, tasks, events };
 }
 export type AppServices = ReturnType<typeof createServices>;
 
 export async function registerModules(app: FastifyInstance, services: AppServices): Promise<void> {
   const baseUrl = services.config.publicUrl;
   await systemRoutes(app, services);
-  await authRoutes(app, { db: services.db, baseUrl });
+  await systemTasksRoutes(app, services);
+  await eventsRoutes(app, services);
+  await authRoutes(app, services);
+  await accountRoutes(app, services);
+  await adminRoutes(app, { db: services.db, baseUrl });
 }

@@ -16,3 +16,7 @@ export const NullableDateTime = Type.Unsafe<Date | string | null>(
   Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 );
 export const TimestampFields = { id: Id, created_at: DateTime, updated_at: DateTime };
+
+/** One of a fixed list of strings (an enum), typed as that union for TypeScript and documented as such. */
+export const StringEnum = <const T extends readonly string[]>(values: T, options: { description?: string } = {}) =>
+  Type.Unsafe<T[number]>(Type.Union(values.map((v) => Type.Literal(v)), options));

@@ -19,3 +19,19 @@ export const system_idempotency_keys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.account_id, t.key] }), index().on(t.created_at)],
 );
+
+/** Mail the mailer stored instead of sending (no SMTP_URL), or sent and kept for the record. */
+export const system_outbox = pgTable(
+  'system_outbox',
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    to: varchar({ length: 254 }).notNull(),
+    subject: varchar({ length: 300 }).notNull(),
+    text: text().notNull(),
+    /** `stored` (no SMTP), `sent`, or `failed`. */
+    status: varchar({ length: 10 }).notNull(),
+    error: text(),
+    created_at: timestamp({ precision: 3, withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index().on(t.created_at)],
+);

@@ -240,3 +240,9 @@ export function installErrorHandling(app: FastifyInstance, allowedMethods: (url:
     return sendError(request, reply, new AppError('not_found', `No route matches ${request.method} ${path}.`));
   });
 }
+
+/** `204 No Content`: the one answer without an envelope besides 304, CSV downloads and event streams. */
+export const NoContent = Type.Null({ description: 'No content.' });
+export function noContent(reply: unknown): void {
+  (reply as FastifyReply).code(204).send();
+}

@@ -268,6 +268,11 @@ function decodeCursor(cursor: string): { after: number | null; before: number | 
 
 const encodeCursor = (direction: 'a' | 'b', id: number) => Buffer.from(`${direction}${id}`).toString('base64url');
 
+/** Where clients reach the API: PUBLIC_URL when set, else what the request itself came in on. */
+export function originOf(request: FastifyRequest, baseUrl: string): string {
+  return baseUrl || `${request.protocol}://${request.host}`;
+}
+
 /** An absolute link to the same list with some parameters replaced (null removes one). */
 export function linkTo(request: FastifyRequest, baseUrl: string, replace: Record<string, string | number | null>): string {
   const [path, search = ''] = request.url.split('?');
@@ -276,7 +281,7 @@ export function linkTo(request: FastifyRequest, baseUrl: string, replace: Record
     if (value === null) params.delete(key);
     else params.set(key, String(value));
   }
-  const origin = baseUrl || `${request.protocol}://${request.host}`;
+  const origin = originOf(request, baseUrl);
   const qs = params.toString();
   return `${origin}${path}${qs ? `?${qs}` : ''}`;
 }

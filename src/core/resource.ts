@@ -53,6 +53,13 @@ export interface ResourceSpec {
   access?: Partial<Record<Action, Access>>;
   throttle?: ThrottleScope;
   hooks?: ResourceHooks;
+  /**
+   * The column naming the site a row belongs to, for callers limited to some sites (site-bound keys, members
+   * with `site_ids`): `site_id` by default on site-scoped tables; a site's own `id` for sites.
+   */
+  siteColumn?: PgColumn;
+  /** Conditions every query adds (e.g. revoked rows are never shown). */
+  baseWhere?: SQL[];
   /** Required for `site` scope: checks body site_id/sector_id against the caller. */
   siteAccess?: SiteAccess;
   /** How a row becomes its wire shape, when it is not already it (table fields are named as on the wire). */
@@ -90,13 +97,18 @@ export function checkIfMatch(request: FastifyRequest, current: unknown): void {
   }
 }
 
-export function scopeConditions(spec: Pick<ResourceSpec, 'scope' | 'table'>, request: FastifyRequest): SQL[] {
-  if (spec.scope === 'global') return [];
+export function scopeConditions(
+  spec: Pick<ResourceSpec, 'scope' | 'table' | 'siteColumn' | 'baseWhere'>,
+  request: FastifyRequest,
+): SQL[] {
+  const conditions: SQL[] = [...(spec.baseWhere ?? [])];
+  if (spec.scope === 'global') return conditions;
   const ctx = accountContext(request);
   const columns = spec.table as unknown as Record<string, PgColumn>;
-  const conditions: SQL[] = [eq(columns.account_id as PgColumn, ctx.accountId)];
-  if (spec.scope === 'site' && ctx.siteIds !== null) {
-    conditions.push(ctx.siteIds.length > 0 ? inArray(columns.site_id as PgColumn, ctx.siteIds) : eq(columns.site_id as PgColumn, -1));
+  conditions.push(eq(columns.account_id as PgColumn, ctx.accountId));
+  const siteColumn = spec.siteColumn ?? (spec.scope === 'site' ? columns.site_id : undefined);
+  if (siteColumn && ctx.siteIds !== null) {
+    conditions.push(ctx.siteIds.length > 0 ? inArray(siteColumn, ctx.siteIds) : eq(siteColumn, -1));
   }
   return conditions;
 }

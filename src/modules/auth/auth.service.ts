@@ -1,13 +1,300 @@
-import type { FastifyRequest } from 'fastify';
+import { hash as hashPassword } from '@node-rs/argon2';
+import { dictionary } from '@zxcvbn-ts/language-common';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import slugify from 'slugify';
+import { randomToken, sha256, signAccessToken } from '../../core/auth.js';
+import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
+import { AppError, fieldError, notFound, validationError } from '../../core/errors.js';
+import type { Mailer } from '../../core/mailer.js';
 import type { RequestContext } from '../../core/tenancy.js';
+import { createCredentials } from './auth.credentials.js';
+import * as repo from './auth.repository.js';
 
-export function createAuthService(_deps: { db: Db }) {
+/**
+ * Identity: registration, sign-in, token refresh with rotation and reuse detection, sign-out, sessions and
+ * passwords. Sessions are rows; access tokens are short-lived JWTs naming one; refresh tokens and cookie
+ * values are random and kept only as SHA-256 hashes.
+ */
+
+const COMMON_PASSWORDS = new Set(dictionary.passwords.slice(0, 20_000).map((p: string) => p.toLowerCase()));
+const RESET_TTL_MS = 60 * 60 * 1000;
+const FREE_PLAN = 'free';
+
+export function checkPasswordPolicy(password: string, field = 'password'): void {
+  if (COMMON_PASSWORDS.has(password.toLowerCase())) {
+    throw fieldError(field, 'This password is too common; choose another.');
+  }
+}
+
+export const hashNewPassword = (password: string) => hashPassword(password, { algorithm: 2 });
+
+export function presentUser(user: repo.UserRow) {
+  const { password_hash: _secret, last_account_id: _last, ...visible } = user;
+  return visible;
+}
+
+export function presentAccount(account: repo.AccountRow) {
+  const { billing_email: _email, ...visible } = account;
+  return visible;
+}
+
+interface Client {
+  ip: string;
+  userAgent: string;
+}
+
+export function clientOf(request: FastifyRequest): Client {
+  return { ip: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 400) };
+}
+
+export function createAuthService(deps: { db: Db; config: Config; mailer: Mailer; redis: Redis | null; log: FastifyBaseLogger }) {
+  const { db, config } = deps;
+  const credentials = createCredentials(deps);
+
+  async function uniqueAccountSlug(tx: Db, name: string): Promise<string> {
+    const base = slugify(name, { lower: true, strict: true }).slice(0, 200) || 'account';
+    if (!(await repo.accountSlugTaken(tx, base))) return base;
+    return `${base}-${randomToken(4).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+  }
+
+  /** Issues an access token and a refresh token for a session (a new one unless given). */
+  async function issueTokens(
+    tx: Db,
+    user: repo.UserRow,
+    accountId: number | null,
+    client: Client,
+    options: { session?: repo.SessionRow; cookie?: boolean } = {},
+  ) {
+    const refresh = randomToken(32);
+    const refreshExpires = new Date(Date.now() + config.refreshTokenTtlSeconds * 1000);
+    const cookieToken = options.cookie ? randomToken(32) : null;
+    const session =
+      options.session ??
+      (await repo.insertSession(tx, {
+        user_id: user.id,
+        account_id: accountId,
+        cookie_hash: cookieToken ? sha256(cookieToken) : null,
+        user_agent: client.userAgent,
+        ip: client.ip,
+        expires_at: refreshExpires,
+        last_used_at: new Date(),
+      }));
+    await repo.insertRefreshToken(tx, session.id, sha256(refresh), refreshExpires);
+    const access = await signAccessToken(config.secretKey, { userId: user.id, accountId, sessionId: session.id }, config.accessTokenTtlSeconds);
+    const account = accountId === null ? null : await repo.accountById(tx, accountId);
+    return {
+      payload: {
+        access: access.token,
+        refresh,
+        access_expires_at: access.expiresAt,
+        user: presentUser(user),
+        account: account ? presentAccount(account) : null,
+        ...(cookieToken ? { session: true } : {}),
+      },
+      cookie: cookieToken ? { value: cookieToken, expires: refreshExpires } : null,
+    };
+  }
+
+  /** The account a sign-in acts for: the one asked (if a member), else the last used, else the first. */
+  async function chooseAccount(tx: Db, user: repo.UserRow, asked: number | undefined): Promise<number | null> {
+    const memberships = await repo.membershipsOfUser(tx, user.id);
+    if (asked !== undefined) {
+      if (!memberships.some((m) => m.id === asked)) throw fieldError('account_id', 'You are not a member of this account.');
+      return asked;
+    }
+    const last = memberships.find((m) => m.id === user.last_account_id);
+    return (last ?? memberships[0])?.id ?? null;
+  }
+
   return {
-    /** Resolves the request's credentials into a context; null when it carries none. */
-    async authenticate(_request: FastifyRequest): Promise<RequestContext | null> {
-      return null;
+    authenticate: credentials.authenticate,
+    credentials,
+
+    /** A fresh sign-in for a user who just proved who they are another way (an accepted invitation). */
+    async signInAs(userId: number, accountId: number, client: Client) {
+      const user = await repo.userById(db, userId);
+      if (!user?.is_active) throw new AppError('authentication_failed', 'This user is no longer active.');
+      const { payload } = await db.transaction((tx) => issueTokens(tx, user, accountId, client));
+      return payload;
+    },
+
+    async register(
+      input: { email: string; password: string; account_name: string; first_name?: string; last_name?: string },
+      client: Client,
+    ) {
+      checkPasswordPolicy(input.password);
+      if (!input.account_name.trim()) throw fieldError('account_name', 'This field may not be blank.');
+      const passwordHash = await hashNewPassword(input.password);
+      return db.transaction(async (tx) => {
+        if (await repo.userByEmail(tx, input.email)) throw fieldError('email', 'A user with this email already exists.');
+        const plan = await repo.planBySlug(tx, FREE_PLAN);
+        if (!plan) throw new Error('The free plan is missing: migrations have not seeded billing_plans.');
+        const user = await repo.insertUser(tx, {
+          email: input.email.trim(),
+          password_hash: passwordHash,
+          first_name: input.first_name?.trim() ?? '',
+          last_name: input.last_name?.trim() ?? '',
+        });
+        const account = await repo.insertAccount(tx, {
+          name: input.account_name.trim(),
+          slug: await uniqueAccountSlug(tx, input.account_name),
+          plan_id: plan.id,
+          owner_id: user.id,
+          billing_email: user.email,
+        });
+        await repo.insertMembership(tx, { account_id: account.id, user_id: user.id, role: 'owner' });
+        await repo.updateUser(tx, user.id, { last_account_id: account.id, last_login_at: new Date() });
+        return issueTokens(tx, user, account.id, client);
+      });
+    },
+
+    async login(input: { email: string; password: string; session?: boolean; account_id?: number }, client: Client) {
+      const attempt = await credentials.allowAttempt(client.ip);
+      if (!attempt.allowed) {
+        throw new AppError('throttled', `Too many sign-in attempts; try again in ${attempt.retryAfter} seconds.`, {
+          headers: { 'Retry-After': String(attempt.retryAfter) },
+        });
+      }
+      const user = await credentials.checkPassword(input.email, input.password);
+      // One answer for an unknown email and a wrong password, so sign-in does not reveal who has an account.
+      if (!user) throw new AppError('authentication_failed', 'Invalid email or password.');
+      return db.transaction(async (tx) => {
+        const accountId = await chooseAccount(tx, user, input.account_id);
+        await repo.updateUser(tx, user.id, { last_login_at: new Date(), ...(accountId ? { last_account_id: accountId } : {}) });
+        return issueTokens(tx, user, accountId, client, { cookie: input.session === true });
+      });
+    },
+
+    /** Rotates: the presented token is spent; presenting a spent one again revokes its whole session. */
+    async refresh(input: { refresh: string; account_id?: number }) {
+      const token = await repo.refreshTokenByHash(db, sha256(input.refresh));
+      if (!token) throw new AppError('authentication_failed', 'Invalid refresh token.');
+      const session = await repo.sessionById(db, token.session_id);
+      if (!session || session.revoked_at) throw new AppError('authentication_failed', 'This session has ended; sign in again.');
+      if (token.used_at || !(await repo.useRefreshToken(db, token.id))) {
+        await repo.revokeSession(db, session.user_id, session.id, 'refresh_reuse');
+        credentials.forgetSessions([session.id]);
+        deps.log.warn({ session_id: session.id }, 'refresh token reused: session revoked');
+        throw new AppError('authentication_failed', 'This refresh token was already used; the session has been revoked for safety.');
+      }
+      if (token.expires_at <= new Date() || session.expires_at <= new Date()) {
+        throw new AppError('authentication_failed', 'The refresh token has expired; sign in again.');
+      }
+      const user = await repo.userById(db, session.user_id);
+      if (!user?.is_active) throw new AppError('authentication_failed', 'This user is no longer active.');
+      return db.transaction(async (tx) => {
+        const accountId = input.account_id === undefined ? session.account_id : await chooseAccount(tx, user, input.account_id);
+        if (accountId !== session.account_id) {
+          await repo.setSessionAccount(tx, session.id, accountId);
+          await repo.updateUser(tx, user.id, { last_account_id: accountId });
+        }
+        const { payload } = await issueTokens(tx, user, accountId, { ip: session.ip, userAgent: session.user_agent }, { session });
+        return payload;
+      });
+    },
+
+    /** Ends the caller's session and/or the one the refresh token belongs to (holding it proves ownership). */
+    async logout(ctx: RequestContext | null, refresh: string | undefined) {
+      const sessionIds: number[] = [];
+      if (ctx?.sessionId) sessionIds.push(ctx.sessionId);
+      if (refresh) {
+        const token = await repo.refreshTokenByHash(db, sha256(refresh));
+        if (!token) throw fieldError('refresh', 'Invalid refresh token.');
+        sessionIds.push(token.session_id);
+      }
+      if (sessionIds.length === 0) {
+        throw fieldError('refresh', 'Send the refresh token, or sign out with the access token or cookie of a session.');
+      }
+      for (const id of sessionIds) await repo.revokeSession(db, null, id, 'logout');
+      credentials.forgetSessions(sessionIds);
+    },
+
+    async me(ctx: RequestContext) {
+      const account = ctx.accountId === null ? null : await repo.accountById(db, ctx.accountId);
+      const accounts = ctx.user
+        ? (await repo.membershipsOfUser(db, ctx.user.id)).map(({ joined_at: _j, ...m }) => m)
+        : account
+          ? [{ id: account.id, name: account.name, slug: account.slug, role: ctx.role ?? 'viewer' }]
+          : [];
+      const user = ctx.user ? await repo.userById(db, ctx.user.id) : undefined;
+      return {
+        user: user ? presentUser(user) : null,
+        ...(ctx.apiKey ? { api_key: ctx.apiKey } : {}),
+        account: account ? presentAccount(account) : null,
+        role: ctx.role,
+        site_ids: ctx.siteIds,
+        accounts,
+      };
+    },
+
+    async sessions(ctx: RequestContext) {
+      const userId = requireUser(ctx);
+      const rows = await repo.activeSessionsOfUser(db, userId);
+      return rows.map((s) => ({
+        id: s.id,
+        account_id: s.account_id,
+        user_agent: s.user_agent,
+        ip: s.ip,
+        created_at: s.created_at,
+        last_used_at: s.last_used_at,
+        expires_at: s.expires_at,
+        current: s.id === ctx.sessionId,
+      }));
+    },
+
+    async revokeSession(ctx: RequestContext, sessionId: number) {
+      const userId = requireUser(ctx);
+      if (!(await repo.revokeSession(db, userId, sessionId, 'revoked'))) throw notFound('Session');
+      credentials.forgetSessions([sessionId]);
+    },
+
+    async changePassword(ctx: RequestContext, input: { old_password: string; new_password: string }) {
+      const userId = requireUser(ctx);
+      const user = await repo.userById(db, userId);
+      if (!user || !(await credentials.checkPassword(user.email, input.old_password))) {
+        throw fieldError('old_password', 'The current password is not correct.');
+      }
+      if (input.old_password === input.new_password) throw fieldError('new_password', 'Choose a password different from the current one.');
+      checkPasswordPolicy(input.new_password, 'new_password');
+      await repo.updateUser(db, userId, { password_hash: await hashNewPassword(input.new_password) });
+      // Everyone else signed in as this user is signed out; the caller's own session carries on.
+      credentials.forgetSessions(await repo.revokeSessionsOfUser(db, userId, 'password_changed', ctx.sessionId));
+    },
+
+    /** Always answers the same, whether or not the email belongs to someone. */
+    async requestPasswordReset(email: string, baseUrl: string) {
+      const user = await repo.userByEmail(db, email);
+      if (!user?.is_active) return;
+      const token = randomToken(32);
+      await repo.insertPasswordReset(db, user.id, sha256(token), new Date(Date.now() + RESET_TTL_MS));
+      await deps.mailer.send({
+        to: user.email,
+        subject: 'Reset your password',
+        text:
+          'Someone asked to reset the password of your account. If it was you, send this token with a new password to\n' +
+          `POST ${baseUrl}/api/v1/auth/password-reset/confirm/  {"token": "${token}", "new_password": "..."}\n` +
+          'within one hour. If it was not you, ignore this message.',
+      });
+    },
+
+    async confirmPasswordReset(input: { token: string; new_password: string }) {
+      checkPasswordPolicy(input.new_password, 'new_password');
+      const passwordHash = await hashNewPassword(input.new_password);
+      const userId = await db.transaction(async (tx) => {
+        const id = await repo.usePasswordReset(tx, sha256(input.token));
+        if (id === null) throw validationError({ token: ['This reset token is invalid, used or expired.'] });
+        await repo.updateUser(tx, id, { password_hash: passwordHash });
+        return id;
+      });
+      credentials.forgetSessions(await repo.revokeSessionsOfUser(db, userId, 'password_reset', null));
     },
   };
 }
 export type AuthService = ReturnType<typeof createAuthService>;
+
+function requireUser(ctx: RequestContext): number {
+  if (!ctx.user) throw new AppError('permission_denied', 'This needs a signed-in user, not an API key.');
+  return ctx.user.id;
+}

@@ -1,0 +1,161 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { isNull } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { Config } from '../../core/config.js';
+import type { Db } from '../../core/db.js';
+import { Envelope, noContent, ok } from '../../core/envelope.js';
+import { originOf } from '../../core/lists.js';
+import { IdParams, registerResource } from '../../core/resource.js';
+import { accountContext } from '../../core/tenancy.js';
+import { MemberSchema, TokenPairSchema, UpdateMemberBody } from '../auth/auth.schemas.js';
+import { clientOf } from '../auth/auth.service.js';
+import {
+  AcceptBody,
+  ApiKeyBody,
+  ApiKeySchema,
+  CreatedApiKeySchema,
+  InvitationSchema,
+  InviteBody,
+  SettingsBody,
+  SettingsSchema,
+} from './account.schemas.js';
+import { type AccountService, presentApiKey } from './account.service.js';
+import { account_api_keys } from './account.tables.js';
+
+const tags = ['account'];
+
+export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; config: Config; account: AccountService }) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { account, config } = deps;
+
+  app.get(
+    '/api/v1/account/settings',
+    { schema: { tags, summary: "The account's settings", response: { 200: Envelope(SettingsSchema) } }, config: { access: 'read' } },
+    async (request) => ok(request, await account.settings(accountContext(request))),
+  );
+  app.patch(
+    '/api/v1/account/settings',
+    {
+      schema: { tags, summary: "Change the account's name, time zone or billing email", body: SettingsBody, response: { 200: Envelope(SettingsSchema) } },
+      config: { access: 'admin' },
+    },
+    async (request) => ok(request, await account.updateSettings(accountContext(request), request.body)),
+  );
+
+  // -------------------------------------------------------------------------------------------------------
+  // Team
+
+  const MemberList = Envelope(Type.Object({ count: Type.Integer(), next: Type.Null(), previous: Type.Null(), results: Type.Array(MemberSchema) }));
+  app.get(
+    '/api/v1/account/team',
+    { schema: { tags, summary: 'The members of the account', response: { 200: MemberList } }, config: { access: 'read' } },
+    async (request) => {
+      const results = await account.listMembers(accountContext(request));
+      return ok(request, { count: results.length, next: null, previous: null, results });
+    },
+  );
+  app.patch(
+    '/api/v1/account/team/:id',
+    {
+      schema: { tags, summary: "Change a member's role or sites (by user id)", params: IdParams, body: UpdateMemberBody, response: { 200: Envelope(MemberSchema) } },
+      config: { access: 'admin' },
+    },
+    async (request) => ok(request, await account.updateMember(accountContext(request), request.params.id, request.body)),
+  );
+  app.delete(
+    '/api/v1/account/team/:id',
+    { schema: { tags, summary: 'Remove a member (by user id)', params: IdParams, response: { 204: Type.Null() } }, config: { access: 'admin' } },
+    async (request, reply) => {
+      await account.removeMember(accountContext(request), request.params.id);
+      return noContent(reply);
+    },
+  );
+  app.post(
+    '/api/v1/account/team/invite',
+    {
+      schema: { tags, summary: 'Invite someone by email', body: InviteBody, response: { 201: Envelope(InvitationSchema) } },
+      config: { access: 'admin' },
+    },
+    async (request, reply) => {
+      const invitation = await account.invite(accountContext(request), request.body, originOf(request, config.publicUrl));
+      return reply.code(201).send(ok(request, invitation));
+    },
+  );
+  app.post(
+    '/api/v1/account/team/accept',
+    {
+      schema: {
+        tags,
+        summary: 'Accept an invitation',
+        description: 'A new person sends a password (and name) and becomes a user; an existing user signs in first and just joins.',
+        body: AcceptBody,
+        response: { 200: Envelope(TokenPairSchema) },
+      },
+      config: { access: 'public', throttle: 'auth', idempotency: false },
+    },
+    async (request) => ok(request, await account.accept(request.ctx, request.body, clientOf(request))),
+  );
+
+  // -------------------------------------------------------------------------------------------------------
+  // API keys: listed and read through the resource machinery; created, revoked and rotated by the service
+
+  registerResource(
+    fastify,
+    deps.db,
+    {
+      path: '/api/v1/account/api-keys',
+      tag: 'account',
+      names: ['API key', 'API keys'],
+      table: account_api_keys,
+      scope: 'account',
+      baseWhere: [isNull(account_api_keys.revoked_at)],
+      item: ApiKeySchema,
+      actions: ['list', 'retrieve'],
+      access: { list: 'admin', retrieve: 'admin' },
+      present: presentApiKey as unknown as (row: Record<string, unknown>) => Record<string, unknown>,
+      list: {
+        filters: { site_id: { column: account_api_keys.site_id, kind: 'integer', nullable: true } },
+        search: [account_api_keys.name, account_api_keys.prefix],
+        ordering: { name: account_api_keys.name, created_at: account_api_keys.created_at, last_used_at: account_api_keys.last_used_at },
+      },
+    },
+    config.publicUrl,
+  );
+  app.post(
+    '/api/v1/account/api-keys',
+    {
+      schema: {
+        tags,
+        summary: 'Create an API key (the key is shown once)',
+        description: 'Scopes default to `read` and `write`. `site_id` binds the key to one site.',
+        body: ApiKeyBody,
+        response: { 201: Envelope(CreatedApiKeySchema) },
+      },
+      config: { access: 'admin' },
+    },
+    async (request, reply) => {
+      const created = await account.createApiKey(accountContext(request), request.body);
+      return reply.code(201).header('Location', `/api/v1/account/api-keys/${created.id}/`).send(ok(request, created));
+    },
+  );
+  app.delete(
+    '/api/v1/account/api-keys/:id',
+    { schema: { tags, summary: 'Revoke an API key', params: IdParams, response: { 204: Type.Null() } }, config: { access: 'admin' } },
+    async (request, reply) => {
+      await account.revokeApiKey(accountContext(request), request.params.id);
+      return noContent(reply);
+    },
+  );
+  app.post(
+    '/api/v1/account/api-keys/:id/rotate',
+    {
+      schema: { tags, summary: 'Replace an API key with a new one (the old stops working)', params: IdParams, response: { 201: Envelope(CreatedApiKeySchema) } },
+      config: { access: 'admin' },
+    },
+    async (request, reply) => {
+      const created = await account.rotateApiKey(accountContext(request), request.params.id);
+      return reply.code(201).header('Location', `/api/v1/account/api-keys/${created.id}/`).send(ok(request, created));
+    },
+  );
+}

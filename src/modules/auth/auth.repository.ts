@@ -1,0 +1,250 @@
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../../core/db.js';
+import { billing_plans } from '../billing/billing.tables.js';
+import {
+  auth_accounts,
+  auth_memberships,
+  auth_password_resets,
+  auth_refresh_tokens,
+  auth_sectors,
+  auth_sessions,
+  auth_sites,
+  auth_users,
+} from './auth.tables.js';
+
+/** Queries of identity: users and sessions belong to a person, not an account; the rest take the account id. */
+
+export type UserRow = typeof auth_users.$inferSelect;
+export type AccountRow = typeof auth_accounts.$inferSelect;
+export type SessionRow = typeof auth_sessions.$inferSelect;
+
+export async function userByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(auth_users)
+    .where(sql`lower(${auth_users.email}) = ${email.trim().toLowerCase()}`);
+  return row;
+}
+
+export async function userById(db: Db, id: number): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(auth_users).where(eq(auth_users.id, id));
+  return row;
+}
+
+export async function insertUser(db: Db, values: typeof auth_users.$inferInsert): Promise<UserRow> {
+  const [row] = await db.insert(auth_users).values(values).returning();
+  return row as UserRow;
+}
+
+export async function updateUser(db: Db, id: number, values: Partial<typeof auth_users.$inferInsert>): Promise<void> {
+  await db
+    .update(auth_users)
+    .set({ ...values, updated_at: new Date() })
+    .where(eq(auth_users.id, id));
+}
+
+export async function planBySlug(db: Db, slug: string) {
+  const [row] = await db.select().from(billing_plans).where(eq(billing_plans.slug, slug));
+  return row;
+}
+
+export async function accountById(db: Db, accountId: number): Promise<AccountRow | undefined> {
+  const [row] = await db.select().from(auth_accounts).where(eq(auth_accounts.id, accountId));
+  return row;
+}
+
+export async function accountSlugTaken(db: Db, slug: string): Promise<boolean> {
+  const rows = await db.select({ id: auth_accounts.id }).from(auth_accounts).where(eq(auth_accounts.slug, slug));
+  return rows.length > 0;
+}
+
+export async function insertAccount(db: Db, values: typeof auth_accounts.$inferInsert): Promise<AccountRow> {
+  const [row] = await db.insert(auth_accounts).values(values).returning();
+  return row as AccountRow;
+}
+
+export async function setAccountOwner(db: Db, accountId: number, ownerId: number): Promise<void> {
+  await db.update(auth_accounts).set({ owner_id: ownerId }).where(eq(auth_accounts.id, accountId));
+}
+
+export async function insertMembership(db: Db, values: typeof auth_memberships.$inferInsert) {
+  const [row] = await db.insert(auth_memberships).values(values).returning();
+  return row;
+}
+
+export async function membership(db: Db, accountId: number, userId: number) {
+  const [row] = await db
+    .select({ role: auth_memberships.role, site_ids: auth_memberships.site_ids })
+    .from(auth_memberships)
+    .where(and(eq(auth_memberships.account_id, accountId), eq(auth_memberships.user_id, userId)));
+  return row;
+}
+
+/** The user's accounts with their role in each, oldest membership first. */
+export async function membershipsOfUser(db: Db, userId: number) {
+  return db
+    .select({
+      id: auth_accounts.id,
+      name: auth_accounts.name,
+      slug: auth_accounts.slug,
+      role: auth_memberships.role,
+      joined_at: auth_memberships.created_at,
+    })
+    .from(auth_memberships)
+    .innerJoin(auth_accounts, eq(auth_accounts.id, auth_memberships.account_id))
+    .where(eq(auth_memberships.user_id, userId))
+    .orderBy(asc(auth_memberships.id));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sessions and refresh tokens
+
+export async function insertSession(db: Db, values: typeof auth_sessions.$inferInsert): Promise<SessionRow> {
+  const [row] = await db.insert(auth_sessions).values(values).returning();
+  return row as SessionRow;
+}
+
+export async function sessionById(db: Db, id: number): Promise<SessionRow | undefined> {
+  const [row] = await db.select().from(auth_sessions).where(eq(auth_sessions.id, id));
+  return row;
+}
+
+export async function sessionByCookieHash(db: Db, hash: string): Promise<SessionRow | undefined> {
+  const [row] = await db.select().from(auth_sessions).where(eq(auth_sessions.cookie_hash, hash));
+  return row;
+}
+
+export async function activeSessionsOfUser(db: Db, userId: number): Promise<SessionRow[]> {
+  return db
+    .select()
+    .from(auth_sessions)
+    .where(and(eq(auth_sessions.user_id, userId), isNull(auth_sessions.revoked_at), gt(auth_sessions.expires_at, new Date())))
+    .orderBy(asc(auth_sessions.id));
+}
+
+/** Revokes one live session; `userId` null when possession of its refresh token already proves ownership. */
+export async function revokeSession(db: Db, userId: number | null, sessionId: number, reason: string): Promise<boolean> {
+  const rows = await db
+    .update(auth_sessions)
+    .set({ revoked_at: new Date(), revoked_reason: reason, updated_at: new Date() })
+    .where(
+      and(
+        eq(auth_sessions.id, sessionId),
+        userId === null ? undefined : eq(auth_sessions.user_id, userId),
+        isNull(auth_sessions.revoked_at),
+      ),
+    )
+    .returning({ id: auth_sessions.id });
+  return rows.length > 0;
+}
+
+/** Revokes every live session of a user but one (kept: the caller's own, after a password change). */
+export async function revokeSessionsOfUser(db: Db, userId: number, reason: string, keepSessionId: number | null): Promise<number[]> {
+  const rows = await db
+    .update(auth_sessions)
+    .set({ revoked_at: new Date(), revoked_reason: reason, updated_at: new Date() })
+    .where(
+      and(
+        eq(auth_sessions.user_id, userId),
+        isNull(auth_sessions.revoked_at),
+        keepSessionId === null ? undefined : sql`${auth_sessions.id} <> ${keepSessionId}`,
+      ),
+    )
+    .returning({ id: auth_sessions.id });
+  return rows.map((r) => r.id);
+}
+
+export async function setSessionAccount(db: Db, sessionId: number, accountId: number | null): Promise<void> {
+  await db
+    .update(auth_sessions)
+    .set({ account_id: accountId, last_used_at: new Date(), updated_at: new Date() })
+    .where(eq(auth_sessions.id, sessionId));
+}
+
+export async function insertRefreshToken(db: Db, sessionId: number, tokenHash: string, expiresAt: Date): Promise<void> {
+  await db.insert(auth_refresh_tokens).values({ session_id: sessionId, token_hash: tokenHash, expires_at: expiresAt });
+}
+
+export async function refreshTokenByHash(db: Db, hash: string) {
+  const [row] = await db.select().from(auth_refresh_tokens).where(eq(auth_refresh_tokens.token_hash, hash));
+  return row;
+}
+
+/** Marks a refresh token used; false when another request used it first (the race is reuse too). */
+export async function useRefreshToken(db: Db, id: number): Promise<boolean> {
+  const rows = await db
+    .update(auth_refresh_tokens)
+    .set({ used_at: new Date(), updated_at: new Date() })
+    .where(and(eq(auth_refresh_tokens.id, id), isNull(auth_refresh_tokens.used_at)))
+    .returning({ id: auth_refresh_tokens.id });
+  return rows.length > 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Password resets
+
+export async function insertPasswordReset(db: Db, userId: number, tokenHash: string, expiresAt: Date): Promise<void> {
+  await db.insert(auth_password_resets).values({ user_id: userId, token_hash: tokenHash, expires_at: expiresAt });
+}
+
+/** Claims an unused, unexpired reset token; the user id, or null. */
+export async function usePasswordReset(db: Db, tokenHash: string): Promise<number | null> {
+  const rows = await db
+    .update(auth_password_resets)
+    .set({ used_at: new Date(), updated_at: new Date() })
+    .where(
+      and(
+        eq(auth_password_resets.token_hash, tokenHash),
+        isNull(auth_password_resets.used_at),
+        gt(auth_password_resets.expires_at, new Date()),
+      ),
+    )
+    .returning({ user_id: auth_password_resets.user_id });
+  return rows[0]?.user_id ?? null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sites and sectors (tenant data: every query takes the account id)
+
+export async function siteOfAccount(db: Db, accountId: number, siteId: number) {
+  const [row] = await db
+    .select({ id: auth_sites.id })
+    .from(auth_sites)
+    .where(and(eq(auth_sites.account_id, accountId), eq(auth_sites.id, siteId)));
+  return row;
+}
+
+export async function sectorOfAccount(db: Db, accountId: number, sectorId: number) {
+  const [row] = await db
+    .select({ id: auth_sectors.id, site_id: auth_sectors.site_id })
+    .from(auth_sectors)
+    .where(and(eq(auth_sectors.account_id, accountId), eq(auth_sectors.id, sectorId)));
+  return row;
+}
+
+export async function countSites(db: Db, accountId: number): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(auth_sites)
+    .where(eq(auth_sites.account_id, accountId));
+  return row?.n ?? 0;
+}
+
+/** Locks the account row so concurrent creations count against a plan limit one at a time. */
+export async function lockAccountPlan(db: Db, accountId: number) {
+  const [row] = await db
+    .select({ plan_id: auth_accounts.plan_id, max_sites: billing_plans.max_sites, max_users: billing_plans.max_users })
+    .from(auth_accounts)
+    .innerJoin(billing_plans, eq(billing_plans.id, auth_accounts.plan_id))
+    .where(eq(auth_accounts.id, accountId))
+    .for('update', { of: auth_accounts });
+  return row;
+}
+
+export async function slugsLike(db: Db, table: typeof auth_sites | typeof auth_sectors, scope: ReturnType<typeof eq>, base: string) {
+  const rows = await db
+    .select({ slug: table.slug })
+    .from(table)
+    .where(and(scope, sql`${table.slug} like ${`${base}%`}`));
+  return new Set(rows.map((r) => r.slug));
+}

@@ -1,0 +1,79 @@
+import { eq } from 'drizzle-orm';
+import slugify from 'slugify';
+import type { Db } from '../../core/db.js';
+import { AppError, type FieldErrors, fieldError } from '../../core/errors.js';
+import type { ResourceHooks } from '../../core/resource.js';
+import { type SiteAccess, canReachSite } from '../../core/tenancy.js';
+import * as repo from './auth.repository.js';
+import { auth_industries, auth_sectors, auth_sites } from './auth.tables.js';
+
+/**
+ * The rules of sites and sectors (plain CRUD comes from core/resource.ts): the plan's site limit, slugs made
+ * from names and unique per account / per site, industries by slug, and the check every site-scoped resource
+ * uses for a body's `site_id`/`sector_id`.
+ */
+
+export const siteAccess: SiteAccess = {
+  async check(db, ctx, siteId, sectorId) {
+    const errors: FieldErrors = {};
+    const site = await repo.siteOfAccount(db, ctx.accountId, siteId);
+    // Another account's site reads exactly like a site that does not exist.
+    if (!site || !canReachSite(ctx, siteId)) errors.site_id = ['Unknown site.'];
+    if (sectorId !== null) {
+      const sector = await repo.sectorOfAccount(db, ctx.accountId, sectorId);
+      if (!sector) errors.sector_id = ['Unknown sector.'];
+      else if (sector.site_id !== siteId) errors.sector_id = ['This sector belongs to another site.'];
+    }
+    return Object.keys(errors).length > 0 ? errors : null;
+  },
+};
+
+/** `base`, or `base-2`, `base-3`… : the first not taken among the rows the slug must be unique within. */
+async function freeSlug(
+  db: Db,
+  table: typeof auth_sites | typeof auth_sectors,
+  scope: ReturnType<typeof eq>,
+  name: string,
+): Promise<string> {
+  const base = slugify(name, { lower: true, strict: true }).slice(0, 200) || 'untitled';
+  const taken = await repo.slugsLike(db, table, scope, base);
+  if (!taken.has(base)) return base;
+  for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
+}
+
+async function checkIndustry(db: Db, industry: unknown): Promise<void> {
+  if (industry === undefined || industry === null) return;
+  const [row] = await db.select({ id: auth_industries.id }).from(auth_industries).where(eq(auth_industries.slug, String(industry)));
+  if (!row) throw fieldError('industry', `Unknown industry "${industry}"; see /api/v1/auth/industries/.`);
+}
+
+export const siteHooks: ResourceHooks = {
+  async beforeCreate(tx, ctx, values) {
+    const plan = await repo.lockAccountPlan(tx, ctx.accountId);
+    const current = await repo.countSites(tx, ctx.accountId);
+    if (plan && current >= plan.max_sites) {
+      throw new AppError('plan_limit_reached', `Your plan allows ${plan.max_sites} sites; upgrade to add more.`, {
+        details: { limit: plan.max_sites, current },
+      });
+    }
+    await checkIndustry(tx, values.industry);
+    const slug = values.slug ?? (await freeSlug(tx, auth_sites, eq(auth_sites.account_id, ctx.accountId), String(values.name)));
+    return { ...values, name: String(values.name).trim(), slug };
+  },
+  async beforeUpdate(tx, _ctx, _current, changes) {
+    await checkIndustry(tx, changes.industry);
+    return typeof changes.name === 'string' ? { ...changes, name: changes.name.trim() } : changes;
+  },
+};
+
+export const sectorHooks: ResourceHooks = {
+  async beforeCreate(tx, ctx, values) {
+    const errors = await siteAccess.check(tx, ctx, values.site_id as number, null);
+    if (errors) throw fieldError('site_id', 'Unknown site.');
+    const slug = values.slug ?? (await freeSlug(tx, auth_sectors, eq(auth_sectors.site_id, values.site_id as number), String(values.name)));
+    return { ...values, name: String(values.name).trim(), slug };
+  },
+  beforeUpdate(_tx, _ctx, _current, changes) {
+    return typeof changes.name === 'string' ? { ...changes, name: changes.name.trim() } : changes;
+  },
+};
