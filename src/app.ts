@@ -14,6 +14,7 @@ import type { Database } from './core/db.js';
 import { installErrorHandling } from './core/envelope.js';
 import { AppError } from './core/errors.js';
 import { installIdempotency } from './core/idempotency.js';
+import type { AnyJobDefinition } from './core/jobs.js';
 import { installMetrics } from './core/metrics.js';
 import { installOpenApi } from './core/openapi.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './core/request-id.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   /** Tests pass `false` to keep the output clean; the server passes pino options from config. */
   logger?: FastifyServerOptions['logger'];
   version?: string;
+  /** Job types beyond the modules' own (tests and benchmarks). */
+  jobs?: AnyJobDefinition[];
 }
 
 export type App = FastifyInstance & { services: AppServices };
@@ -154,8 +157,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
   });
 
-  const services = createServices({ config, database, db: database.db, redis: deps.redis ?? null, log: app.log });
+  const services = createServices({ config, database, db: database.db, redis: deps.redis ?? null, log: app.log, extraJobs: deps.jobs });
   app.services = services;
+  // The queue is ready before the first request (enqueueing needs it); this process works jobs unless WORKER=off.
+  // On close, running jobs get the shutdown grace period, then go back to the queue.
+  app.addHook('onReady', async () => {
+    await services.jobs.start();
+    if (config.worker) services.jobs.startWorkers();
+  });
+  app.addHook('onClose', async () => {
+    await services.jobs.stop(config.shutdownGraceSeconds);
+  });
 
   // Who is calling, then may they: before the body is even parsed, so 401/403 come before 400.
   app.addHook('onRequest', async (request) => {

@@ -10,6 +10,7 @@ import { inject } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
 import { type Config, loadConfig } from '../src/core/config.js';
 import { type Database, connect } from '../src/core/db.js';
+import type { AnyJobDefinition } from '../src/core/jobs.js';
 
 /**
  * The shared harness: `buildTestApp()` gives a real app on a database of its own (a copy of the migrated
@@ -71,12 +72,14 @@ export interface TestAppOptions {
   routes?: (app: App) => void | Promise<void>;
   /** A Redis client for the Redis-backed tests (throttling across processes). */
   redis?: Redis | null;
+  /** Job types made for the test, registered beside the modules' own. */
+  jobs?: AnyJobDefinition[];
 }
 
 export async function buildTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(env);
   const { database, drop } = await testDatabase();
-  const app = await buildApp({ config, database, redis: options.redis ?? null, logger: false, version: 'test' });
+  const app = await buildApp({ config, database, redis: options.redis ?? null, logger: false, version: 'test', jobs: options.jobs });
   await options.routes?.(app);
   await app.ready();
   return {

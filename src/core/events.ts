@@ -1,0 +1,75 @@
+import { events_events } from '../modules/events/events.tables.js';
+import type { Db } from './db.js';
+
+/**
+ * The events log: `record(tx, ...)` is called by whatever changes something, inside the transaction that makes
+ * the change, so the log holds exactly what committed (a rolled-back change leaves no event, a committed one
+ * always has its event). The feed is served by the events module.
+ */
+
+/** The domain's event types (DOMAIN.md "events"); a module adds its own `<object>.<verb>` beside these. */
+export const KNOWN_EVENT_TYPES = [
+  'keywords.imported',
+  'keywords.clustered',
+  'ideas.generated',
+  'content.generated',
+  'content.approved',
+  'content.rejected',
+  'content.published',
+  'credits.debited',
+  'automation.run.completed',
+  'webhook.ingested',
+  'task.succeeded',
+  'task.failed',
+  'task.cancelled',
+] as const;
+export type KnownEventType = (typeof KNOWN_EVENT_TYPES)[number];
+
+/** `api`, `worker`, `automation`, or `webhook:<provider>`. */
+export type SourceAgent = 'api' | 'worker' | 'automation' | `webhook:${string}`;
+
+export interface EventInput {
+  account_id: number;
+  /** Lowercase dotted: `<object>.<past-tense verb>`, e.g. `content.published`. */
+  type: KnownEventType | (string & {});
+  source_agent: SourceAgent;
+  /** The user who caused it, when one did. */
+  actor_id?: number | null;
+  object_type?: string | null;
+  object_id?: number | null;
+  payload?: Record<string, unknown>;
+}
+
+const TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+const SOURCE_PATTERN = /^(api|worker|automation|webhook:[a-z0-9_-]+)$/;
+
+/** Checked in code, not on the wire: a bad type or source is a bug in the caller, so it throws a plain Error. */
+function check(event: EventInput): void {
+  if (!TYPE_PATTERN.test(event.type) || event.type.length > 100) {
+    throw new Error(`Event type "${event.type}" is not lowercase dotted <object>.<verb>`);
+  }
+  if (!SOURCE_PATTERN.test(event.source_agent)) {
+    throw new Error(`Event source_agent "${event.source_agent}" is not api, worker, automation or webhook:<provider>`);
+  }
+}
+
+/** Appends events in the caller's transaction; returns their ids. */
+export async function record(tx: Db, ...events: EventInput[]): Promise<number[]> {
+  if (events.length === 0) return [];
+  for (const event of events) check(event);
+  const rows = await tx
+    .insert(events_events)
+    .values(
+      events.map((e) => ({
+        account_id: e.account_id,
+        type: e.type,
+        source_agent: e.source_agent,
+        actor_id: e.actor_id ?? null,
+        object_type: e.object_type ?? null,
+        object_id: e.object_id ?? null,
+        payload: e.payload ?? {},
+      })),
+    )
+    .returning({ id: events_events.id });
+  return rows.map((r) => r.id);
+}

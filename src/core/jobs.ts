@@ -1,0 +1,582 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { type SQL, sql } from 'drizzle-orm';
+import PgBoss from 'pg-boss';
+import type { Static, TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import type { Config } from './config.js';
+import type { Database, Db } from './db.js';
+import { AppError } from './errors.js';
+import { record } from './events.js';
+import * as tasks from '../modules/system/system.tasks.repository.js';
+import type { TaskError, TaskStatus } from '../modules/system/system.tables.js';
+
+/**
+ * Durable background jobs on the app's own database through pg-boss: Postgres natively, PGlite through the
+ * small adapter below. A module declares its job types in its `*.jobs.ts` with `defineJob` (name, TypeBox
+ * payload, handler, limits) and lists them in modules.ts; it enqueues with `jobs.enqueue(tx, name, payload)`
+ * in the transaction of the change that calls for the job, or starts a user-visible task with
+ * `jobs.startTask(tx, ...)` (a `system_tasks` row the user can watch and cancel).
+ *
+ * Delivery is at least once: a job whose process died is retried after its expiry, so handlers are
+ * idempotent; `ctx.once(unit, tx => ...)` makes one unit's effect happen exactly once.
+ */
+
+/** Job name → payload type. Each module's `*.jobs.ts` adds its own: `declare module '.../core/jobs.js'`. */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in each module's *.jobs.ts.
+export interface JobPayloads {}
+export type JobName = keyof JobPayloads & string;
+
+export interface JobLimits {
+  /** Handlers of this type run at once in one process (default 2; JOBS_CONCURRENCY overrides). */
+  concurrency?: number;
+  /** A handler running longer is aborted and the attempt fails (default 300 s; JOBS_TIMEOUT_SECONDS). */
+  timeoutSeconds?: number;
+  /** An attempt still active this long after it started is presumed dead (its process gone) and retried. */
+  expireSeconds?: number;
+  retryLimit?: number;
+  retryDelaySeconds?: number;
+  /** Exponential backoff between retries (on by default). */
+  retryBackoff?: boolean;
+}
+
+export interface JobContext<P> {
+  payload: P;
+  /** The queue's id for the job; stable across its retries. */
+  jobId: string;
+  name: string;
+  /** 1 on the first run, 2 on the first retry, ... */
+  attempt: number;
+  accountId: number | null;
+  taskId: number | null;
+  db: Db;
+  /** Aborted on cancellation, timeout or shutdown: pass it to fetches and long calls. */
+  signal: AbortSignal;
+  log: FastifyBaseLogger;
+  /**
+   * Reports progress on the task and checks for cancellation in the same round trip: call it between units
+   * of work. Throws `JobCancelled` when the user cancelled (let it propagate; the task then reads cancelled).
+   */
+  progress(current: number, total?: number | null, message?: string): Promise<void>;
+  /** Does a unit of work exactly once per job: `work` runs in a transaction that also marks the unit done. */
+  once<T>(unit: string, work: (tx: Db) => Promise<T>): Promise<T>;
+}
+
+export interface JobDefinition<P extends TSchema = TSchema> extends JobLimits {
+  name: string;
+  payload: P;
+  /** Returns the task's `result` (JSON). Throw AppError with a 4xx code for failures a retry cannot fix. */
+  handler: (ctx: JobContext<Static<P>>) => Promise<unknown>;
+  /**
+   * A valid payload for a fresh account: the idempotency test (test/jobs.test.ts) runs every registered
+   * handler twice with it and expects the second run to change nothing.
+   */
+  sample: (setup: { db: Db; accountId: number }) => Promise<Static<P>> | Static<P>;
+}
+// biome-ignore lint/suspicious/noExplicitAny: a list of job types of different payloads.
+export type AnyJobDefinition = JobDefinition<any>;
+
+/** Declares a job type with its payload type inferred from the schema. */
+export const defineJob = <P extends TSchema>(definition: JobDefinition<P>): JobDefinition<P> => definition;
+
+export class JobCancelled extends Error {
+  constructor() {
+    super('The task was cancelled.');
+    this.name = 'JobCancelled';
+  }
+}
+class JobTimedOut extends Error {
+  constructor(seconds: number) {
+    super(`The job ran longer than its ${seconds} s timeout.`);
+    this.name = 'JobTimedOut';
+  }
+}
+class JobHandedBack extends Error {
+  constructor() {
+    super('The worker shut down before the job finished; it will run again.');
+    this.name = 'JobHandedBack';
+  }
+}
+
+/** What travels in the queue: the payload plus the task it belongs to. */
+interface JobData {
+  payload: unknown;
+  account_id: number | null;
+  task_id: number | null;
+}
+
+const SCHEMA = 'pgboss';
+const DEFAULTS = { concurrency: 2, timeoutSeconds: 300, retryLimit: 3, retryDelaySeconds: 5, retryBackoff: true };
+
+// ---------------------------------------------------------------------------------------------------------
+// pg-boss's database interface over our drivers
+
+type Executor = { executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }> };
+
+/**
+ * pg-boss on the app's connection: on Postgres the pool; on PGlite, parameterless text (its schema setup is
+ * multi-statement SQL with transactions) through `exec`, the rest through `query`.
+ */
+function executorFor(database: Database): Executor {
+  if (database.pool) {
+    const pool = database.pool;
+    return { executeSql: (text, values) => pool.query(text, values as unknown[]) };
+  }
+  const pglite = database.pglite;
+  if (!pglite) throw new Error('The database has neither a pool nor PGlite');
+  return {
+    async executeSql(text, values) {
+      if (!values || values.length === 0) {
+        const results = await pglite.exec(text);
+        return { rows: results.at(-1)?.rows ?? [] };
+      }
+      return pglite.query(text, values);
+    },
+  };
+}
+
+/** pg-boss's SQL run through Drizzle, so it joins the caller's transaction (`$n` placeholders become params). */
+function executorInTransaction(tx: Db): Executor {
+  return {
+    async executeSql(text, values = []) {
+      const parts = text.split(/\$(\d+)/);
+      const chunks: SQL[] = parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql`${sql.param(values[Number(part) - 1])}`));
+      const result = (await tx.execute(sql.join(chunks, sql.raw('')))) as unknown as { rows: any[] };
+      return { rows: result.rows };
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function describeError(error: unknown): TaskError {
+  if (error instanceof AppError) return { code: error.code, message: error.message };
+  if (error instanceof JobTimedOut) return { code: 'timeout', message: error.message };
+  return { code: 'internal_error', message: error instanceof Error ? error.message : String(error) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+export interface JobsDeps {
+  config: Config;
+  database: Database;
+  log: FastifyBaseLogger;
+}
+
+export function createJobs(deps: JobsDeps) {
+  const { config, database, log } = deps;
+  const definitions = new Map<string, AnyJobDefinition>();
+  const boss = new PgBoss({
+    db: executorFor(database) as PgBoss.Db,
+    schema: SCHEMA,
+    migrate: true,
+    schedule: false,
+    supervise: true,
+    maintenanceIntervalSeconds: config.jobs.maintenanceSeconds,
+  });
+  boss.on('error', (error) => log.warn({ err: error }, 'job queue error'));
+  let started = false;
+  const workers: QueueWorker[] = [];
+
+  const pick = (map: Record<string, number>, name: string, own: number | undefined, fallback: number) =>
+    map[name] ?? own ?? map.default ?? fallback;
+
+  function limits(definition: AnyJobDefinition) {
+    const timeoutSeconds = pick(config.jobs.timeoutSeconds, definition.name, definition.timeoutSeconds, DEFAULTS.timeoutSeconds);
+    const expire = pick(config.jobs.expireSeconds, definition.name, definition.expireSeconds, timeoutSeconds + 60);
+    return {
+      concurrency: pick(config.jobs.concurrency, definition.name, definition.concurrency, DEFAULTS.concurrency),
+      timeoutSeconds,
+      // Never presumed dead while its own timeout may still let it finish: that would run it twice at once.
+      expireInSeconds: Math.max(expire, timeoutSeconds + 5),
+      retryLimit: definition.retryLimit ?? DEFAULTS.retryLimit,
+      retryDelay: definition.retryDelaySeconds ?? DEFAULTS.retryDelaySeconds,
+      retryBackoff: definition.retryBackoff ?? DEFAULTS.retryBackoff,
+    };
+  }
+
+  function definitionOf(name: string): AnyJobDefinition {
+    const definition = definitions.get(name);
+    if (!definition) throw new Error(`No job type "${name}" is registered (list it in modules.ts)`);
+    return definition;
+  }
+
+  function checkPayload(definition: AnyJobDefinition, payload: unknown): void {
+    if (!Value.Check(definition.payload, payload)) {
+      const first = [...Value.Errors(definition.payload, payload)][0];
+      throw new Error(`Payload for job "${definition.name}" is invalid: ${first?.instancePath ?? ''} ${first?.message ?? ''}`);
+    }
+  }
+
+  async function send(tx: Db, definition: AnyJobDefinition, data: JobData): Promise<string> {
+    const { concurrency: _c, timeoutSeconds: _t, ...options } = limits(definition);
+    const id = await boss.send(definition.name, data as object, { ...options, db: executorInTransaction(tx) as PgBoss.Db });
+    if (!id) throw new Error(`The queue refused job "${definition.name}"`);
+    return id;
+  }
+
+  const jobs = {
+    definitions,
+    boss,
+
+    /** Adds job types; call before `start()`. */
+    register(list: AnyJobDefinition[]): void {
+      for (const definition of list) {
+        if (definitions.has(definition.name)) throw new Error(`Job type "${definition.name}" is registered twice`);
+        if (!/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_-]*)+$/.test(definition.name)) {
+          throw new Error(`Job type "${definition.name}" is not <module>.<name> in lowercase`);
+        }
+        definitions.set(definition.name, definition);
+      }
+    },
+
+    /** Creates pg-boss's schema (first start) and one queue per job type. Enqueueing works from here on. */
+    async start(): Promise<void> {
+      if (started) return;
+      await boss.start();
+      for (const definition of definitions.values()) {
+        const { concurrency: _c, timeoutSeconds: _t, retryDelay, ...rest } = limits(definition);
+        const options = { name: definition.name, ...rest, retryDelay, policy: 'standard' as const };
+        await boss.createQueue(definition.name, options);
+        await boss.updateQueue(definition.name, options);
+      }
+      started = true;
+    },
+
+    /** Starts this process's workers: `concurrency` handlers at once per job type. */
+    startWorkers(): void {
+      if (!started) throw new Error('jobs.start() must finish before workers start');
+      if (workers.length > 0) return;
+      for (const definition of definitions.values()) {
+        const worker = new QueueWorker(runtime, definition, limits(definition));
+        workers.push(worker);
+        worker.start();
+      }
+    },
+
+    get workersRunning(): boolean {
+      return workers.length > 0;
+    },
+
+    /**
+     * Stops taking jobs, lets running ones finish within `graceSeconds`, then hands the rest back to the
+     * queue (they run again, here or on another worker) and stops pg-boss.
+     */
+    async stop(graceSeconds: number): Promise<void> {
+      const stopping = workers.splice(0);
+      await Promise.all(stopping.map((worker) => worker.stop(graceSeconds)));
+      if (started) await boss.stop({ graceful: false, close: false }).catch(() => {});
+      started = false;
+    },
+
+    /** Enqueues a background job in the caller's transaction: it exists only if the transaction commits. */
+    async enqueue<N extends JobName>(tx: Db, name: N, payload: JobPayloads[N]): Promise<string> {
+      const definition = definitionOf(name);
+      checkPayload(definition, payload);
+      return send(tx, definition, { payload, account_id: null, task_id: null });
+    },
+
+    /** Starts a task (a job the user can watch and cancel) in the caller's transaction; answer it with 202. */
+    async startTask<N extends JobName>(
+      tx: Db,
+      owner: { accountId: number; actorId: number | null },
+      name: N,
+      payload: JobPayloads[N],
+    ): Promise<tasks.TaskRow> {
+      const definition = definitionOf(name);
+      checkPayload(definition, payload);
+      const task = await tasks.insertTask(tx, owner.accountId, { type: name, payload, actor_id: owner.actorId });
+      const jobId = await send(tx, definition, { payload, account_id: owner.accountId, task_id: task.id });
+      await tasks.setTaskJob(tx, owner.accountId, task.id, jobId);
+      return { ...task, job_id: jobId };
+    },
+
+    /** Cancels a queued task's job in the caller's transaction, so it never starts. */
+    async cancelQueued(tx: Db, type: string, jobId: string): Promise<void> {
+      await boss.cancel(type, jobId, { db: executorInTransaction(tx) as PgBoss.Db });
+    },
+
+    /** `ok` when the queue answers and nothing ready waits more than five minutes; `degraded` otherwise. */
+    async health(): Promise<'ok' | 'degraded' | 'down'> {
+      if (!started) return 'down';
+      const { rows } = await executorFor(database).executeSql(
+        `SELECT coalesce(extract(epoch FROM now() - min(created_on)), 0)::int AS waiting
+           FROM ${SCHEMA}.job WHERE state IN ('created', 'retry') AND start_after < now()`,
+        [],
+      );
+      return Number(rows[0]?.waiting ?? 0) > 300 ? 'degraded' : 'ok';
+    },
+
+    /**
+     * Runs one job's handler right here, outside the queue, as a worker would (tests: every handler twice).
+     * Returns what the handler returned.
+     */
+    async runHandler(name: string, payload: unknown, context: { jobId: string; accountId: number | null; taskId?: number | null }) {
+      const definition = definitionOf(name);
+      checkPayload(definition, payload);
+      const controller = new AbortController();
+      return definition.handler(
+        runtime.context(definition, controller, {
+          payload,
+          jobId: context.jobId,
+          attempt: 1,
+          accountId: context.accountId,
+          taskId: context.taskId ?? null,
+        }),
+      );
+    },
+  };
+
+  const runtime: Runtime = {
+    boss,
+    log,
+    db: database.db,
+    pollMs: config.jobs.pollMs,
+    context(definition, controller, job) {
+      const { db } = database;
+      const { accountId, taskId } = job;
+      const jobKey = taskId !== null ? `task:${taskId}` : `job:${job.jobId}`;
+      return {
+        payload: job.payload,
+        jobId: job.jobId,
+        name: definition.name,
+        attempt: job.attempt,
+        accountId,
+        taskId,
+        db,
+        signal: controller.signal,
+        log: log.child({ job: definition.name, job_id: job.jobId, task_id: taskId }),
+        async progress(current, total = null, message = '') {
+          if (controller.signal.aborted) throw controller.signal.reason;
+          if (taskId === null || accountId === null) return;
+          const cancel = await tasks.writeProgress(db, accountId, taskId, { current, total, message });
+          if (cancel) {
+            const reason = new JobCancelled();
+            controller.abort(reason);
+            throw reason;
+          }
+        },
+        async once<T>(unit: string, work: (tx: Db) => Promise<T>): Promise<T> {
+          if (controller.signal.aborted) throw controller.signal.reason;
+          const outcome = await db.transaction(async (tx) => {
+            if (!(await tasks.claimUnit(tx, jobKey, unit))) return { done: false as const };
+            const value = await work(tx);
+            await tasks.storeUnitResult(tx, jobKey, unit, value);
+            return { done: true as const, value };
+          });
+          return outcome.done ? outcome.value : ((await tasks.unitResult(db, jobKey, unit)) as T);
+        },
+      };
+    },
+  };
+
+  return jobs;
+}
+export type Jobs = ReturnType<typeof createJobs>;
+
+// ---------------------------------------------------------------------------------------------------------
+// The worker loop of one job type
+
+interface Runtime {
+  boss: PgBoss;
+  log: FastifyBaseLogger;
+  db: Db;
+  pollMs: number;
+  context(
+    definition: AnyJobDefinition,
+    controller: AbortController,
+    job: { payload: unknown; jobId: string; attempt: number; accountId: number | null; taskId: number | null },
+  ): JobContext<unknown>;
+}
+
+type Limits = { concurrency: number; timeoutSeconds: number };
+
+/**
+ * Fetches as many jobs as it has free slots (one query for the batch, rows locked with SKIP LOCKED so any
+ * number of workers share a queue), runs them, and completes finished ones in batches. An empty queue is
+ * polled every `pollMs`; a busy one is fetched again as soon as a slot frees.
+ */
+class QueueWorker {
+  private readonly running = new Map<string, { done: Promise<void>; controller: AbortController }>();
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private pendingComplete: string[] = [];
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly definition: AnyJobDefinition,
+    private readonly limits: Limits,
+  ) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    const { name } = this.definition;
+    while (!this.stopping) {
+      const free = this.limits.concurrency - this.running.size;
+      if (free <= 0) {
+        await Promise.race([...this.running.values()].map((r) => r.done));
+        continue;
+      }
+      let jobs: PgBoss.JobWithMetadata<JobData>[] = [];
+      try {
+        jobs = await this.rt.boss.fetch<JobData>(name, { batchSize: free, includeMetadata: true });
+      } catch (error) {
+        this.rt.log.warn({ err: error, job: name }, 'could not fetch jobs');
+      }
+      for (const job of jobs) {
+        const controller = new AbortController();
+        const done = this.execute(job, controller).finally(() => this.running.delete(job.id));
+        this.running.set(job.id, { done, controller });
+      }
+      if (jobs.length === 0) await this.idle(this.rt.pollMs);
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+
+  /** Finished jobs are completed together: one query for all those that ended while the last one ran. */
+  private complete(id: string): void {
+    this.pendingComplete.push(id);
+    if (this.flushing) return;
+    this.flushing = (async () => {
+      while (this.pendingComplete.length > 0) {
+        const ids = this.pendingComplete.splice(0);
+        await this.rt.boss.complete(this.definition.name, ids).catch((error) => {
+          // Left active: the job expires and runs again, and finds its task finished or its units done.
+          this.rt.log.warn({ err: error, job: this.definition.name }, 'could not complete jobs');
+        });
+      }
+      this.flushing = null;
+    })();
+  }
+
+  private async execute(job: PgBoss.JobWithMetadata<JobData>, controller: AbortController): Promise<void> {
+    const { definition, rt } = this;
+    const data = job.data ?? { payload: undefined, account_id: null, task_id: null };
+    const taskId = data.task_id ?? null;
+    const accountId = data.account_id ?? null;
+    const isTask = taskId !== null && accountId !== null;
+    const settle = (status: TaskStatus, outcome: { result?: unknown; error?: TaskError | null }) =>
+      isTask ? settleTask(rt.db, accountId, taskId, status, outcome, definition.name) : Promise.resolve();
+
+    if (isTask) {
+      const task = await tasks.startTask(rt.db, accountId, taskId).catch(() => undefined);
+      if (task === undefined) return void (await this.handBack(job, 'database unavailable'));
+      // Finished (an earlier run got that far) or deleted: nothing left to do.
+      if (!task || task.status !== 'running') return this.complete(job.id);
+      if (task.cancel_requested) {
+        await settle('cancelled', {});
+        return this.complete(job.id);
+      }
+    }
+    if (!Value.Check(definition.payload, data.payload)) {
+      await settle('failed', { error: { code: 'validation_error', message: 'The job payload no longer matches its schema.' } });
+      return this.complete(job.id);
+    }
+
+    const timeout = setTimeout(() => controller.abort(new JobTimedOut(this.limits.timeoutSeconds)), this.limits.timeoutSeconds * 1000);
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    });
+    aborted.catch(() => {});
+    try {
+      const context = rt.context(definition, controller, {
+        payload: data.payload,
+        jobId: job.id,
+        attempt: job.retryCount + 1,
+        accountId,
+        taskId,
+      });
+      const result = await Promise.race([definition.handler(context), aborted]);
+      await settle('succeeded', { result: result === undefined ? null : result, error: null });
+      this.complete(job.id);
+    } catch (error) {
+      await this.failed(job, error, settle);
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  private async failed(
+    job: PgBoss.JobWithMetadata<JobData>,
+    error: unknown,
+    settle: (status: TaskStatus, outcome: { result?: unknown; error?: TaskError | null }) => Promise<void>,
+  ): Promise<void> {
+    if (error instanceof JobCancelled) {
+      await settle('cancelled', {});
+      return this.complete(job.id);
+    }
+    if (error instanceof JobHandedBack) return this.handBack(job, error.message);
+    const described = describeError(error);
+    // A 4xx AppError (bad input, no credits) fails the same way every time: no retry.
+    const permanent = error instanceof AppError && error.status < 500;
+    const retries = !permanent && job.retryCount < job.retryLimit;
+    if (!permanent && !(error instanceof JobTimedOut)) {
+      this.rt.log.error({ err: error, job: this.definition.name, job_id: job.id, attempt: job.retryCount + 1 }, 'job failed');
+    }
+    await settle(retries ? 'queued' : 'failed', { error: described });
+    if (permanent) return this.complete(job.id);
+    await this.rt.boss.fail(this.definition.name, job.id, described).catch(() => {});
+  }
+
+  /** Gives an unfinished job back to the queue (it counts as an attempt) and shows its task as queued. */
+  private async handBack(job: PgBoss.JobWithMetadata<JobData>, reason: string): Promise<void> {
+    const { account_id: accountId, task_id: taskId } = job.data ?? {};
+    if (accountId && taskId) await tasks.settleTask(this.rt.db, accountId, taskId, { status: 'queued' }).catch(() => {});
+    await this.rt.boss.fail(this.definition.name, job.id, { code: 'handed_back', message: reason }).catch(() => {});
+  }
+
+  async stop(graceSeconds: number): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    const all = () => Promise.all([...this.running.values()].map((r) => r.done));
+    const graceOver = Symbol('grace');
+    const outcome = await Promise.race([all(), sleep(graceSeconds * 1000).then(() => graceOver)]);
+    if (outcome === graceOver) {
+      for (const { controller } of this.running.values()) controller.abort(new JobHandedBack());
+      await all();
+    }
+    await this.flushing;
+  }
+}
+
+/** A task's final (or retry-pending) state, with its event in the same transaction when it is final. */
+async function settleTask(
+  db: Db,
+  accountId: number,
+  taskId: number,
+  status: TaskStatus,
+  outcome: { result?: unknown; error?: TaskError | null },
+  type: string,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    const row = await tasks.settleTask(tx, accountId, taskId, { status, ...outcome });
+    if (!row || status === 'queued') return;
+    await record(tx, {
+      account_id: accountId,
+      type: `task.${status}`,
+      source_agent: 'worker',
+      actor_id: row.actor_id,
+      object_type: 'task',
+      object_id: taskId,
+      payload: { task_type: type, ...(outcome.error ? { error: outcome.error } : {}) },
+    });
+  });
+}

@@ -1,0 +1,21 @@
+import type { FastifyRequest } from 'fastify';
+import type { Db } from '../../core/db.js';
+import type { ListQuery } from '../../core/lists.js';
+import type { RequestContext } from '../../core/tenancy.js';
+import { listEvents } from './events.repository.js';
+
+const PAGING = ['page', 'page_size', 'limit', 'offset', 'cursor'];
+
+export function createEventsService(deps: { db: Db; baseUrl: string }) {
+  return {
+    /**
+     * The feed grows without end, so with no pagination asked for it answers the first cursor page: a page
+     * costs the same at any length (no count over the whole log). Page and offset styles still work.
+     */
+    list(ctx: RequestContext & { accountId: number }, query: ListQuery, request: FastifyRequest) {
+      const paged = PAGING.some((k) => query[k] !== undefined);
+      return listEvents(deps.db, ctx.accountId, paged ? query : { ...query, cursor: '' }, { request, baseUrl: deps.baseUrl });
+    },
+  };
+}
+export type EventsService = ReturnType<typeof createEventsService>;

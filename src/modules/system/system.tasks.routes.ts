@@ -1,0 +1,111 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { Envelope, PageEnvelope, ok } from '../../core/envelope.js';
+import { type ListQuery, listQuerySchema } from '../../core/lists.js';
+import { IdParams, sendDetail } from '../../core/resource.js';
+import { accountContext } from '../../core/tenancy.js';
+import { TaskSchema } from './system.tasks.schemas.js';
+import { TASK_LIST, type TasksService, taskPath } from './system.tasks.service.js';
+
+/** A task as it goes out in a server-sent event (the same fields as the detail). */
+const wire = (task: Record<string, unknown>) => {
+  const { account_id: _a, actor_id: _u, payload: _p, job_id: _j, ...rest } = task;
+  return rest;
+};
+
+export async function systemTasksRoutes(app: FastifyInstance, services: { tasks: TasksService }) {
+  const { tasks } = services;
+  const tags = ['system'];
+
+  app.get(
+    '/api/v1/system/tasks',
+    {
+      schema: {
+        tags,
+        summary: 'List background tasks',
+        description:
+          'The account\'s tasks, newest first. A feed: with no pagination parameter, the first cursor page (`count` null); page and offset styles also work.',
+        querystring: listQuerySchema(TASK_LIST),
+        response: { 200: PageEnvelope(TaskSchema) },
+      },
+      config: { access: 'read' },
+    },
+    async (request) => ok(request, await tasks.list(accountContext(request), request.query as ListQuery, request)),
+  );
+
+  app.get(
+    '/api/v1/system/tasks/:id',
+    {
+      schema: { tags, summary: 'Retrieve a task', params: IdParams, response: { 200: Envelope(TaskSchema) } },
+      config: { access: 'read' },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: number };
+      return sendDetail(request, reply, wire(await tasks.get(accountContext(request), id)));
+    },
+  );
+
+  app.post(
+    '/api/v1/system/tasks/:id/cancel',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel a task',
+        description:
+          'A queued task is cancelled at once (`200`). A running one is asked to stop at its next unit of work (`202`, `Location` of the task; it then reads `cancelled`). A finished one is `409`.',
+        params: IdParams,
+        response: { 200: Envelope(TaskSchema), 202: Envelope(TaskSchema) },
+      },
+      config: { access: 'write' },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: number };
+      const { task, pending } = await tasks.cancel(accountContext(request), id);
+      if (pending) reply.code(202).header('Location', taskPath(id));
+      return ok(request, wire(task), pending ? 'Cancellation requested; the task stops at its next unit of work.' : undefined);
+    },
+  );
+
+  app.get(
+    '/api/v1/system/tasks/:id/events',
+    {
+      schema: {
+        tags,
+        summary: 'Follow a task as server-sent events',
+        description:
+          'A `text/event-stream`: an event `task` with the task (same fields as the detail) each time it changes, then `end` with its final state, and the stream closes.',
+        params: IdParams,
+        response: { 200: { description: 'Server-sent events.', content: { 'text/event-stream': { schema: Type.String() } } } },
+      },
+      config: { access: 'read' },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: number };
+      const ctx = accountContext(request);
+      const first = await tasks.get(ctx, id); // 404 before the stream starts
+      const closed = new AbortController();
+      request.raw.on('close', () => closed.abort());
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      reply.raw.write('retry: 2000\n\n');
+      let last: Record<string, unknown> = first;
+      try {
+        for await (const task of tasks.watch(ctx, id, closed.signal)) {
+          last = task;
+          reply.raw.write(`event: task\nid: ${task.updated_at.getTime()}\ndata: ${JSON.stringify(wire(task))}\n\n`);
+        }
+        if (!closed.signal.aborted) reply.raw.write(`event: end\ndata: ${JSON.stringify(wire(last))}\n\n`);
+      } catch (error) {
+        request.log.warn({ err: error }, 'task event stream failed');
+        reply.raw.write(`event: error\ndata: ${JSON.stringify({ code: 'internal_error', message: 'The stream stopped; reconnect.' })}\n\n`);
+      }
+      reply.raw.end();
+    },
+  );
+}

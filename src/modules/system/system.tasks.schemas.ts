@@ -1,0 +1,35 @@
+import { Type } from 'typebox';
+import { DateTime, Id, NullableDateTime } from '../../core/columns.js';
+import { TASK_STATUSES } from './system.tables.js';
+
+export const TaskStatusSchema = Type.Union(
+  TASK_STATUSES.map((s) => Type.Literal(s)),
+  { description: 'queued → running → succeeded | failed | cancelled (a retry goes back to queued).' },
+);
+
+export const TaskSchema = Type.Object(
+  {
+    id: Id,
+    type: Type.String({ description: 'The job type, e.g. `writer.generate`.' }),
+    status: TaskStatusSchema,
+    progress: Type.Object({
+      current: Type.Number(),
+      total: Type.Union([Type.Number(), Type.Null()]),
+      message: Type.String(),
+    }),
+    result: Type.Unknown({ description: 'What the job produced, once succeeded; null before.' }),
+    error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()], {
+      description: 'Why the last attempt failed (kept while a retry is queued).',
+    }),
+    cancel_requested: Type.Boolean({ description: 'Cancellation was asked for; a running job stops at its next unit.' }),
+    attempts: Type.Integer({ description: 'Runs started so far (retries included).' }),
+    started_at: NullableDateTime,
+    finished_at: NullableDateTime,
+    created_at: DateTime,
+    updated_at: DateTime,
+  },
+  { $id: 'Task', title: 'Task' },
+);
+
+/** The answer of an action that starts background work: `202` with this and a `Location` header. */
+export const TaskAcceptedSchema = Type.Object({ task_id: Id, status: TaskStatusSchema });

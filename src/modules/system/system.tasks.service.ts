@@ -1,0 +1,128 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Db } from '../../core/db.js';
+import { conflict, notFound } from '../../core/errors.js';
+import { record } from '../../core/events.js';
+import type { Jobs } from '../../core/jobs.js';
+import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
+import type { RequestContext } from '../../core/tenancy.js';
+import * as repo from './system.tasks.repository.js';
+import { FINISHED_STATUSES, TASK_STATUSES, system_tasks } from './system.tables.js';
+
+type Ctx = RequestContext & { accountId: number };
+
+export const TASK_LIST: ListSpec = {
+  cursor: true,
+  filters: {
+    status: { column: system_tasks.status, kind: 'string', values: TASK_STATUSES, in: true },
+    type: { column: system_tasks.type, kind: 'string', in: true },
+  },
+};
+
+/** The wire columns: everything but the payload, the queue's id and the owner. */
+const WIRE = {
+  id: system_tasks.id,
+  type: system_tasks.type,
+  status: system_tasks.status,
+  progress: system_tasks.progress,
+  result: system_tasks.result,
+  error: system_tasks.error,
+  cancel_requested: system_tasks.cancel_requested,
+  attempts: system_tasks.attempts,
+  started_at: system_tasks.started_at,
+  finished_at: system_tasks.finished_at,
+  created_at: system_tasks.created_at,
+  updated_at: system_tasks.updated_at,
+};
+
+export const taskPath = (id: number) => `/api/v1/system/tasks/${id}/`;
+
+/** Answers an action that started a task: `202`, `Location` of the task, `{task_id, status}`. */
+export function acceptedTask(reply: FastifyReply, baseUrl: string, task: { id: number; status: string }) {
+  reply.code(202).header('Location', `${baseUrl}${taskPath(task.id)}`);
+  return { task_id: task.id, status: task.status };
+}
+
+export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; watchIntervalMs?: number }) {
+  const { db, jobs } = deps;
+  const watchIntervalMs = deps.watchIntervalMs ?? 500;
+
+  async function get(ctx: Ctx, id: number) {
+    const row = await repo.findTask(db, ctx.accountId, id);
+    if (!row) throw notFound('Task');
+    return row;
+  }
+
+  return {
+    /** Tasks are a feed: with no pagination asked for, the first cursor page (no count over the whole history). */
+    list(ctx: Ctx, query: ListQuery, request: FastifyRequest) {
+      const paged = ['page', 'page_size', 'limit', 'offset', 'cursor'].some((k) => query[k] !== undefined);
+      return runList({
+        db,
+        table: system_tasks,
+        idColumn: system_tasks.id,
+        select: WIRE,
+        where: [repo.ownedBy(ctx.accountId)],
+        spec: TASK_LIST,
+        query: paged ? query : { ...query, cursor: '' },
+        request,
+        baseUrl: deps.baseUrl,
+      });
+    },
+
+    get,
+
+    /**
+     * Queued: cancelled at once (its job never starts). Running: flagged; the handler stops at its next unit
+     * and the task then reads cancelled (`pending` true). Finished: 409 naming the state.
+     */
+    async cancel(ctx: Ctx, id: number): Promise<{ task: repo.TaskRow; pending: boolean }> {
+      return db.transaction(async (tx) => {
+        const task = await repo.findTask(tx, ctx.accountId, id, true);
+        if (!task) throw notFound('Task');
+        if (FINISHED_STATUSES.includes(task.status)) {
+          throw conflict(`The task is already ${task.status}; only a queued or running task can be cancelled.`, task.status);
+        }
+        if (task.status === 'running') {
+          if (task.cancel_requested) return { task, pending: true };
+          const flagged = await repo.requestCancel(tx, ctx.accountId, id);
+          return { task: flagged ?? task, pending: true };
+        }
+        const cancelled = await repo.settleTask(tx, ctx.accountId, id, { status: 'cancelled' });
+        if (task.job_id) await jobs.cancelQueued(tx, task.type, task.job_id);
+        await record(tx, {
+          account_id: ctx.accountId,
+          type: 'task.cancelled',
+          source_agent: 'api',
+          actor_id: ctx.user?.id ?? null,
+          object_type: 'task',
+          object_id: id,
+          payload: { task_type: task.type },
+        });
+        return { task: cancelled ?? task, pending: false };
+      });
+    },
+
+    /**
+     * The task each time it changes, until it is finished (or `signal` aborts: the client left). Read from the
+     * database, so it follows a job run by any worker process.
+     */
+    async *watch(ctx: Ctx, id: number, signal: AbortSignal): AsyncGenerator<repo.TaskRow> {
+      let last = '';
+      while (!signal.aborted) {
+        const task = await repo.findTask(db, ctx.accountId, id);
+        if (!task) return;
+        const version = `${task.updated_at.getTime()}:${task.status}:${JSON.stringify(task.progress)}`;
+        if (version !== last) {
+          last = version;
+          yield task;
+        }
+        if (FINISHED_STATUSES.includes(task.status)) return;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, watchIntervalMs);
+          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+      }
+    },
+  };
+}
+export type TasksService = ReturnType<typeof createTasksService>;

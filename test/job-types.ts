@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Static, Type } from 'typebox';
+import { AppError } from '../src/core/errors.js';
+import { record } from '../src/core/events.js';
+import { defineJob } from '../src/core/jobs.js';
+
+/**
+ * Job types made for the tests (and the SIGKILL worker in test/fixtures): a job of `steps` units, each unit
+ * recording one `test.stepped` event through `ctx.once`, so "its effect happened once" is a count of events.
+ */
+
+export const StepsPayload = Type.Object({
+  account_id: Type.Integer({ minimum: 1 }),
+  steps: Type.Integer({ minimum: 1, maximum: 1000 }),
+  delay_ms: Type.Integer({ minimum: 0 }),
+  /** Attempts that fail on purpose before one succeeds (a transient error, retried). */
+  fail_attempts: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Fail with a 4xx AppError (a permanent failure, not retried). */
+  refuse: Type.Optional(Type.Boolean()),
+});
+
+declare module '../src/core/jobs.js' {
+  interface JobPayloads {
+    'test.steps': Static<typeof StepsPayload>;
+  }
+}
+
+export const stepsJob = defineJob({
+  name: 'test.steps',
+  payload: StepsPayload,
+  timeoutSeconds: 20,
+  expireSeconds: 3,
+  retryLimit: 3,
+  retryDelaySeconds: 0,
+  retryBackoff: false,
+  concurrency: 2,
+  sample: ({ accountId }) => ({ account_id: accountId, steps: 3, delay_ms: 0 }),
+  async handler(ctx) {
+    const { steps, delay_ms: delay, account_id: accountId } = ctx.payload;
+    if (ctx.payload.refuse) throw new AppError('insufficient_credits', 'Not enough credits for this test.');
+    if (ctx.attempt <= (ctx.payload.fail_attempts ?? 0)) throw new Error(`failing attempt ${ctx.attempt} on purpose`);
+    for (let step = 1; step <= steps; step++) {
+      await ctx.once(`step:${step}`, (tx) =>
+        record(tx, {
+          account_id: accountId,
+          type: 'test.stepped',
+          source_agent: 'worker',
+          object_type: 'job',
+          object_id: ctx.taskId,
+          payload: { step, job_id: ctx.jobId },
+        }),
+      );
+      await ctx.progress(step, steps, `step ${step} of ${steps}`);
+      if (delay > 0) await sleep(delay, undefined, { signal: ctx.signal }).catch(() => {});
+    }
+    return { steps };
+  },
+});

@@ -1,0 +1,187 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestContext } from '../src/core/tenancy.js';
+import type { Db } from '../src/core/db.js';
+import { type TestApp, buildTestApp } from './harness.js';
+import { stepsJob } from './job-types.js';
+
+/** Jobs and tasks through the real queue on the test database, with this process as the worker. */
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await buildTestApp({ WORKER: 'true', JOBS_POLL_MS: '50', SHUTDOWN_GRACE_SECONDS: '1' }, { jobs: [stepsJob] });
+});
+afterAll(() => t?.close());
+
+let nextAccount = 1000;
+const ctxFor = (accountId: number): RequestContext & { accountId: number } => ({
+  scheme: 'jwt',
+  user: { id: 1, email: 'a@example.com', is_staff: false, is_superuser: false },
+  apiKey: null,
+  sessionId: null,
+  accountId,
+  role: 'owner',
+  siteIds: null,
+});
+
+async function startSteps(accountId: number, payload: Partial<typeof stepsJob extends { sample: (...a: never[]) => infer P } ? P : never> = {}) {
+  const { jobs } = t.app.services;
+  return t.database.db.transaction((tx) =>
+    jobs.startTask(tx, { accountId, actorId: 1 }, 'test.steps', { account_id: accountId, steps: 3, delay_ms: 0, ...payload }),
+  );
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const stepped = async (db: Db, accountId: number) => {
+  const result = await db.execute(
+    sql`select count(*)::int as n from events_events where account_id = ${accountId} and type = 'test.stepped'`,
+  );
+  return (result.rows[0] as { n: number }).n;
+};
+
+describe('tasks through the queue', () => {
+  it('goes queued → running → succeeded, with progress and a result', async () => {
+    const accountId = ++nextAccount;
+    const task = await startSteps(accountId, { steps: 4, delay_ms: 150 });
+    expect(task.status).toBe('queued');
+    const { tasks } = t.app.services;
+    const seen = new Set<string>();
+    const running = await until(
+      () => tasks.get(ctxFor(accountId), task.id),
+      (row) => (seen.add(row.status), row.status === 'running' && row.progress.current >= 1),
+    );
+    expect(running.progress.total).toBe(4);
+    expect(running.started_at).toBeInstanceOf(Date);
+    const done = await until(
+      () => tasks.get(ctxFor(accountId), task.id),
+      (row) => row.status === 'succeeded',
+    );
+    expect(done.progress).toEqual({ current: 4, total: 4, message: 'step 4 of 4' });
+    expect(done.result).toEqual({ steps: 4 });
+    expect(done.error).toBeNull();
+    expect(done.finished_at).toBeInstanceOf(Date);
+    expect(await stepped(t.database.db, accountId)).toBe(4);
+  });
+
+  it('stops a cancelled running task between units', async () => {
+    const accountId = ++nextAccount;
+    const task = await startSteps(accountId, { steps: 50, delay_ms: 100 });
+    const { tasks } = t.app.services;
+    await until(
+      () => tasks.get(ctxFor(accountId), task.id),
+      (row) => row.progress.current >= 2,
+    );
+    const { pending } = await tasks.cancel(ctxFor(accountId), task.id);
+    expect(pending).toBe(true);
+    const done = await until(
+      () => tasks.get(ctxFor(accountId), task.id),
+      (row) => row.status === 'cancelled',
+    );
+    expect(done.progress.current).toBeLessThan(50);
+    expect(await stepped(t.database.db, accountId)).toBeLessThanOrEqual(done.progress.current + 1);
+    await expect(tasks.cancel(ctxFor(accountId), task.id)).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('cancels a queued task before it starts', async () => {
+    const accountId = ++nextAccount;
+    const { tasks, jobs } = t.app.services;
+    // Enqueued and cancelled in one transaction, so no worker can pick it up in between.
+    const result = await t.database.db.transaction(async (tx) => {
+      const task = await jobs.startTask(tx, { accountId, actorId: 1 }, 'test.steps', { account_id: accountId, steps: 2, delay_ms: 0 });
+      return { task };
+    });
+    const cancelled = await tasks.cancel(ctxFor(accountId), result.task.id).catch((e) => e);
+    if (cancelled instanceof Error) {
+      // The worker was faster than the test: it may already be finished.
+      expect(cancelled).toMatchObject({ code: 'conflict' });
+      return;
+    }
+    expect(cancelled.task.status === 'cancelled' || cancelled.pending).toBe(true);
+    const done = await until(
+      () => tasks.get(ctxFor(accountId), result.task.id),
+      (row) => row.status === 'cancelled',
+    );
+    expect(done.finished_at).toBeInstanceOf(Date);
+  });
+
+  it('retries a failed attempt and then succeeds, once', async () => {
+    const accountId = ++nextAccount;
+    const task = await startSteps(accountId, { steps: 2, fail_attempts: 1 });
+    const done = await until(
+      () => t.app.services.tasks.get(ctxFor(accountId), task.id),
+      (row) => row.status === 'succeeded' || row.status === 'failed',
+    );
+    expect(done.status).toBe('succeeded');
+    expect(done.attempts).toBe(2);
+    expect(await stepped(t.database.db, accountId)).toBe(2);
+  });
+
+  it('does not retry a failure a retry cannot fix', async () => {
+    const accountId = ++nextAccount;
+    const task = await startSteps(accountId, { refuse: true });
+    const done = await until(
+      () => t.app.services.tasks.get(ctxFor(accountId), task.id),
+      (row) => row.status === 'failed',
+    );
+    expect(done.attempts).toBe(1);
+    expect(done.error).toEqual({ code: 'insufficient_credits', message: 'Not enough credits for this test.' });
+  });
+
+  it('keeps tasks to their account', async () => {
+    const accountId = ++nextAccount;
+    const task = await startSteps(accountId);
+    await expect(t.app.services.tasks.get(ctxFor(accountId + 1), task.id)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(t.app.services.tasks.cancel(ctxFor(accountId + 1), task.id)).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('refuses a payload that does not match the job type', async () => {
+    await expect(
+      t.database.db.transaction((tx) =>
+        t.app.services.jobs.startTask(tx, { accountId: 1, actorId: null }, 'test.steps', { steps: 'x' } as never),
+      ),
+    ).rejects.toThrow(/Payload for job "test.steps" is invalid/);
+  });
+
+  it('reports the queue in health', async () => {
+    const res = await t.request({ method: 'GET', url: '/api/v1/system/health/' });
+    expect(res.json().data.job_queue.status).toBe('ok');
+  });
+});
+
+describe('idempotent handlers', () => {
+  /** Rows per table, all tables of ours: a second run of a handler must leave every count unchanged. */
+  async function counts(db: Db): Promise<Record<string, number>> {
+    const tables = await db.execute(
+      sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name <> '__drizzle_migrations' order by 1`,
+    );
+    const result: Record<string, number> = {};
+    for (const { table_name: name } of tables.rows as { table_name: string }[]) {
+      const rows = await db.execute(sql`select count(*)::int as n from ${sql.identifier(name)}`);
+      result[name] = (rows.rows[0] as { n: number }).n;
+    }
+    return result;
+  }
+
+  it('runs every registered handler twice with the effect of one run', async () => {
+    const { jobs } = t.app.services;
+    expect(jobs.definitions.size).toBeGreaterThan(0);
+    for (const definition of jobs.definitions.values()) {
+      const accountId = ++nextAccount;
+      const payload = await definition.sample({ db: t.database.db, accountId });
+      const jobId = crypto.randomUUID();
+      await jobs.runHandler(definition.name, payload, { jobId, accountId });
+      const after = await counts(t.database.db);
+      await jobs.runHandler(definition.name, payload, { jobId, accountId });
+      expect(await counts(t.database.db), `second run of ${definition.name}`).toEqual(after);
+    }
+  });
+});
