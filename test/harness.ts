@@ -53,7 +53,8 @@ export async function testDatabase(): Promise<{ database: Database; drop: () => 
     return {
       database,
       drop: async () => {
-        await database.close();
+        // A test may have closed the pool already (the database-down checks); the copy must still be dropped.
+        await database.close().catch(() => {});
         await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
         await admin.end();
       },
