@@ -1,5 +1,6 @@
-import { boolean, index, integer, jsonb, pgTable, primaryKey, smallint, uuid, varchar } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, primaryKey, real, smallint, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 import { idColumn, timestamps, timestamptz } from '../../core/columns.js';
+import { auth_accounts } from '../auth/auth.tables.js';
 
 export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -59,3 +60,58 @@ export const system_job_units = pgTable(
   (t) => [primaryKey({ columns: [t.job_key, t.unit] }), index().on(t.created_at)],
 );
 
+
+// ---------------------------------------------------------------------------------------------------------
+// AI: the account's prompt overrides, settings and author profiles (core/ai.ts reads them through
+// system.ai.service.ts). A missing row means "the defaults", so a new account needs no setup.
+
+/** One row per overridden AI function; resetting a prompt deletes its row. */
+export const system_prompts = pgTable(
+  'system_prompts',
+  {
+    id: idColumn(),
+    account_id: integer()
+      .notNull()
+      .references(() => auth_accounts.id, { onDelete: 'cascade' }),
+    function: varchar({ length: 40 }).notNull(),
+    system_template: text().notNull(),
+    user_template: text().notNull(),
+    ...timestamps(),
+  },
+  (t) => [uniqueIndex().on(t.account_id, t.function)],
+);
+
+/** The account's AI settings; null model fields mean the installation's AI_MODEL / AI_IMAGE_MODEL. */
+export const system_ai_settings = pgTable('system_ai_settings', {
+  id: idColumn(),
+  account_id: integer()
+    .notNull()
+    .unique()
+    .references(() => auth_accounts.id, { onDelete: 'cascade' }),
+  model: varchar({ length: 200 }),
+  temperature: real(),
+  language: varchar({ length: 60 }).notNull().default('English'),
+  tone: varchar({ length: 120 }).notNull().default('professional'),
+  default_word_count: integer().notNull().default(1500),
+  image_model: varchar({ length: 200 }),
+  image_size: varchar({ length: 20 }).notNull().default('1024x1024'),
+  image_style: varchar({ length: 200 }).notNull().default(''),
+  brand_guidelines: text().notNull().default(''),
+  ...timestamps(),
+});
+
+export const system_author_profiles = pgTable(
+  'system_author_profiles',
+  {
+    id: idColumn(),
+    account_id: integer()
+      .notNull()
+      .references(() => auth_accounts.id, { onDelete: 'cascade' }),
+    name: varchar({ length: 200 }).notNull(),
+    tone: varchar({ length: 120 }).notNull().default(''),
+    persona: text().notNull().default(''),
+    guidelines: text().notNull().default(''),
+    ...timestamps(),
+  },
+  (t) => [index().on(t.account_id, t.created_at, t.id)],
+);
