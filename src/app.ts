@@ -27,6 +27,11 @@ declare module 'fastify' {
     access?: Access;
     /** Webhook receivers: no camelCase conversion, raw body kept for the signature. */
     rawBody?: boolean;
+    /**
+     * `false`: the route checks a credential of its own in the Authorization header (the metrics scrape
+     * token), so user authentication must not run and refuse it.
+     */
+    authenticate?: false;
   }
 }
 
@@ -172,6 +177,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Who is calling, then may they: before the body is even parsed, so 401/403 come before 400.
   app.addHook('onRequest', async (request) => {
     if (request.is404) return; // unknown routes answer 404 before anything else
+    if (request.routeOptions.config.authenticate === false) return;
     request.ctx = await services.auth.authenticate(request);
     checkAccess(request, request.routeOptions.config.access ?? 'read');
   });

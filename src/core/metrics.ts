@@ -38,7 +38,8 @@ export function installMetrics(app: FastifyInstance, config: Config): Registry {
     '/metrics',
     {
       schema: { hide: true },
-      config: { access: 'public', throttle: false, idempotency: false },
+      // Prometheus sends the scrape token as `Bearer <token>`: not a user credential, so authentication stays out.
+      config: { access: 'public', authenticate: false, throttle: false, idempotency: false },
     },
     async (request, reply) => {
       authorizeScrape(request, config);
