@@ -28,7 +28,8 @@ declare module '../src/core/jobs.js' {
 export const stepsJob = defineJob({
   name: 'test.steps',
   payload: StepsPayload,
-  timeoutSeconds: 20,
+  // Short, so a job whose worker was killed is presumed dead (timeout + 5 s) and retried quickly.
+  timeoutSeconds: 6,
   expireSeconds: 3,
   retryLimit: 3,
   retryDelaySeconds: 0,

@@ -41,11 +41,13 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tim
   }
 }
 
+const rowsOf = (result: unknown) => (result as { rows: Record<string, unknown>[] }).rows;
+
 const stepped = async (db: Db, accountId: number) => {
   const result = await db.execute(
     sql`select count(*)::int as n from events_events where account_id = ${accountId} and type = 'test.stepped'`,
   );
-  return (result.rows[0] as { n: number }).n;
+  return rowsOf(result)[0]?.n as number;
 };
 
 describe('tasks through the queue', () => {
@@ -164,9 +166,9 @@ describe('idempotent handlers', () => {
       sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name <> '__drizzle_migrations' order by 1`,
     );
     const result: Record<string, number> = {};
-    for (const { table_name: name } of tables.rows as { table_name: string }[]) {
+    for (const { table_name: name } of rowsOf(tables) as { table_name: string }[]) {
       const rows = await db.execute(sql`select count(*)::int as n from ${sql.identifier(name)}`);
-      result[name] = (rows.rows[0] as { n: number }).n;
+      result[name] = rowsOf(rows)[0]?.n as number;
     }
     return result;
   }

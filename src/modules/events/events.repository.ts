@@ -6,6 +6,8 @@ import { events_events } from './events.tables.js';
 
 export const EVENT_LIST: ListSpec = {
   cursor: true,
+  // Page and offset styles too: newest first, by id (the order of the cursor pages).
+  defaultOrdering: '-id',
   filters: {
     type: { column: events_events.type, kind: 'string', in: true },
     source_agent: { column: events_events.source_agent, kind: 'string' },

@@ -4,7 +4,8 @@ import type { ListQuery } from '../../core/lists.js';
 import type { RequestContext } from '../../core/tenancy.js';
 import { listEvents } from './events.repository.js';
 
-const PAGING = ['page', 'page_size', 'limit', 'offset', 'cursor'];
+// `page_size` alone keeps the cursor style: it sets the size, not the style.
+const PAGING = ['page', 'limit', 'offset', 'cursor'];
 
 export function createEventsService(deps: { db: Db; baseUrl: string }) {
   return {

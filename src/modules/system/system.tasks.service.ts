@@ -12,6 +12,8 @@ type Ctx = RequestContext & { accountId: number };
 
 export const TASK_LIST: ListSpec = {
   cursor: true,
+  // Page and offset styles too: newest first, by id (the order of the cursor pages).
+  defaultOrdering: '-id',
   filters: {
     status: { column: system_tasks.status, kind: 'string', values: TASK_STATUSES, in: true },
     type: { column: system_tasks.type, kind: 'string', in: true },
@@ -55,7 +57,7 @@ export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; 
   return {
     /** Tasks are a feed: with no pagination asked for, the first cursor page (no count over the whole history). */
     list(ctx: Ctx, query: ListQuery, request: FastifyRequest) {
-      const paged = ['page', 'page_size', 'limit', 'offset', 'cursor'].some((k) => query[k] !== undefined);
+      const paged = ['page', 'limit', 'offset', 'cursor'].some((k) => query[k] !== undefined);
       return runList({
         db,
         table: system_tasks,

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { record } from '../../core/events.js';
+import { type SignedUp, signUp } from '../../../test/factories.js';
+import { type TestApp, buildTestApp } from '../../../test/harness.js';
+import { expectSecured } from '../../../test/security.js';
+
+let t: TestApp;
+let owner: SignedUp;
+let other: SignedUp;
+beforeAll(async () => {
+  t = await buildTestApp();
+  owner = await signUp(t);
+  other = await signUp(t);
+  await t.database.db.transaction(async (tx) => {
+    await record(
+      tx,
+      { account_id: owner.accountId, type: 'keywords.imported', source_agent: 'api', actor_id: owner.userId, object_type: 'keyword', object_id: 1, payload: { count: 3 } },
+      { account_id: owner.accountId, type: 'content.generated', source_agent: 'worker', object_type: 'content', object_id: 7 },
+      { account_id: owner.accountId, type: 'content.published', source_agent: 'webhook:wordpress', object_type: 'content', object_id: 7 },
+      { account_id: other.accountId, type: 'content.published', source_agent: 'api', object_type: 'content', object_id: 9 },
+    );
+  });
+});
+afterAll(() => t?.close());
+
+const get = (url: string, who = owner) => t.request({ method: 'GET', url, headers: who.headers });
+const own = (body: { data: { results: { type: string }[] } }) =>
+  body.data.results.map((e) => e.type).filter((type) => !type.startsWith('auth.') && !type.startsWith('account.'));
+
+describe('GET /api/v1/events/', () => {
+  it('lists the account\'s events newest first, as a cursor feed', async () => {
+    const res = await get('/api/v1/events/');
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.data.count).toBeNull();
+    expect(own(body)).toEqual(['content.published', 'content.generated', 'keywords.imported']);
+    const event = body.data.results.find((e: { type: string }) => e.type === 'keywords.imported');
+    expect(event).toEqual({
+      id: expect.any(Number),
+      type: 'keywords.imported',
+      source_agent: 'api',
+      actor_id: owner.userId,
+      object_type: 'keyword',
+      object_id: 1,
+      payload: { count: 3 },
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
+  });
+
+  it('pages with next and previous cursors', async () => {
+    const first = (await get('/api/v1/events/?page_size=1&type__in=content.generated,content.published,keywords.imported')).json().data;
+    expect(first.results).toHaveLength(1);
+    expect(first.previous).toBeNull();
+    const second = (await get(first.next.replace(/^https?:\/\/[^/]+/, ''))).json().data;
+    expect(second.results[0].id).toBeLessThan(first.results[0].id);
+    const back = (await get(second.previous.replace(/^https?:\/\/[^/]+/, ''))).json().data;
+    expect(back.results[0].id).toBe(first.results[0].id);
+  });
+
+  it('also answers page and offset styles, newest first', async () => {
+    const paged = (await get('/api/v1/events/?page=1&page_size=2&type__in=content.generated,content.published,keywords.imported')).json().data;
+    expect(paged.count).toBe(3);
+    expect(paged.results.map((e: { type: string }) => e.type)).toEqual(['content.published', 'content.generated']);
+    const offset = (await get('/api/v1/events/?limit=1&offset=2&type__in=content.generated,content.published,keywords.imported')).json().data;
+    expect(offset.results.map((e: { type: string }) => e.type)).toEqual(['keywords.imported']);
+  });
+
+  it('filters by type, type__in, source_agent, object_type, object_id and created range', async () => {
+    expect(own((await get('/api/v1/events/?type=content.published')).json())).toEqual(['content.published']);
+    expect(own((await get('/api/v1/events/?type__in=content.generated,keywords.imported')).json())).toEqual([
+      'content.generated',
+      'keywords.imported',
+    ]);
+    expect(own((await get('/api/v1/events/?source_agent=webhook:wordpress')).json())).toEqual(['content.published']);
+    expect(own((await get('/api/v1/events/?object_type=content&object_id=7')).json())).toEqual(['content.published', 'content.generated']);
+    expect(own((await get('/api/v1/events/?created_before=2000-01-01')).json())).toEqual([]);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(own((await get(`/api/v1/events/?created_after=${today}&type=keywords.imported`)).json())).toEqual(['keywords.imported']);
+  });
+
+  it('rejects unknown parameters and bad values', async () => {
+    expect((await get('/api/v1/events/?colour=red')).statusCode).toBe(400);
+    expect((await get('/api/v1/events/?object_id=abc')).statusCode).toBe(400);
+    expect((await get('/api/v1/events/?cursor=nonsense')).statusCode).toBe(400);
+    expect((await get('/api/v1/events/?created_after=yesterday')).statusCode).toBe(400);
+  });
+
+  it('never shows another account\'s events', async () => {
+    const theirs = (await get('/api/v1/events/?object_id=9')).json().data.results;
+    expect(theirs).toEqual([]);
+    const mine = (await get('/api/v1/events/?object_id=9', other)).json().data.results;
+    expect(mine).toHaveLength(1);
+  });
+
+  it('is secured', async () => {
+    await expectSecured(t, { method: 'GET', url: '/api/v1/events/', owner });
+  });
+});
+
+describe('record()', () => {
+  it('refuses a malformed type or source, and writes nothing when the transaction rolls back', async () => {
+    await expect(record(t.database.db, { account_id: owner.accountId, type: 'Published', source_agent: 'api' })).rejects.toThrow(/lowercase dotted/);
+    await expect(
+      record(t.database.db, { account_id: owner.accountId, type: 'content.published', source_agent: 'robot' as never }),
+    ).rejects.toThrow(/source_agent/);
+    await t.database.db
+      .transaction(async (tx) => {
+        await record(tx, { account_id: owner.accountId, type: 'content.rejected', source_agent: 'api' });
+        throw new Error('roll back');
+      })
+      .catch(() => {});
+    expect(own((await get('/api/v1/events/?type=content.rejected')).json())).toEqual([]);
+  });
+});

@@ -1,0 +1,54 @@
+import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { type Config, ConfigError, loadConfig } from './core/config.js';
+import { connect, migrate } from './core/db.js';
+import type { AnyJobDefinition } from './core/jobs.js';
+import { createServices } from './modules.js';
+
+/**
+ * A worker only: takes jobs from the shared Postgres database and runs them, with no HTTP. Start any number,
+ * on any machine that reaches the database (`npm run worker`). The embedded PGlite database belongs to one
+ * process, so with it the API process runs the jobs itself (`npm start`, WORKER on).
+ */
+
+export async function runWorker(options: { config?: Config; extraJobs?: AnyJobDefinition[] } = {}) {
+  const config = options.config ?? loadConfig();
+  if (!config.databaseUrl) {
+    throw new ConfigError([
+      'DATABASE_URL: a separate worker needs a Postgres server; the embedded database (PGlite) is one process\'s, so ' +
+        'without DATABASE_URL run `npm start` (its API process runs the jobs unless WORKER=off)',
+    ]);
+  }
+  const log = pino({ level: config.logLevel, base: { role: 'worker', pid: process.pid } });
+  const database = await connect({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, pgliteDir: config.pgliteDir });
+  await migrate(database);
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false }) : null;
+  redis?.on('error', () => {});
+  const services = createServices({ config, database, db: database.db, redis, log, extraJobs: options.extraJobs });
+  await services.jobs.start();
+  services.jobs.startWorkers();
+  log.info({ job_types: [...services.jobs.definitions.keys()] }, 'worker ready');
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal, grace_seconds: config.shutdownGraceSeconds }, 'worker stopping: letting running jobs finish');
+    const timer = setTimeout(() => process.exit(1), config.shutdownGraceSeconds * 1000 + 10_000);
+    timer.unref();
+    await services.jobs.stop(config.shutdownGraceSeconds);
+    redis?.disconnect();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runWorker().catch((error) => {
+    console.error(error instanceof ConfigError ? error.message : `Worker failed to start: ${error instanceof Error ? error.message : error}`);
+    process.exit(1);
+  });
+}
