@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -84,21 +84,57 @@ export async function connect(options: ConnectOptions): Promise<Database> {
     ping: () => timedPing(db),
     close: async () => {
       if (!pglite.closed) await pglite.close();
+      releases.get(pglite)?.();
     },
   };
 }
 
-async function openPglite(dir: string): Promise<PGlite> {
+/**
+ * PGlite is one process's database: a second process opening the same folder would corrupt it. The process
+ * that opens it leaves its pid in `<dir>.pid`; another finds it alive and refuses with a clear message.
+ */
+function claimDataDir(dir: string): () => void {
+  const pidFile = `${dir}.pid`;
+  if (existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+      throw new Error(
+        `The embedded database in ${dir} is in use by another process (pid ${pid}, usually the server). ` +
+          'Stop it first, or set DATABASE_URL to a Postgres server so several processes can share the data.',
+      );
+    }
+  }
+  mkdirSync(dirname(pidFile), { recursive: true });
+  writeFileSync(pidFile, String(process.pid));
+  return () => rmSync(pidFile, { force: true });
+}
+
+function isAlive(pid: number): boolean {
   try {
-    return await PGlite.create(dir === 'memory://' ? undefined : dir);
+    process.kill(pid, 0);
+    return true;
   } catch (error) {
-    // PGlite is one process's database: a second process opening the same folder fails or corrupts it.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function openPglite(dir: string): Promise<PGlite> {
+  if (dir === 'memory://') return PGlite.create();
+  const release = claimDataDir(dir);
+  try {
+    const pglite = await PGlite.create(dir);
+    releases.set(pglite, release);
+    return pglite;
+  } catch (error) {
+    release();
     throw new Error(
       `Could not open the embedded database in ${dir}: ${(error as Error).message}. ` +
         'If the server is running, stop it first, or set DATABASE_URL to use a Postgres server.',
     );
   }
 }
+
+const releases = new WeakMap<PGlite, () => void>();
 
 async function timedPing(db: Db): Promise<number> {
   const started = performance.now();

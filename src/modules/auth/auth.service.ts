@@ -112,6 +112,23 @@ export function createAuthService(deps: { db: Db; config: Config; mailer: Mailer
     authenticate: credentials.authenticate,
     credentials,
 
+    /** Platform staff, outside accounts (the CLI's create-superuser); an existing user is promoted. */
+    async createSuperuser(input: { email: string; password: string }) {
+      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(input.email)) throw fieldError('email', 'Enter a valid email address.');
+      if (input.password.length < 8 || input.password.length > 128) throw fieldError('password', 'Must be 8 to 128 characters.');
+      checkPasswordPolicy(input.password);
+      const passwordHash = await hashNewPassword(input.password);
+      return db.transaction(async (tx) => {
+        const existing = await repo.userByEmail(tx, input.email);
+        if (existing) {
+          await repo.updateUser(tx, existing.id, { is_staff: true, is_superuser: true, is_active: true, password_hash: passwordHash });
+          return { id: existing.id, email: existing.email, created: false };
+        }
+        const user = await repo.insertUser(tx, { email: input.email.trim(), password_hash: passwordHash, is_staff: true, is_superuser: true });
+        return { id: user.id, email: user.email, created: true };
+      });
+    },
+
     /** A fresh sign-in for a user who just proved who they are another way (an accepted invitation). */
     async signInAs(userId: number, accountId: number, client: Client) {
       const user = await repo.userById(db, userId);
