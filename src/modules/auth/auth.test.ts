@@ -195,7 +195,7 @@ describe('tenancy', () => {
     )?.value as string;
     const basicB = `Basic ${Buffer.from(`${b.email}:${PASSWORD}`).toString('base64')}`;
 
-    const asB = [
+    const asB: Array<{ name: string; headers: Record<string, string>; cookies: Record<string, string> }> = [
       { name: 'jwt', headers: b.headers, cookies: {} },
       { name: 'api key', headers: keyB.headers, cookies: {} },
       { name: 'x-api-key', headers: { 'x-api-key': keyB.key }, cookies: {} },
