@@ -93,8 +93,8 @@ describe('Idempotency-Key', () => {
     try {
       // Let the first request claim its key and reach the handler.
       for (let i = 0; i < 50; i++) {
-        const [row] = (await t.database.db.execute(sql`select 1 from system_idempotency_keys where key = ${key}`)).rows ?? [];
-        if (row) break;
+        const claimed = await t.database.db.execute(sql`select 1 from system_idempotency_keys where key = ${key}`);
+        if ((claimed as unknown as { rows: unknown[] }).rows.length > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       const second = await post(owner, key, { name: 'e' });
