@@ -109,6 +109,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
     // The docs' own assets are public and never throttled.
     if (route.url.startsWith('/api/docs')) route.config = { ...route.config, access: 'public', throttle: false };
+    // Unknown query parameters are a 400 on every API route, including those that take none.
+    if (route.url.startsWith('/api/v1/') && !route.schema?.querystring) {
+      route.schema = { ...route.schema, querystring: { type: 'object', properties: {}, additionalProperties: false } };
+    }
   });
   installErrorHandling(app, (path) =>
     ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) => methodRouter.find(method as 'GET', path) !== null),
@@ -184,9 +188,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await installThrottle(app, config, deps.redis ?? null);
 
   app.addHook('preValidation', async (request) => {
-    if (request.body !== undefined && !request.routeOptions.config.rawBody) {
-      request.body = normaliseBodyKeys(request.body, request.method);
+    if (request.routeOptions.config.rawBody) return;
+    // No body at all reads as an empty object, so a missing body reports its missing fields by name.
+    if (request.body === undefined && request.routeOptions.schema?.body && request.method !== 'GET' && request.method !== 'DELETE') {
+      request.body = {};
     }
+    if (request.body !== undefined) request.body = normaliseBodyKeys(request.body, request.method);
   });
   installIdempotency(app, database.db);
   installMetrics(app, config);

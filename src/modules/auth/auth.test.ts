@@ -101,6 +101,14 @@ describe('login, refresh, logout', () => {
     expect((await post('/api/v1/auth/refresh/', { refresh: owner.refresh })).statusCode).toBe(401);
   });
 
+  it('logout needs no body when signed in with a session, and unknown parameters are refused', async () => {
+    const owner = await signUp(t);
+    expect((await get('/api/v1/auth/me/?verbose=1', owner.headers)).statusCode).toBe(400);
+    const out = await t.request({ method: 'POST', url: '/api/v1/auth/logout/', headers: owner.headers });
+    expect(out.statusCode, out.body).toBe(200);
+    expect((await get('/api/v1/auth/me/', owner.headers)).statusCode).toBe(401);
+  });
+
   it('logout with only the refresh token ends that session', async () => {
     const owner = await signUp(t);
     expect((await post('/api/v1/auth/logout/', { refresh: owner.refresh })).statusCode).toBe(200);
