@@ -1,0 +1,71 @@
+import type { FastifyInstance } from 'fastify';
+import { PageEnvelope, ok } from '../../core/envelope.js';
+import { type ListQuery, listQuerySchema } from '../../core/lists.js';
+import { IdParams, registerResource } from '../../core/resource.js';
+import { accountContext } from '../../core/tenancy.js';
+import { clusterHooks } from './planner.clusters.service.js';
+import type { PlannerRouteDeps } from './planner.keywords.routes.js';
+import { KEYWORD_LIST } from './planner.keywords.service.js';
+import { ClusterCreateBody, ClusterSchema, ClusterUpdateBody, KeywordSchema } from './planner.schemas.js';
+import { CLUSTER_STATUSES, planner_clusters } from './planner.tables.js';
+
+const PATH = '/api/v1/planner/clusters';
+const tags = ['planner'];
+
+export async function plannerClusterRoutes(app: FastifyInstance, deps: PlannerRouteDeps) {
+  app.get(
+    `${PATH}/:id/keywords`,
+    {
+      schema: {
+        tags,
+        summary: "List a cluster's keywords",
+        description: 'The keyword list (same filters, search and ordering; default `-volume`) of one cluster.',
+        params: IdParams,
+        querystring: listQuerySchema(KEYWORD_LIST),
+        response: { 200: PageEnvelope(KeywordSchema) },
+      },
+      config: { access: 'read', throttle: 'planner' },
+    },
+    async (request) => {
+      const { id } = request.params as { id: number };
+      return ok(request, await deps.clustering.clusterKeywords(accountContext(request), id, request.query as ListQuery, request));
+    },
+  );
+
+  registerResource(
+    app,
+    deps.db,
+    {
+      path: PATH,
+      tag: 'planner',
+      names: ['cluster', 'clusters'],
+      table: planner_clusters,
+      scope: 'site',
+      item: ClusterSchema,
+      create: ClusterCreateBody,
+      update: ClusterUpdateBody,
+      actions: ['list', 'retrieve', 'create', 'update', 'delete'],
+      throttle: 'planner',
+      hooks: clusterHooks,
+      siteAccess: deps.siteAccess,
+      list: {
+        filters: {
+          status: { column: planner_clusters.status, kind: 'string', values: CLUSTER_STATUSES, in: true },
+          keywords_count: { column: planner_clusters.keywords_count, kind: 'integer', range: true },
+          volume: { column: planner_clusters.volume, kind: 'integer', range: true },
+          difficulty: { column: planner_clusters.difficulty, kind: 'integer', range: true },
+        },
+        search: [planner_clusters.name],
+        ordering: {
+          name: planner_clusters.name,
+          keywords_count: planner_clusters.keywords_count,
+          volume: planner_clusters.volume,
+          difficulty: planner_clusters.difficulty,
+          created_at: planner_clusters.created_at,
+        },
+      },
+    },
+    deps.baseUrl,
+  );
+}
+

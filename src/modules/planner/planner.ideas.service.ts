@@ -1,0 +1,109 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../../core/db.js';
+import { AppError, conflict, fieldError } from '../../core/errors.js';
+import { record } from '../../core/events.js';
+import type { ResourceHooks, ScopedContext } from '../../core/resource.js';
+import { DEFAULT_WORD_COUNT, type WriterService } from '../writer/writer.service.js';
+import * as repo from './planner.repository.js';
+import type { BulkIds } from './planner.schemas.js';
+import { type IdeaStatus, planner_content_ideas } from './planner.tables.js';
+
+/**
+ * The rules of content ideas: `new` → `queued` (only by queueing to the writer, which creates the task) →
+ * `completed` (when the writer is done); `archived` from any status. A cluster named by an idea must be of
+ * the same site and sector.
+ */
+
+async function checkCluster(tx: Db, ctx: ScopedContext, clusterId: number | null | undefined, siteId: number, sectorId: number) {
+  if (clusterId === null || clusterId === undefined) return;
+  const cluster = await repo.clusterById(tx, ctx.accountId, ctx.siteIds, clusterId);
+  if (!cluster) throw fieldError('cluster_id', 'Unknown cluster.');
+  if (cluster.site_id !== siteId || cluster.sector_id !== sectorId) {
+    throw fieldError('cluster_id', "The cluster belongs to another site or sector than the idea's.");
+  }
+}
+
+const BY_UPDATE: Record<IdeaStatus, IdeaStatus[]> = {
+  new: ['archived'],
+  queued: ['completed', 'archived'],
+  completed: ['archived'],
+  archived: [],
+};
+
+export const ideaHooks: ResourceHooks = {
+  async beforeCreate(tx, ctx, values) {
+    await checkCluster(tx, ctx, values.cluster_id as number | null, values.site_id as number, values.sector_id as number);
+    return { ...values, title: String(values.title).trim(), status: 'new' };
+  },
+  async beforeUpdate(tx, ctx, current, changes) {
+    const values = { ...changes };
+    if (typeof values.title === 'string') values.title = values.title.trim();
+    const from = current.status as IdeaStatus;
+    const to = values.status as IdeaStatus | undefined;
+    if (to !== undefined && to !== from && !BY_UPDATE[from].includes(to)) {
+      const how = to === 'queued' ? ' Queue ideas with bulk_queue_to_writer/.' : '';
+      throw conflict(`An idea in status "${from}" cannot move to "${to}".${how}`, from);
+    }
+    if (values.cluster_id !== undefined && values.cluster_id !== current.cluster_id) {
+      await checkCluster(tx, ctx, values.cluster_id as number | null, current.site_id as number, current.sector_id as number);
+    }
+    return values;
+  },
+};
+
+export function createIdeasService(deps: { db: Db; writer: WriterService }) {
+  const { db, writer } = deps;
+  return {
+    /** One writer task per idea, all or none: ideas not `new` make it a 409 naming them. */
+    async queueToWriter(ctx: ScopedContext, body: BulkIds): Promise<{ queued: number; writer_task_ids: number[] }> {
+      return db.transaction(async (tx) => {
+        const scope = [eq(planner_content_ideas.account_id, ctx.accountId), inArray(planner_content_ideas.id, body.ids)];
+        if (ctx.siteIds !== null) scope.push(inArray(planner_content_ideas.site_id, ctx.siteIds.length > 0 ? ctx.siteIds : [-1]));
+        const ideas = await tx
+          .select()
+          .from(planner_content_ideas)
+          .where(and(...scope))
+          .orderBy(planner_content_ideas.id)
+          .for('update');
+        const refused = ideas.filter((idea) => idea.status !== 'new').map((idea) => idea.id);
+        if (refused.length > 0) {
+          throw new AppError('conflict', `${refused.length} of these ideas are not new (already queued, completed or archived); nothing was queued.`, {
+            details: { ids: refused },
+          });
+        }
+        const taskIds = await writer.queueTasks(
+          tx,
+          ctx.accountId,
+          ideas.map((idea) => ({
+            site_id: idea.site_id,
+            sector_id: idea.sector_id,
+            title: idea.title,
+            description: idea.description,
+            idea_id: idea.id,
+            cluster_id: idea.cluster_id,
+            keywords: idea.target_keywords,
+            content_type: idea.content_type,
+            content_structure: idea.content_structure,
+            word_count_target: idea.estimated_word_count ?? DEFAULT_WORD_COUNT,
+          })),
+        );
+        if (ideas.length > 0) {
+          await tx
+            .update(planner_content_ideas)
+            .set({ status: 'queued', updated_at: new Date() })
+            .where(and(eq(planner_content_ideas.account_id, ctx.accountId), inArray(planner_content_ideas.id, ideas.map((i) => i.id))));
+          await record(tx, {
+            account_id: ctx.accountId,
+            type: 'ideas.queued',
+            source_agent: 'api',
+            actor_id: ctx.user?.id ?? null,
+            object_type: 'content_idea',
+            payload: { count: ideas.length, idea_ids: ideas.map((i) => i.id), writer_task_ids: taskIds },
+          });
+        }
+        return { queued: ideas.length, writer_task_ids: taskIds };
+      });
+    },
+  };
+}
+export type IdeasService = ReturnType<typeof createIdeasService>;

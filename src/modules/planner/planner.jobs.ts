@@ -1,0 +1,85 @@
+import { type Static, Type } from 'typebox';
+import { auth_sectors, auth_sites } from '../auth/auth.tables.js';
+import { type AnyJobDefinition, defineJob } from '../../core/jobs.js';
+import { storeClusters } from './planner.clustering.js';
+import { lexicalClusters } from './planner.lexical.js';
+import { newKeywords } from './planner.repository.js';
+import { planner_keywords } from './planner.tables.js';
+
+/** The planner's background work: auto-clustering a sector's new keywords (lexical here; AI beside it). */
+
+export const AutoClusterPayload = Type.Object({
+  account_id: Type.Integer({ minimum: 1 }),
+  actor_id: Type.Union([Type.Integer(), Type.Null()]),
+  site_id: Type.Integer({ minimum: 1 }),
+  sector_id: Type.Integer({ minimum: 1 }),
+  ids: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
+  threshold: Type.Optional(Type.Number()),
+  max_cluster_size: Type.Optional(Type.Integer()),
+});
+export type AutoClusterJob = Static<typeof AutoClusterPayload>;
+
+declare module '../../core/jobs.js' {
+  interface JobPayloads {
+    'planner.cluster_lexical': Static<typeof AutoClusterPayload>;
+  }
+}
+
+/** A fresh account's site and sector with a small family of keywords (the jobs test runs each handler twice). */
+async function sampleSector(setup: { db: import('../../core/db.js').Db; accountId: number }) {
+  const [site] = await setup.db
+    .insert(auth_sites)
+    .values({ account_id: setup.accountId, name: 'Sample site', slug: `sample-${Date.now().toString(36)}` })
+    .returning({ id: auth_sites.id });
+  const siteId = (site as { id: number }).id;
+  const [sector] = await setup.db
+    .insert(auth_sectors)
+    .values({ account_id: setup.accountId, site_id: siteId, name: 'Sample sector', slug: 'sample' })
+    .returning({ id: auth_sectors.id });
+  const sectorId = (sector as { id: number }).id;
+  await setup.db.insert(planner_keywords).values(
+    ['trail running shoes', 'best trail running shoes', 'trail shoes for running', 'running watch'].map((keyword, i) => ({
+      account_id: setup.accountId,
+      site_id: siteId,
+      sector_id: sectorId,
+      keyword,
+      volume: 1000 - i,
+    })),
+  );
+  return { site_id: siteId, sector_id: sectorId };
+}
+
+export const lexicalClusterJob = defineJob({
+  name: 'planner.cluster_lexical',
+  payload: AutoClusterPayload,
+  // 100,000 keywords take well under a minute; the timeout leaves room on a busy machine.
+  timeoutSeconds: 600,
+  retryLimit: 2,
+  concurrency: 1,
+  sample: async (setup) => ({ account_id: setup.accountId, actor_id: null, ...(await sampleSector(setup)) }),
+  async handler(ctx) {
+    const { payload } = ctx;
+    const target = { site_id: payload.site_id, sector_id: payload.sector_id };
+    await ctx.progress(0, 3, 'Loading keywords');
+    const keywords = await newKeywords(ctx.db, payload.account_id, { ...target, ids: payload.ids });
+    await ctx.progress(1, 3, `Clustering ${keywords.length} keywords`);
+    const groups = lexicalClusters(keywords, { threshold: payload.threshold, maxSize: payload.max_cluster_size });
+    await ctx.progress(2, 3, `Storing ${groups.length} clusters`);
+    const outcome = await ctx.once('store', (tx) =>
+      storeClusters(
+        tx,
+        { accountId: payload.account_id, actorId: payload.actor_id },
+        target,
+        'lexical',
+        keywords.length,
+        groups.map((members) => ({ keywords: members.map((i) => keywords[i] as (typeof keywords)[number]) })),
+      ),
+    );
+    await ctx.progress(3, 3, `${outcome.clusters_created} clusters`);
+    return { method: 'lexical', ...outcome, cluster_ids: outcome.cluster_ids.slice(0, 1000) };
+  },
+});
+
+export function plannerJobs(): AnyJobDefinition[] {
+  return [lexicalClusterJob];
+}

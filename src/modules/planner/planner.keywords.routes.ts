@@ -1,0 +1,198 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { Db } from '../../core/db.js';
+import { Envelope, ok } from '../../core/envelope.js';
+import { fieldError, validationError } from '../../core/errors.js';
+import type { Jobs } from '../../core/jobs.js';
+import { type ListQuery, listQuerySchema } from '../../core/lists.js';
+import { registerResource } from '../../core/resource.js';
+import { type SiteAccess, accountContext } from '../../core/tenancy.js';
+import { acceptedTask } from '../system/system.tasks.service.js';
+import { type ImportService, MAX_IMPORT_BYTES, jsonRows, readKeywordFile } from './planner.import.js';
+import type { PlannerClusteringService } from './planner.clusters.service.js';
+import { KEYWORD_LIST, type KeywordsService, keywordHooks } from './planner.keywords.service.js';
+import {
+  AutoClusterBody,
+  type AutoCluster,
+  BulkIdsBody,
+  BulkUpdateBody,
+  Deleted,
+  ImportJsonBody,
+  type ImportJson,
+  ImportResult,
+  KeywordCreateBody,
+  KeywordSchema,
+  KeywordUpdateBody,
+  TaskAccepted,
+  Updated,
+} from './planner.schemas.js';
+import { planner_keywords } from './planner.tables.js';
+
+export interface PlannerRouteDeps {
+  db: Db;
+  jobs: Jobs;
+  siteAccess: SiteAccess;
+  baseUrl: string;
+  keywords: KeywordsService;
+  imports: ImportService;
+  clustering: PlannerClusteringService;
+}
+
+const PATH = '/api/v1/planner/keywords';
+const tags = ['planner'];
+const write = { access: 'write', throttle: 'planner' } as const;
+
+/** Multipart fields besides the file: the target's ids, as text. */
+function idField(fields: Record<string, string>, name: 'site_id' | 'sector_id'): number {
+  const raw = fields[name];
+  if (raw === undefined) throw fieldError(name, 'This field is required.');
+  if (!/^\d{1,10}$/.test(raw) || Number(raw) < 1 || Number(raw) > 2147483647) throw fieldError(name, 'Must be an integer.');
+  return Number(raw);
+}
+
+async function readMultipart(request: FastifyRequest): Promise<{ file: Buffer | null; fields: Record<string, string> }> {
+  const fields: Record<string, string> = {};
+  let file: Buffer | null = null;
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'file' || file !== null) {
+        await part.toBuffer().catch(() => undefined);
+        throw fieldError(part.fieldname, 'Send one file, in the field "file".');
+      }
+      file = await part.toBuffer();
+    } else {
+      fields[part.fieldname] = String(part.value);
+    }
+  }
+  return { file, fields };
+}
+
+export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRouteDeps) {
+  const { keywords, imports } = deps;
+
+  // Static action paths are registered before the resource's `/:id`, and win over it either way.
+  app.post(
+    `${PATH}/bulk_delete`,
+    {
+      schema: { tags, summary: 'Delete keywords in bulk', body: BulkIdsBody, response: { 200: Envelope(Deleted) } },
+      config: write,
+    },
+    async (request) => ok(request, await keywords.bulkDelete(accountContext(request), request.body as { ids: number[] })),
+  );
+
+  app.post(
+    `${PATH}/bulk_update`,
+    {
+      schema: {
+        tags,
+        summary: 'Change the status or cluster of keywords in bulk',
+        description: 'All of your ids make the change, or none does: `409` lists those that cannot.',
+        body: BulkUpdateBody,
+        response: { 200: Envelope(Updated) },
+      },
+      config: write,
+    },
+    async (request) => ok(request, await keywords.bulkUpdate(accountContext(request), request.body as never)),
+  );
+
+  app.post(
+    `${PATH}/import`,
+    {
+      bodyLimit: MAX_IMPORT_BYTES + 64 * 1024,
+      schema: {
+        tags,
+        summary: 'Import keywords from a CSV file or JSON rows',
+        description:
+          'Multipart with a `file` field (CSV exported by Google Keyword Planner, Ahrefs, Semrush, Search Console or similar: UTF-8 or UTF-16, comma, tab or semicolon separated) plus `site_id` and `sector_id` fields; or JSON `{site_id, sector_id, rows}`. At most 50,000 rows and 25 MiB (`413` past either). Bad rows are reported in `errors` (rows numbered from 1 for the first data row) and skipped.',
+        body: { content: { 'application/json': { schema: ImportJsonBody } } },
+        response: { 200: Envelope(ImportResult) },
+      },
+      // A multipart body cannot be hashed for Idempotency-Key; importing again only skips duplicates.
+      config: { ...write, idempotency: false },
+    },
+    async (request) => {
+      const ctx = accountContext(request);
+      if (request.isMultipart()) {
+        const { file, fields } = await readMultipart(request);
+        const siteId = idField(fields, 'site_id');
+        const sectorId = idField(fields, 'sector_id');
+        if (!file) throw fieldError('file', 'This field is required.');
+        const raw = readKeywordFile(file);
+        return ok(request, await imports.importRows(ctx, { site_id: siteId, sector_id: sectorId }, raw, 'file'));
+      }
+      const body = request.body as ImportJson | undefined;
+      if (!body) throw validationError({ non_field_errors: ['Send JSON {site_id, sector_id, rows} or a multipart file.'] });
+      return ok(request, await imports.importRows(ctx, body, jsonRows(body.rows), 'json'));
+    },
+  );
+
+  app.get(
+    `${PATH}/export`,
+    {
+      schema: {
+        tags,
+        summary: 'Export keywords as CSV',
+        description: 'The filtered list (same filters and search as the list) as a streamed CSV download, ordered by id.',
+        querystring: listQuerySchema({ ...KEYWORD_LIST, ordering: undefined }, {
+          site_id: Type.Optional(Type.Integer({ minimum: 1 })),
+          sector_id: Type.Optional(Type.Integer({ minimum: 1 })),
+        }),
+        response: { 200: { description: 'CSV.', content: { 'text/csv': { schema: Type.String() } } } },
+      },
+      config: { access: 'read', throttle: 'planner' },
+    },
+    async (request, reply) => {
+      const query = request.query as ListQuery & { site_id?: number; sector_id?: number };
+      for (const paging of ['page', 'page_size', 'limit', 'offset'] as const) {
+        if (query[paging] !== undefined) throw fieldError(paging, 'An export has every matching row; pagination does not apply.');
+      }
+      const stream = keywords.exportCsv(accountContext(request), query);
+      const date = new Date().toISOString().slice(0, 10);
+      return reply
+        .header('Content-Type', 'text/csv; charset=utf-8')
+        .header('Content-Disposition', `attachment; filename="keywords-${date}.csv"`)
+        .send(stream);
+    },
+  );
+
+  app.post(
+    `${PATH}/auto_cluster`,
+    {
+      schema: {
+        tags,
+        summary: 'Cluster new keywords in the background',
+        description:
+          'Groups the sector\'s `new` keywords (or only `ids`) into clusters: `lexical` (default; free, no AI) or `ai` (charged per batch of keywords). Answers `202` with the task to follow.',
+        body: AutoClusterBody,
+        response: { 202: Envelope(TaskAccepted) },
+      },
+      config: write,
+    },
+    async (request, reply) => {
+      const task = await deps.clustering.startAutoCluster(accountContext(request), request.body as AutoCluster);
+      return ok(request, acceptedTask(reply, deps.baseUrl, task));
+    },
+  );
+
+  registerResource(
+    app,
+    deps.db,
+    {
+      path: PATH,
+      tag: 'planner',
+      names: ['keyword', 'keywords'],
+      table: planner_keywords,
+      scope: 'site',
+      item: KeywordSchema,
+      create: KeywordCreateBody,
+      update: KeywordUpdateBody,
+      actions: ['list', 'retrieve', 'create', 'update', 'delete'],
+      throttle: 'planner',
+      hooks: keywordHooks,
+      siteAccess: deps.siteAccess,
+      list: KEYWORD_LIST,
+    },
+    deps.baseUrl,
+  );
+}
+

@@ -1,0 +1,245 @@
+import { Readable } from 'node:stream';
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { stringify } from 'csv-stringify/sync';
+import type { Db } from '../../core/db.js';
+import { AppError, conflict, fieldError } from '../../core/errors.js';
+import { record } from '../../core/events.js';
+import { type ListQuery, type ListSpec, listConditions } from '../../core/lists.js';
+import type { ResourceHooks, ScopedContext } from '../../core/resource.js';
+import * as repo from './planner.repository.js';
+import type { BulkIds, BulkUpdate } from './planner.schemas.js';
+import { INTENTS, KEYWORD_SOURCES, KEYWORD_STATUSES, type KeywordStatus, planner_keywords } from './planner.tables.js';
+
+/**
+ * The rules of keywords: normalised text unique per site and sector, the status that follows cluster
+ * membership (`new` ⇄ `mapped`, any → `archived`, `archived` → `new`), cluster totals kept right in the same
+ * transaction as every move, the plan's keyword limit, bulk actions and the streamed CSV export.
+ */
+
+/** Trimmed, inner whitespace collapsed, lower-cased (and Unicode-normalised so look-alike forms match). */
+export function normaliseKeyword(text: string): string {
+  return text.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+export const KEYWORD_LIST: ListSpec = {
+  filters: {
+    status: { column: planner_keywords.status, kind: 'string', values: KEYWORD_STATUSES, in: true },
+    intent: { column: planner_keywords.intent, kind: 'string', values: INTENTS, in: true, nullable: true },
+    source: { column: planner_keywords.source, kind: 'string', values: KEYWORD_SOURCES, in: true },
+    cluster_id: { column: planner_keywords.cluster_id, kind: 'integer', in: true, nullable: true },
+    volume: { column: planner_keywords.volume, kind: 'integer', range: true },
+    difficulty: { column: planner_keywords.difficulty, kind: 'integer', range: true },
+  },
+  search: [planner_keywords.keyword],
+  ordering: {
+    keyword: planner_keywords.keyword,
+    volume: planner_keywords.volume,
+    difficulty: planner_keywords.difficulty,
+    cpc: planner_keywords.cpc,
+    created_at: planner_keywords.created_at,
+  },
+};
+
+type Current = { status: KeywordStatus; cluster_id: number | null };
+
+/**
+ * Where a keyword ends up when asked for a status and/or a cluster; null when that is not one of the allowed
+ * moves. Joining a cluster makes it `mapped`, leaving one makes it `new`; archiving takes it out of its
+ * cluster; an archived keyword comes back only as `new`.
+ */
+export function nextKeywordState(current: Current, asked: { status?: KeywordStatus; cluster_id?: number | null }): Current | null {
+  const joins = asked.cluster_id !== undefined && asked.cluster_id !== null;
+  if (current.status === 'archived') {
+    if (asked.status === undefined || asked.status === 'archived') return joins ? null : current;
+    return asked.status === 'new' && !joins ? { status: 'new', cluster_id: null } : null;
+  }
+  if (asked.status === 'archived') return joins ? null : { status: 'archived', cluster_id: null };
+  if (asked.status === 'new') return joins ? null : { status: 'new', cluster_id: null };
+  const cluster = asked.cluster_id !== undefined ? asked.cluster_id : current.cluster_id;
+  if (asked.status === 'mapped' && cluster === null) return null;
+  return { status: cluster === null ? 'new' : 'mapped', cluster_id: cluster };
+}
+
+async function checkCluster(tx: Db, ctx: ScopedContext, clusterId: number, siteId: number, sectorId: number) {
+  const cluster = await repo.clusterById(tx, ctx.accountId, ctx.siteIds, clusterId);
+  if (!cluster) throw fieldError('cluster_id', 'Unknown cluster.');
+  if (cluster.site_id !== siteId || cluster.sector_id !== sectorId) {
+    throw fieldError('cluster_id', "The cluster belongs to another site or sector than the keyword's.");
+  }
+}
+
+/** Throws `403 plan_limit_reached` when adding `adding` keywords would pass the plan's limit. */
+export async function checkKeywordLimit(tx: Db, accountId: number, adding: number): Promise<void> {
+  const { current, limit } = await repo.keywordAllowance(tx, accountId);
+  if (limit !== null && current + adding > limit) {
+    throw new AppError('plan_limit_reached', `Your plan allows ${limit} keywords; you have ${current}.`, {
+      details: { limit, current },
+    });
+  }
+}
+
+export const keywordHooks: ResourceHooks = {
+  async beforeCreate(tx, ctx, values) {
+    const keyword = normaliseKeyword(String(values.keyword));
+    if (keyword === '') throw fieldError('keyword', 'This field may not be blank.');
+    const clusterId = (values.cluster_id as number | null | undefined) ?? null;
+    if (clusterId !== null) await checkCluster(tx, ctx, clusterId, values.site_id as number, values.sector_id as number);
+    await checkKeywordLimit(tx, ctx.accountId, 1);
+    return { ...values, keyword, cluster_id: clusterId, status: clusterId === null ? 'new' : 'mapped', source: 'manual' };
+  },
+  async afterCreate(tx, ctx, row) {
+    await repo.refreshClusterStats(tx, ctx.accountId, [row.cluster_id as number | null]);
+  },
+  async beforeUpdate(tx, ctx, current, changes) {
+    const values = { ...changes };
+    if (typeof values.keyword === 'string') {
+      values.keyword = normaliseKeyword(values.keyword);
+      if (values.keyword === '') throw fieldError('keyword', 'This field may not be blank.');
+    }
+    if (values.status !== undefined || values.cluster_id !== undefined) {
+      const before = current as unknown as Current;
+      const next = nextKeywordState(before, values as { status?: KeywordStatus; cluster_id?: number | null });
+      if (!next) {
+        throw conflict(`A keyword in status "${before.status}" cannot move to the status or cluster asked for.`, before.status);
+      }
+      if (next.cluster_id !== null && next.cluster_id !== before.cluster_id) {
+        await checkCluster(tx, ctx, next.cluster_id, current.site_id as number, current.sector_id as number);
+      }
+      values.status = next.status;
+      values.cluster_id = next.cluster_id;
+    }
+    return values;
+  },
+  async afterUpdate(tx, ctx, before, row) {
+    const moved = before.cluster_id !== row.cluster_id;
+    const changedTotals = before.volume !== row.volume || before.difficulty !== row.difficulty;
+    if (moved || changedTotals) {
+      await repo.refreshClusterStats(tx, ctx.accountId, [before.cluster_id as number | null, row.cluster_id as number | null]);
+    }
+  },
+  async afterDelete(tx, ctx, row) {
+    await repo.refreshClusterStats(tx, ctx.accountId, [row.cluster_id as number | null]);
+  },
+};
+
+export function createKeywordsService(deps: { db: Db }) {
+  const { db } = deps;
+  const actorOf = (ctx: ScopedContext) => ctx.user?.id ?? null;
+
+  return {
+    async bulkDelete(ctx: ScopedContext, body: BulkIds): Promise<{ deleted: number }> {
+      return db.transaction(async (tx) => {
+        const own = await repo.keywordsByIds(tx, ctx.accountId, ctx.siteIds, body.ids, true);
+        const deleted = await repo.deleteKeywords(
+          tx,
+          ctx.accountId,
+          own.map((k) => k.id),
+        );
+        await repo.refreshClusterStats(tx, ctx.accountId, deleted.map((k) => k.cluster_id));
+        if (deleted.length > 0) {
+          await record(tx, {
+            account_id: ctx.accountId,
+            type: 'keywords.deleted',
+            source_agent: 'api',
+            actor_id: actorOf(ctx),
+            object_type: 'keyword',
+            payload: { count: deleted.length, ids: deleted.map((k) => k.id) },
+          });
+        }
+        return { deleted: deleted.length };
+      });
+    },
+
+    /** All of the caller's ids make the move or none does (409 naming those that cannot). */
+    async bulkUpdate(ctx: ScopedContext, body: BulkUpdate): Promise<{ updated: number }> {
+      if (body.status === undefined && body.cluster_id === undefined) {
+        throw fieldError('non_field_errors', 'Give status, cluster_id or both.');
+      }
+      return db.transaction(async (tx) => {
+        const own = await repo.keywordsByIds(tx, ctx.accountId, ctx.siteIds, body.ids, true);
+        const cluster =
+          body.cluster_id != null ? await repo.clusterById(tx, ctx.accountId, ctx.siteIds, body.cluster_id) : undefined;
+        if (body.cluster_id != null && !cluster) throw fieldError('cluster_id', 'Unknown cluster.');
+        const refused: number[] = [];
+        const groups = new Map<string, { state: Current; ids: number[] }>();
+        for (const keyword of own) {
+          const next = nextKeywordState(keyword, { status: body.status, cluster_id: body.cluster_id });
+          const wrongPlace =
+            cluster && next?.cluster_id === cluster.id && (keyword.site_id !== cluster.site_id || keyword.sector_id !== cluster.sector_id);
+          if (!next || wrongPlace) {
+            refused.push(keyword.id);
+            continue;
+          }
+          if (next.status === keyword.status && next.cluster_id === keyword.cluster_id) continue;
+          const key = `${next.status}:${next.cluster_id}`;
+          const group = groups.get(key) ?? { state: next, ids: [] };
+          group.ids.push(keyword.id);
+          groups.set(key, group);
+        }
+        if (refused.length > 0) {
+          throw new AppError('conflict', `${refused.length} of these keywords cannot make that change; nothing was changed.`, {
+            details: { ids: refused },
+          });
+        }
+        let updated = 0;
+        for (const { state, ids } of groups.values()) updated += await repo.setKeywordState(tx, ctx.accountId, ids, state);
+        const changed = new Set([...groups.values()].flatMap((g) => g.ids));
+        const touched = own.filter((k) => changed.has(k.id)).map((k) => k.cluster_id);
+        for (const { state } of groups.values()) touched.push(state.cluster_id);
+        await repo.refreshClusterStats(tx, ctx.accountId, touched);
+        if (updated > 0) {
+          await record(tx, {
+            account_id: ctx.accountId,
+            type: 'keywords.updated',
+            source_agent: 'api',
+            actor_id: actorOf(ctx),
+            object_type: 'keyword',
+            payload: { count: updated, status: body.status ?? null, cluster_id: body.cluster_id ?? null },
+          });
+        }
+        return { updated };
+      });
+    },
+
+    /**
+     * The filtered list as CSV, read in keyset batches by id so memory stays flat whatever the size: each
+     * batch is one indexed range query, never an OFFSET walk or one big SELECT.
+     */
+    exportCsv(ctx: ScopedContext, query: ListQuery & { site_id?: number; sector_id?: number }): Readable {
+      const { site_id: siteId, sector_id: sectorId, ...rest } = query;
+      const where = [
+        eq(planner_keywords.account_id, ctx.accountId),
+        ...listConditions(KEYWORD_LIST, rest, planner_keywords),
+      ];
+      if (ctx.siteIds !== null) where.push(...(ctx.siteIds.length > 0 ? [inSites(ctx.siteIds)] : [eq(planner_keywords.id, -1)]));
+      if (siteId !== undefined) where.push(eq(planner_keywords.site_id, siteId));
+      if (sectorId !== undefined) where.push(eq(planner_keywords.sector_id, sectorId));
+      const columns = ['id', 'keyword', 'volume', 'difficulty', 'cpc', 'intent', 'status', 'cluster_id', 'source', 'site_id', 'sector_id', 'created_at'] as const;
+      const BATCH = 2000;
+      async function* lines() {
+        yield stringify([columns as unknown as string[]]);
+        let after = 0;
+        for (;;) {
+          const rows = await db
+            .select()
+            .from(planner_keywords)
+            .where(and(...where, gt(planner_keywords.id, after)))
+            .orderBy(asc(planner_keywords.id))
+            .limit(BATCH);
+          if (rows.length === 0) return;
+          yield stringify(
+            rows.map((r) => columns.map((c) => (c === 'created_at' ? r.created_at.toISOString() : (r[c] ?? '')))),
+          );
+          after = rows[rows.length - 1]?.id ?? after;
+          if (rows.length < BATCH) return;
+        }
+      }
+      return Readable.from(lines());
+    },
+  };
+}
+export type KeywordsService = ReturnType<typeof createKeywordsService>;
+
+function inSites(siteIds: number[]) {
+  return inArray(planner_keywords.site_id, siteIds);
+}

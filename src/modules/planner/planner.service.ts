@@ -1,0 +1,19 @@
+import type { Db } from '../../core/db.js';
+import type { Jobs } from '../../core/jobs.js';
+import type { SiteAccess } from '../../core/tenancy.js';
+import type { WriterService } from '../writer/writer.service.js';
+import { createPlannerClusteringService } from './planner.clusters.service.js';
+import { createImportService } from './planner.import.js';
+import { createIdeasService } from './planner.ideas.service.js';
+import { createKeywordsService } from './planner.keywords.service.js';
+
+/** The planner's services, made from what they use (wired in modules.ts). */
+export function createPlannerServices(deps: { db: Db; jobs: Jobs; siteAccess: SiteAccess; writer: WriterService; baseUrl: string }) {
+  return {
+    keywords: createKeywordsService({ db: deps.db }),
+    imports: createImportService({ db: deps.db, siteAccess: deps.siteAccess }),
+    clustering: createPlannerClusteringService(deps),
+    ideas: createIdeasService({ db: deps.db, writer: deps.writer }),
+  };
+}
+export type PlannerServices = ReturnType<typeof createPlannerServices>;
