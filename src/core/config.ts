@@ -72,6 +72,22 @@ export interface Config {
   /** SMTP server for mail (password resets, invitations); without one, mail goes to the outbox table and the log. */
   smtpUrl: string | null;
   mailFrom: string;
+  /** The OpenAI-compatible AI provider (core/ai.ts); configured when `baseUrl` or `apiKey` is set. */
+  ai: AiConfig;
+}
+
+export interface AiConfig {
+  baseUrl: string | null;
+  apiKey: string | null;
+  model: string;
+  imageModel: string;
+  timeoutSeconds: number;
+  /** Retries of one call on 408/409/429/5xx and connection errors, honouring `Retry-After`. */
+  maxRetries: number;
+  /** How JSON is asked for: `response_format` json_schema (default), json_object, or only in the prompt. */
+  jsonMode: 'json_schema' | 'json_object' | 'prompt';
+  /** `AI_PRICES`: model → US dollars per million tokens (in, out) or per image; beside core/ai.ts's table. */
+  prices: Record<string, { in: number; out: number } | { image: number }>;
 }
 
 export class ConfigError extends Error {
@@ -191,6 +207,22 @@ class EnvReader {
     return result;
   }
 
+  /** `AI_PRICES="my-model=0.5/1.5,my-image-model=0.04"`: dollars per million tokens in/out, or per image. */
+  prices(name: string): AiConfig['prices'] {
+    const result: AiConfig['prices'] = {};
+    const value = this.raw(name);
+    if (value === undefined) return result;
+    for (const part of value.split(',')) {
+      const match = /^\s*([^=\s]+)\s*=\s*(\d+(?:\.\d+)?)\s*(?:\/\s*(\d+(?:\.\d+)?))?\s*$/.exec(part);
+      if (!match?.[1]) {
+        this.problems.push(`${name}: "${part.trim()}" is not <model>=<in>/<out> (dollars per million tokens) or <model>=<dollars per image>`);
+        continue;
+      }
+      result[match[1]] = match[3] === undefined ? { image: Number(match[2]) } : { in: Number(match[2]), out: Number(match[3]) };
+    }
+    return result;
+  }
+
   /** `THROTTLE_RATES="auth=20/min,planner=600/min"`: overrides per scope; other scopes keep their defaults. */
   rates(name: string): Record<ThrottleScope, Rate> {
     const rates = { ...DEFAULT_RATES };
@@ -277,6 +309,16 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenTtlSeconds: read.int('REFRESH_TOKEN_TTL_SECONDS', 30 * 86400, 60, 365 * 86400),
     smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: read.string('MAIL_FROM', 'ContentFlow <no-reply@localhost>'),
+    ai: {
+      baseUrl: read.url('AI_BASE_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
+      apiKey: read.optional('AI_API_KEY'),
+      model: read.string('AI_MODEL', 'gpt-4o-mini'),
+      imageModel: read.string('AI_IMAGE_MODEL', 'gpt-image-1'),
+      timeoutSeconds: read.int('AI_TIMEOUT_SECONDS', 120, 1, 3600),
+      maxRetries: read.int('AI_MAX_RETRIES', 3, 0, 10),
+      jsonMode: read.oneOf('AI_JSON_MODE', 'json_schema', ['json_schema', 'json_object', 'prompt'] as const),
+      prices: read.prices('AI_PRICES'),
+    },
   };
   for (const origin of config.corsOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) {

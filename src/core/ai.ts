@@ -1,0 +1,323 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { type TSchema, Type } from 'typebox';
+import { Value } from 'typebox/value';
+import { AI_FUNCTIONS, type AiFunctionName, type AiOutput, type AiVariables, renderTemplate } from './ai.functions.js';
+import {
+  AiError,
+  type AiProvider,
+  type ImageAnswer,
+  createProvider,
+  imageCostMicros,
+  notConfigured,
+  tokenCostMicros,
+} from './ai.provider.js';
+import type { AiConfig } from './config.js';
+import type { Db } from './db.js';
+import { AppError } from './errors.js';
+
+export { AiError, notConfigured } from './ai.provider.js';
+export { AI_FUNCTIONS, AI_FUNCTION_NAMES, type AiFunctionName, type AiOutput, type AiVariables } from './ai.functions.js';
+
+/**
+ * The AI engine every AI feature runs on: `ai.run(ctx, 'ideas', variables, { ref, units })` renders the
+ * account's prompt for the function, asks the provider for JSON, validates it against the function's schema
+ * (a malformed answer is asked for once more, then the unit fails with `AiError` reason `malformed_output`),
+ * records usage for every provider call and charges the unit through the billing service once it succeeded.
+ *
+ * Credits, as the contract says: callers estimate the whole request first with `ai.ensure` (503 when no
+ * provider is configured, then 402), and each unit is charged as it succeeds, under a `ref` derived from the
+ * job and the unit (`ai.refFor(job, unit)`): the billing service ignores a ref it has already charged, so a
+ * retried job never pays twice. A failed unit is never charged.
+ */
+
+/** The billing service's credits API, as the engine uses it (src/modules/billing/billing.service.ts). */
+export interface CreditsApi {
+  estimate(operation: string, units: number): Promise<number>;
+  ensure(ctx: { accountId: number }, credits: number): Promise<void>;
+  charge(
+    ctx: { accountId: number },
+    operation: string,
+    units: number,
+    ref: string,
+    meta?: { object_type?: string; object_id?: number; description?: string; tx?: Db },
+  ): Promise<{ charged: boolean; credits: number; balance: number }>;
+  recordUsage(
+    ctx: { accountId: number },
+    usage: {
+      operation: string;
+      model: string;
+      tokens_in: number;
+      tokens_out: number;
+      credits: number;
+      cost_micros: number;
+      latency_ms: number;
+      ref?: string;
+      object_type?: string;
+      object_id?: number;
+      tx?: Db;
+    },
+  ): Promise<void>;
+}
+
+/** The account's AI settings as the engine reads them (system/settings/). */
+export interface AiSettings {
+  model: string | null;
+  temperature: number | null;
+  language: string;
+  tone: string;
+  default_word_count: number;
+  image_model: string | null;
+  image_size: string;
+  image_style: string;
+  brand_guidelines: string;
+}
+
+/** Where the account's settings and prompt overrides come from (the system module). */
+export interface AiAccountStore {
+  settings(accountId: number): Promise<AiSettings>;
+  prompt(accountId: number, fn: AiFunctionName): Promise<{ system: string; user: string }>;
+}
+
+export interface AiCallOptions {
+  /** Charge reference, unique per unit of work: `ai.refFor(job, unit)` inside a job. */
+  ref: string;
+  /** Billing units of this call (keywords, clusters, target words, ...); default 1. */
+  units?: number;
+  object_type?: string;
+  object_id?: number;
+  description?: string;
+  /** The job's signal: cancellation and timeouts stop the call. */
+  signal?: AbortSignal;
+  /** Charge (and record usage) inside the caller's transaction, e.g. the one that stores the unit's result. */
+  tx?: Db;
+  /** A model for this call only; default the account's setting, then AI_MODEL. */
+  model?: string;
+}
+
+export interface AiUsage {
+  model: string;
+  tokens_in: number;
+  tokens_out: number;
+  cost_micros: number;
+  latency_ms: number;
+}
+
+export interface AiResult<T> {
+  output: T;
+  /** Credits taken for this unit: 0 when its ref had already been charged (a retried job). */
+  credits: number;
+  charged: boolean;
+  usage: AiUsage;
+}
+
+export interface AiCheck {
+  base_url: string;
+  model: string;
+  latency_ms: number;
+  json_ok: boolean;
+  json_mode: AiConfig['jsonMode'];
+  tokens_in: number;
+  tokens_out: number;
+  message: string;
+}
+
+export interface AiDeps {
+  config: AiConfig;
+  db: Db;
+  billing: CreditsApi;
+  store: AiAccountStore;
+  log: FastifyBaseLogger;
+}
+
+type Ctx = { accountId: number };
+
+/** The first problem of a value against a schema, as a short sentence; null when it conforms. */
+function schemaProblem(schema: TSchema, value: unknown): string | null {
+  if (value === undefined) return 'the answer is not JSON';
+  if (Value.Check(schema, value)) return null;
+  const first = [...Value.Errors(schema, value)][0];
+  return first ? `${first.instancePath || '/'}: ${first.message}` : 'the answer does not match the schema';
+}
+
+export function createAi(deps: AiDeps) {
+  const { config, db, billing, store, log } = deps;
+  const provider: AiProvider = createProvider(config, log);
+
+  async function chargeUnit(ctx: Ctx, operation: string, options: AiCallOptions, usage: AiUsage) {
+    const work = async (tx: Db) => {
+      const meta = { object_type: options.object_type, object_id: options.object_id, description: options.description, tx };
+      const charge = await billing.charge(ctx, operation, options.units ?? 1, options.ref, meta);
+      const credits = charge.charged ? charge.credits : 0;
+      await billing.recordUsage(ctx, { operation, ...usage, credits, ref: options.ref, object_type: options.object_type, object_id: options.object_id, tx });
+      return { charged: charge.charged, credits };
+    };
+    return options.tx ? work(options.tx) : db.transaction(work);
+  }
+
+  const ai = {
+    provider,
+    get configured(): boolean {
+      return provider.configured;
+    },
+
+    /** 503 (naming what to set) when no provider is configured; call before accepting AI work. */
+    requireConfigured(): void {
+      if (!provider.configured) throw notConfigured();
+    },
+
+    /** Credits for `units` of a function, for the whole request (rounded up once). */
+    estimate(fn: AiFunctionName | 'image_generation', units: number): Promise<number> {
+      return billing.estimate(fn === 'image_generation' ? fn : AI_FUNCTIONS[fn].operation, units);
+    },
+
+    /**
+     * Before starting AI work: 503 when no provider is configured, then 402 when the balance is short of the
+     * whole request (several functions add up). Returns the credits the request needs.
+     */
+    async ensure(ctx: Ctx, request: { fn: AiFunctionName | 'image_generation'; units: number }[]): Promise<number> {
+      ai.requireConfigured();
+      let credits = 0;
+      for (const part of request) credits += await ai.estimate(part.fn, part.units);
+      await billing.ensure(ctx, credits);
+      return credits;
+    },
+
+    /** The charge reference of one unit of a job: the same on every retry of that job. */
+    refFor(job: { taskId: number | null; jobId: string }, unit: string): string {
+      return `${job.taskId !== null ? `task:${job.taskId}` : `job:${job.jobId}`}:${unit}`;
+    },
+
+    /** Runs one unit of an AI function and returns its validated output; see the module comment. */
+    async run<F extends AiFunctionName>(ctx: Ctx, fn: F, variables: AiVariables<F>, options: AiCallOptions): Promise<AiResult<AiOutput<F>>> {
+      ai.requireConfigured();
+      const definition = AI_FUNCTIONS[fn];
+      // The balance may have run out since the request was estimated: fail this unit before paying the provider.
+      await billing.ensure(ctx, await billing.estimate(definition.operation, options.units ?? 1));
+      const [settings, prompt] = await Promise.all([store.settings(ctx.accountId), store.prompt(ctx.accountId, fn)]);
+      const values = { language: settings.language, tone: settings.tone, brand_guidelines: settings.brand_guidelines, ...variables };
+      const model = options.model ?? settings.model ?? config.model;
+      const system = renderTemplate(prompt.system, values);
+      let user = renderTemplate(prompt.user, values);
+      let problem = '';
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const answer = await provider.chatJson({
+          model,
+          system,
+          user,
+          schema: definition.output,
+          schemaName: fn,
+          temperature: settings.temperature,
+          signal: options.signal,
+        });
+        const usage: AiUsage = {
+          model: answer.model,
+          tokens_in: answer.tokens_in,
+          tokens_out: answer.tokens_out,
+          cost_micros: tokenCostMicros(config, answer.model, answer.tokens_in, answer.tokens_out),
+          latency_ms: answer.latency_ms,
+        };
+        problem = schemaProblem(definition.output, answer.json) ?? '';
+        if (!problem) {
+          const { charged, credits } = await chargeUnit(ctx, definition.operation, options, usage);
+          return { output: answer.json as AiOutput<F>, credits, charged, usage };
+        }
+        // The provider was paid for the malformed answer too: its tokens are recorded, with no credits.
+        await billing.recordUsage(ctx, { operation: definition.operation, ...usage, credits: 0, object_type: options.object_type, object_id: options.object_id });
+        log.warn({ fn, attempt, problem, model }, 'AI answer did not match its schema');
+        user = `${renderTemplate(prompt.user, values)}\n\nYour previous answer was not valid (${problem}). Answer again with the JSON object only.`;
+      }
+      throw new AiError('malformed_output', `The AI answer for "${fn}" did not match its schema twice (${problem}); nothing was charged.`, {
+        function: fn,
+        problem,
+      });
+    },
+
+    /** Generates one image and charges it (`image_generation`, one unit) once it arrived. */
+    async image(
+      ctx: Ctx,
+      request: { prompt: string; size?: string; style?: string },
+      options: Omit<AiCallOptions, 'units' | 'model'> & { model?: string },
+    ): Promise<ImageAnswer & { credits: number; charged: boolean }> {
+      ai.requireConfigured();
+      await billing.ensure(ctx, await billing.estimate('image_generation', 1));
+      const settings = await store.settings(ctx.accountId);
+      const style = request.style ?? settings.image_style;
+      const answer = await provider.image({
+        model: options.model ?? settings.image_model ?? config.imageModel,
+        prompt: style ? `${request.prompt}\n\nStyle: ${style}` : request.prompt,
+        size: request.size ?? settings.image_size,
+        signal: options.signal,
+      });
+      const usage: AiUsage = {
+        model: answer.model,
+        tokens_in: 0,
+        tokens_out: 0,
+        cost_micros: imageCostMicros(config, answer.model, 1),
+        latency_ms: answer.latency_ms,
+      };
+      const { charged, credits } = await chargeUnit(ctx, 'image_generation', { ...options, units: 1 }, usage);
+      return { ...answer, credits, charged };
+    },
+
+    /**
+     * One tiny call to the configured provider (free, nothing recorded): the model, the latency and whether
+     * JSON output works in the configured mode. When json_schema is refused or ignored, tries the prompt-only
+     * mode once to say whether AI_JSON_MODE=prompt would work.
+     */
+    async check(accountId: number): Promise<AiCheck> {
+      ai.requireConfigured();
+      const settings = await store.settings(accountId);
+      const schema = Type.Object({ ok: Type.Boolean(), answer: Type.Integer() });
+      const ask = (jsonMode: AiConfig['jsonMode']) =>
+        provider.chatJson({
+          model: settings.model ?? config.model,
+          system: 'You are a connectivity check.',
+          user: 'What is 2 + 3? Set "ok" to true and "answer" to the number.',
+          schema,
+          schemaName: 'check',
+          maxTokens: 50,
+          jsonMode,
+        });
+      const base = { base_url: config.baseUrl ?? 'https://api.openai.com/v1', json_mode: config.jsonMode };
+      let first: Awaited<ReturnType<typeof ask>> | null = null;
+      let refused: AppError | null = null;
+      try {
+        first = await ask(config.jsonMode);
+      } catch (error) {
+        // A 400 in json_schema mode is most often the server not knowing response_format: try without it.
+        const status = error instanceof AiError ? (error.options.details?.status as number | undefined) : undefined;
+        if (config.jsonMode === 'prompt' || status !== 400) throw error;
+        refused = error as AppError;
+      }
+      if (first && schemaProblem(schema, first.json) === null) {
+        return { ...base, model: first.model, latency_ms: first.latency_ms, json_ok: true, tokens_in: first.tokens_in, tokens_out: first.tokens_out, message: 'The provider answers and JSON output works.' };
+      }
+      if (config.jsonMode !== 'prompt') {
+        const fallback = await ask('prompt').catch(() => null);
+        if (fallback && schemaProblem(schema, fallback.json) === null) {
+          return {
+            ...base,
+            model: fallback.model,
+            latency_ms: first?.latency_ms ?? fallback.latency_ms,
+            json_ok: false,
+            tokens_in: fallback.tokens_in,
+            tokens_out: fallback.tokens_out,
+            message: `JSON output does not work with AI_JSON_MODE=${config.jsonMode}${refused ? ` (${refused.message})` : ''}, but works with AI_JSON_MODE=prompt: set that.`,
+          };
+        }
+      }
+      if (!first) throw refused ?? notConfigured();
+      return {
+        ...base,
+        model: first.model,
+        latency_ms: first.latency_ms,
+        json_ok: false,
+        tokens_in: first.tokens_in,
+        tokens_out: first.tokens_out,
+        message: 'The provider answers, but not with valid JSON: AI functions will fail with this model. Try another AI_MODEL.',
+      };
+    },
+  };
+  return ai;
+}
+export type Ai = ReturnType<typeof createAi>;
