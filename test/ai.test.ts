@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AI_FUNCTIONS, AiError, type AiFunctionName } from '../src/core/ai.js';
+import { AI_FUNCTIONS, type Ai, AiError, type AiFunctionName } from '../src/core/ai.js';
 import { defineJob } from '../src/core/jobs.js';
 import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.js';
 import { signUp } from './factories.js';
@@ -20,7 +20,7 @@ const aiUnitJob = defineJob({
   name: 'aitest.ideas',
   payload: Type.Object({ failAfter: Type.Boolean() }),
   async handler(job) {
-    const ai = t.app.services.ai;
+    const ai: Ai = t.app.services.ai;
     const accountId = job.accountId as number;
     const result = await ai.run({ accountId }, 'ideas', { cluster_name: 'Trail shoes', keywords: ['trail shoes'], ideas_count: 1 }, {
       ref: ai.refFor(job, 'cluster:1'),
@@ -54,14 +54,14 @@ async function ledger(accountId: number) {
   const result = await t.database.db.execute(
     sql`SELECT type, amount, operation, ref, object_type, object_id FROM billing_credit_transactions WHERE account_id = ${accountId} AND type = 'usage' ORDER BY id`,
   );
-  return result.rows as { type: string; amount: number; operation: string; ref: string; object_type: string | null; object_id: number | null }[];
+  return (result as unknown as { rows: unknown[] }).rows as { type: string; amount: number; operation: string; ref: string; object_type: string | null; object_id: number | null }[];
 }
 
 async function usage(accountId: number) {
   const result = await t.database.db.execute(
     sql`SELECT operation, model, tokens_in, tokens_out, credits, cost_micros, latency_ms, ref FROM billing_usage WHERE account_id = ${accountId} ORDER BY id`,
   );
-  return result.rows as { operation: string; model: string; tokens_in: number; tokens_out: number; credits: number; cost_micros: number; latency_ms: number; ref: string | null }[];
+  return (result as unknown as { rows: unknown[] }).rows as { operation: string; model: string; tokens_in: number; tokens_out: number; credits: number; cost_micros: number; latency_ms: number; ref: string | null }[];
 }
 
 const outline = { sections: [{ heading: 'Why', level: 2, points: ['grip'] }] };
