@@ -15,6 +15,10 @@ import { eventsRoutes } from './modules/events/events.routes.js';
 import { createEventsService } from './modules/events/events.service.js';
 import { systemTasksRoutes } from './modules/system/system.tasks.routes.js';
 import { createTasksService } from './modules/system/system.tasks.service.js';
+import { createBillingService } from './modules/billing/billing.service.js';
+import { billingJobs } from './modules/billing/billing.jobs.js';
+import { billingRoutes } from './modules/billing/billing.routes.js';
+import { createStripeWebhooks } from './modules/billing/billing.webhooks.js';
 import { siteAccess } from './modules/auth/auth.sites.js';
 import { plannerJobs } from './modules/planner/planner.jobs.js';
 import { plannerRoutes } from './modules/planner/planner.routes.js';
@@ -38,17 +42,20 @@ export interface ServiceDeps {
 
 export function createServices(deps: ServiceDeps) {
   const mailer = createMailer({ db: deps.db, smtpUrl: deps.config.smtpUrl, from: deps.config.mailFrom, log: deps.log });
-  const auth = createAuthService({ db: deps.db, config: deps.config, mailer, redis: deps.redis, log: deps.log });
-  const account = createAccountService({ db: deps.db, auth, mailer });
-  // Job types come from each module's *.jobs.ts (none yet) plus any extra ones; queues are made at start.
+  // Job types come from each module's *.jobs.ts plus any extra ones; queues are made at start.
   const jobs = createJobs({ config: deps.config, database: deps.database, log: deps.log });
-  jobs.register([...plannerJobs(), ...(deps.extraJobs ?? [])]);
+  // Billing comes before auth: registration grants the free plan's credits through billing's ledger.
+  const billing = createBillingService({ db: deps.db, config: deps.config, jobs });
+  const billingWebhooks = createStripeWebhooks({ db: deps.db, config: deps.config, jobs, billing });
+  const auth = createAuthService({ db: deps.db, config: deps.config, mailer, redis: deps.redis, log: deps.log, billing });
+  const account = createAccountService({ db: deps.db, auth, mailer });
+  jobs.register([...billingJobs({ billing, webhooks: billingWebhooks }), ...plannerJobs(), ...(deps.extraJobs ?? [])]);
   const system = createSystemService({ database: deps.database, probe: { jobQueue: () => jobs.health() } });
   const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl });
   const events = createEventsService({ db: deps.db, baseUrl: deps.config.publicUrl });
   const writer = createWriterService();
   const planner = createPlannerServices({ db: deps.db, jobs, siteAccess, writer, baseUrl: deps.config.publicUrl });
-  return { config: deps.config, db: deps.db, mailer, auth, account, system, jobs, tasks, events, writer, planner };
+  return { config: deps.config, db: deps.db, mailer, auth, account, system, jobs, tasks, events, writer, planner, billing, billingWebhooks };
 }
 export type AppServices = ReturnType<typeof createServices>;
 
@@ -59,6 +66,7 @@ export async function registerModules(app: FastifyInstance, services: AppService
   await eventsRoutes(app, services);
   await authRoutes(app, services);
   await accountRoutes(app, services);
-  await adminRoutes(app, { db: services.db, baseUrl });
+  await billingRoutes(app, services);
+  await adminRoutes(app, { db: services.db, baseUrl, billing: services.billing });
   await plannerRoutes(app, { db: services.db, jobs: services.jobs, siteAccess, baseUrl, ...services.planner });
 }

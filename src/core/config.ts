@@ -72,6 +72,11 @@ export interface Config {
   /** SMTP server for mail (password resets, invitations); without one, mail goes to the outbox table and the log. */
   smtpUrl: string | null;
   mailFrom: string;
+  /**
+   * Payments (billing module). Without `secretKey`, checkout and portal answer 503; without `webhookSecret`,
+   * every webhook call is refused. `apiBase` points the client at another Stripe-compatible server (tests).
+   */
+  stripe: { secretKey: string | null; webhookSecret: string | null; apiBase: string | null };
   /** The OpenAI-compatible AI provider (core/ai.ts); configured when `baseUrl` or `apiKey` is set. */
   ai: AiConfig;
 }
@@ -309,6 +314,11 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenTtlSeconds: read.int('REFRESH_TOKEN_TTL_SECONDS', 30 * 86400, 60, 365 * 86400),
     smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: read.string('MAIL_FROM', 'ContentFlow <no-reply@localhost>'),
+    stripe: {
+      secretKey: read.optional('STRIPE_SECRET_KEY'),
+      webhookSecret: read.optional('STRIPE_WEBHOOK_SECRET'),
+      apiBase: read.url('STRIPE_API_BASE', ['http:', 'https:']),
+    },
     ai: {
       baseUrl: read.url('AI_BASE_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
       apiKey: read.optional('AI_API_KEY'),

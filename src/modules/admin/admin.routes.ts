@@ -4,9 +4,13 @@ import { DateTime, Id } from '../../core/columns.js';
 import { system_outbox } from '../../core/core.tables.js';
 import type { Db } from '../../core/db.js';
 import { registerResource } from '../../core/resource.js';
+import type { BillingService } from '../billing/billing.service.js';
+import { adminBillingRoutes } from './admin.billing.routes.js';
 
 /** Platform staff: outside accounts, never through tenant routes. */
-export async function adminRoutes(app: FastifyInstance, deps: { db: Db; baseUrl: string }) {
+export async function adminRoutes(app: FastifyInstance, deps: { db: Db; baseUrl: string; billing: BillingService }) {
+  await adminBillingRoutes(app, { billing: deps.billing });
+
   registerResource(
     app,
     deps.db,

@@ -20,7 +20,6 @@ import * as repo from './auth.repository.js';
 
 const COMMON_PASSWORDS = new Set(dictionary.passwords.slice(0, 20_000).map((p: string) => p.toLowerCase()));
 const RESET_TTL_MS = 60 * 60 * 1000;
-const FREE_PLAN = 'free';
 
 export function checkPasswordPolicy(password: string, field = 'password'): void {
   if (COMMON_PASSWORDS.has(password.toLowerCase())) {
@@ -49,7 +48,20 @@ export function clientOf(request: FastifyRequest): Client {
   return { ip: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 400) };
 }
 
-export function createAuthService(deps: { db: Db; config: Config; mailer: Mailer; redis: Redis | null; log: FastifyBaseLogger }) {
+/** What registration needs from billing: the plan a new account starts on, and its first credits (billing owns both). */
+export interface RegistrationBilling {
+  freePlan(tx: Db): Promise<{ id: number }>;
+  startPlan(tx: Db, accountId: number, plan: Awaited<ReturnType<RegistrationBilling['freePlan']>>): Promise<void>;
+}
+
+export function createAuthService(deps: {
+  db: Db;
+  config: Config;
+  mailer: Mailer;
+  redis: Redis | null;
+  log: FastifyBaseLogger;
+  billing: RegistrationBilling;
+}) {
   const { db, config } = deps;
   const credentials = createCredentials(deps);
 
@@ -146,8 +158,7 @@ export function createAuthService(deps: { db: Db; config: Config; mailer: Mailer
       const passwordHash = await hashNewPassword(input.password);
       return db.transaction(async (tx) => {
         if (await repo.userByEmail(tx, input.email)) throw fieldError('email', 'A user with this email already exists.');
-        const plan = await repo.planBySlug(tx, FREE_PLAN);
-        if (!plan) throw new Error('The free plan is missing: migrations have not seeded billing_plans.');
+        const plan = await deps.billing.freePlan(tx);
         const user = await repo.insertUser(tx, {
           email: input.email.trim(),
           password_hash: passwordHash,
@@ -162,6 +173,8 @@ export function createAuthService(deps: { db: Db; config: Config; mailer: Mailer
           billing_email: user.email,
         });
         await repo.insertMembership(tx, { account_id: account.id, user_id: user.id, role: 'owner' });
+        // The subscription and the plan's first credits, granted through billing's ledger in this transaction.
+        await deps.billing.startPlan(tx, account.id, plan);
         await repo.updateUser(tx, user.id, { last_account_id: account.id, last_login_at: new Date() });
         return issueTokens(tx, user, account.id, client);
       });

@@ -1,0 +1,51 @@
+import { type Static, Type } from 'typebox';
+import { type AnyJobDefinition, defineJob } from '../../core/jobs.js';
+import { storeWebhookEvent } from './billing.repository.js';
+import type { BillingService } from './billing.service.js';
+import type { StripeWebhooks } from './billing.webhooks.js';
+
+/** Billing's background work: applying Stripe's events, and renewing plans that no provider bills. */
+
+export const StripeEventPayload = Type.Object({ event_id: Type.Integer({ minimum: 1 }) });
+export const RenewPlansPayload = Type.Object({});
+
+declare module '../../core/jobs.js' {
+  interface JobPayloads {
+    'billing.stripe_event': Static<typeof StripeEventPayload>;
+    'billing.renew_plans': Static<typeof RenewPlansPayload>;
+  }
+}
+
+/** How often a process with workers asks for due renewals (each renewal happens once, whoever asks). */
+export const RENEWAL_INTERVAL_MS = 60 * 60 * 1000;
+
+export function billingJobs(deps: { billing: BillingService; webhooks: StripeWebhooks }): AnyJobDefinition[] {
+  return [
+    defineJob({
+      name: 'billing.stripe_event',
+      payload: StripeEventPayload,
+      timeoutSeconds: 60,
+      retryLimit: 8,
+      retryDelaySeconds: 10,
+      // A stored event nobody can map to an account: applied as `ignored`, so the second run does nothing.
+      sample: async ({ db }) => ({
+        event_id:
+          (await storeWebhookEvent(db, {
+            provider: 'stripe',
+            event_id: `evt_sample_${Date.now()}_${Math.random().toString(36).slice(2)}`,
+            type: 'invoice.paid',
+            payload: { id: 'evt_sample', type: 'invoice.paid', created: 1, data: { object: { id: 'in_sample' } } },
+          })) ?? 0,
+      }),
+      handler: async (ctx) => deps.webhooks.apply(ctx.payload.event_id),
+    }),
+    defineJob({
+      name: 'billing.renew_plans',
+      payload: RenewPlansPayload,
+      timeoutSeconds: 600,
+      retryLimit: 3,
+      sample: () => ({}),
+      handler: async () => deps.billing.renewDue(),
+    }),
+  ];
+}

@@ -1,0 +1,400 @@
+import { type SQL, and, asc, desc, eq, gte, isNull, lte, sql } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
+import type { Db } from '../../core/db.js';
+import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
+import { auth_accounts } from '../auth/auth.tables.js';
+import {
+  LEDGER_TYPES,
+  type LedgerType,
+  billing_credit_costs,
+  billing_credit_packs,
+  billing_credit_transactions,
+  billing_plans,
+  billing_subscriptions,
+  billing_usage,
+  billing_webhook_events,
+} from './billing.tables.js';
+
+/**
+ * Billing's queries. Two columns of `auth_accounts` belong to billing: `credits` (the balance, which only the
+ * ledger below changes, always in the transaction that writes the ledger row) and `plan_id` (which follows the
+ * subscription; auth only reads it for plan limits). Nothing else here writes another module's table.
+ */
+
+export type PlanRow = typeof billing_plans.$inferSelect;
+export type PackRow = typeof billing_credit_packs.$inferSelect;
+export type SubscriptionRow = typeof billing_subscriptions.$inferSelect;
+export type LedgerRow = typeof billing_credit_transactions.$inferSelect;
+export type CostRow = typeof billing_credit_costs.$inferSelect;
+export type WebhookEventRow = typeof billing_webhook_events.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------------------
+// Plans, packs, costs (global reference data)
+
+export async function planBySlug(db: Db, slug: string): Promise<PlanRow | undefined> {
+  const [row] = await db.select().from(billing_plans).where(eq(billing_plans.slug, slug));
+  return row;
+}
+
+export async function planById(db: Db, id: number): Promise<PlanRow | undefined> {
+  const [row] = await db.select().from(billing_plans).where(eq(billing_plans.id, id));
+  return row;
+}
+
+export async function packBySlug(db: Db, slug: string): Promise<PackRow | undefined> {
+  const [row] = await db.select().from(billing_credit_packs).where(eq(billing_credit_packs.slug, slug));
+  return row;
+}
+
+export async function allCosts(db: Db): Promise<CostRow[]> {
+  return db.select().from(billing_credit_costs);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The balance and the ledger
+
+/** Locks the account's row for the rest of the transaction: every balance change of one account is serialised here. */
+export async function lockBalance(tx: Db, accountId: number): Promise<number | undefined> {
+  const [row] = await tx
+    .select({ credits: auth_accounts.credits })
+    .from(auth_accounts)
+    .where(eq(auth_accounts.id, accountId))
+    .for('update');
+  return row?.credits;
+}
+
+export async function balance(db: Db, accountId: number): Promise<number | undefined> {
+  const [row] = await db.select({ credits: auth_accounts.credits }).from(auth_accounts).where(eq(auth_accounts.id, accountId));
+  return row?.credits;
+}
+
+/**
+ * Moves the balance by `amount` unless that would take it below zero, in one conditional statement; returns
+ * the new balance, or undefined when refused (or no such account).
+ */
+export async function moveBalance(tx: Db, accountId: number, amount: number): Promise<number | undefined> {
+  const [row] = await tx
+    .update(auth_accounts)
+    .set({ credits: sql`${auth_accounts.credits} + ${amount}` })
+    .where(and(eq(auth_accounts.id, accountId), gte(sql`${auth_accounts.credits} + ${amount}`, 0)))
+    .returning({ credits: auth_accounts.credits });
+  return row?.credits;
+}
+
+export async function ledgerByRef(db: Db, ref: string): Promise<LedgerRow | undefined> {
+  const [row] = await db.select().from(billing_credit_transactions).where(eq(billing_credit_transactions.ref, ref));
+  return row;
+}
+
+export async function insertLedger(tx: Db, values: typeof billing_credit_transactions.$inferInsert): Promise<LedgerRow> {
+  const [row] = await tx.insert(billing_credit_transactions).values(values).returning();
+  return row as LedgerRow;
+}
+
+export async function ledgerSum(db: Db, accountId: number): Promise<number> {
+  const [row] = await db
+    .select({ total: sql<number>`coalesce(sum(${billing_credit_transactions.amount}), 0)::int` })
+    .from(billing_credit_transactions)
+    .where(eq(billing_credit_transactions.account_id, accountId));
+  return Number(row?.total ?? 0);
+}
+
+export const TRANSACTION_LIST: ListSpec = {
+  cursor: true,
+  filters: {
+    type: { column: billing_credit_transactions.type, kind: 'string', values: LEDGER_TYPES, in: true },
+    operation: { column: billing_credit_transactions.operation, kind: 'string', in: true },
+    object_type: { column: billing_credit_transactions.object_type, kind: 'string' },
+    object_id: { column: billing_credit_transactions.object_id, kind: 'integer' },
+    amount: { column: billing_credit_transactions.amount, kind: 'integer', range: true },
+  },
+  search: [billing_credit_transactions.description],
+  ordering: { created_at: billing_credit_transactions.created_at, amount: billing_credit_transactions.amount },
+};
+
+const LEDGER_WIRE = {
+  id: billing_credit_transactions.id,
+  account_id: billing_credit_transactions.account_id,
+  amount: billing_credit_transactions.amount,
+  type: billing_credit_transactions.type,
+  balance_after: billing_credit_transactions.balance_after,
+  operation: billing_credit_transactions.operation,
+  object_type: billing_credit_transactions.object_type,
+  object_id: billing_credit_transactions.object_id,
+  description: billing_credit_transactions.description,
+  ref: billing_credit_transactions.ref,
+  created_at: billing_credit_transactions.created_at,
+  updated_at: billing_credit_transactions.updated_at,
+};
+
+interface Link {
+  request: FastifyRequest;
+  baseUrl: string;
+}
+
+/** The account's ledger (accountId null: every account's, for staff). */
+export function listTransactions(db: Db, accountId: number | null, query: ListQuery, link: Link) {
+  return runList({
+    db,
+    table: billing_credit_transactions,
+    idColumn: billing_credit_transactions.id,
+    select: LEDGER_WIRE,
+    where: accountId === null ? [] : [eq(billing_credit_transactions.account_id, accountId)],
+    spec: TRANSACTION_LIST,
+    query,
+    ...link,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Usage
+
+export async function insertUsage(tx: Db, values: typeof billing_usage.$inferInsert): Promise<void> {
+  // A retried call with the same ref is recorded once.
+  await tx.insert(billing_usage).values(values).onConflictDoNothing({ target: billing_usage.ref });
+}
+
+export const USAGE_LIST: ListSpec = {
+  cursor: true,
+  filters: {
+    operation: { column: billing_usage.operation, kind: 'string', in: true },
+    model: { column: billing_usage.model, kind: 'string' },
+    object_type: { column: billing_usage.object_type, kind: 'string' },
+    object_id: { column: billing_usage.object_id, kind: 'integer' },
+    credits: { column: billing_usage.credits, kind: 'integer', range: true },
+  },
+  ordering: { created_at: billing_usage.created_at, credits: billing_usage.credits, cost_micros: billing_usage.cost_micros },
+};
+
+export const STAFF_USAGE_LIST: ListSpec = {
+  ...USAGE_LIST,
+  filters: { ...USAGE_LIST.filters, account_id: { column: billing_usage.account_id, kind: 'integer' } },
+};
+
+export function listUsage(db: Db, accountId: number | null, query: ListQuery, link: Link) {
+  return runList({
+    db,
+    table: billing_usage,
+    idColumn: billing_usage.id,
+    where: accountId === null ? [] : [eq(billing_usage.account_id, accountId)],
+    spec: accountId === null ? STAFF_USAGE_LIST : USAGE_LIST,
+    query,
+    ...link,
+  });
+}
+
+export type Period = 'day' | 'week' | 'month';
+
+/** Totals per operation per bucket (UTC), newest bucket first. */
+export async function usageSummary(db: Db, accountId: number | null, period: Period, range: { from?: Date; to?: Date }) {
+  const bucket = sql<Date>`date_trunc(${sql.raw(`'${period}'`)}, ${billing_usage.created_at} at time zone 'UTC') at time zone 'UTC'`;
+  const where: SQL[] = [];
+  if (accountId !== null) where.push(eq(billing_usage.account_id, accountId));
+  if (range.from) where.push(gte(billing_usage.created_at, range.from));
+  if (range.to) where.push(lte(billing_usage.created_at, range.to));
+  const rows = await db
+    .select({
+      bucket,
+      operation: billing_usage.operation,
+      calls: sql<number>`count(*)::int`,
+      credits: sql<number>`coalesce(sum(${billing_usage.credits}), 0)::int`,
+      tokens_in: sql<number>`coalesce(sum(${billing_usage.tokens_in}), 0)::bigint`,
+      tokens_out: sql<number>`coalesce(sum(${billing_usage.tokens_out}), 0)::bigint`,
+      cost_micros: sql<number>`coalesce(sum(${billing_usage.cost_micros}), 0)::bigint`,
+    })
+    .from(billing_usage)
+    .where(where.length ? and(...where) : undefined)
+    .groupBy(bucket, billing_usage.operation)
+    .orderBy(desc(bucket), asc(billing_usage.operation));
+  return rows.map((r) => ({
+    ...r,
+    bucket: new Date(r.bucket as unknown as string),
+    tokens_in: Number(r.tokens_in),
+    tokens_out: Number(r.tokens_out),
+    cost_micros: Number(r.cost_micros),
+  }));
+}
+
+/** Credits spent (usage rows of the ledger, net of refunds) per operation per day, across accounts. */
+export async function spentByOperationAndDay(db: Db, range: { from: Date; to?: Date }) {
+  const day = sql<string>`to_char(date_trunc('day', ${billing_credit_transactions.created_at} at time zone 'UTC'), 'YYYY-MM-DD')`;
+  const where: SQL[] = [
+    sql`${billing_credit_transactions.type} in ('usage', 'refund')`,
+    gte(billing_credit_transactions.created_at, range.from),
+  ];
+  if (range.to) where.push(lte(billing_credit_transactions.created_at, range.to));
+  const rows = await db
+    .select({
+      day,
+      operation: sql<string>`coalesce(${billing_credit_transactions.operation}, 'other')`,
+      credits: sql<number>`(-sum(${billing_credit_transactions.amount}))::int`,
+      charges: sql<number>`(count(*) filter (where ${billing_credit_transactions.type} = 'usage'))::int`,
+    })
+    .from(billing_credit_transactions)
+    .where(and(...where))
+    .groupBy(day, sql`2`)
+    .orderBy(desc(day), asc(sql`2`));
+  return rows;
+}
+
+export async function ledgerTotals(db: Db) {
+  const [row] = await db
+    .select({
+      granted: sql<number>`coalesce(sum(${billing_credit_transactions.amount}) filter (where ${billing_credit_transactions.type} in ('grant', 'purchase')), 0)::bigint`,
+      spent: sql<number>`coalesce(-sum(${billing_credit_transactions.amount}) filter (where ${billing_credit_transactions.type} in ('usage', 'refund')), 0)::bigint`,
+      adjusted: sql<number>`coalesce(sum(${billing_credit_transactions.amount}) filter (where ${billing_credit_transactions.type} = 'adjustment'), 0)::bigint`,
+    })
+    .from(billing_credit_transactions);
+  const [accounts] = await db
+    .select({ accounts: sql<number>`count(*)::int`, balance: sql<number>`coalesce(sum(${auth_accounts.credits}), 0)::bigint` })
+    .from(auth_accounts);
+  return {
+    accounts: Number(accounts?.accounts ?? 0),
+    outstanding_credits: Number(accounts?.balance ?? 0),
+    granted_credits: Number(row?.granted ?? 0),
+    spent_credits: Number(row?.spent ?? 0),
+    adjusted_credits: Number(row?.adjusted ?? 0),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Subscriptions
+
+export async function subscriptionOf(db: Db, accountId: number, lock = false): Promise<SubscriptionRow | undefined> {
+  const query = db.select().from(billing_subscriptions).where(eq(billing_subscriptions.account_id, accountId));
+  const [row] = await (lock ? query.for('update') : query);
+  return row;
+}
+
+export async function subscriptionByProviderId(db: Db, providerSubscriptionId: string): Promise<SubscriptionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(billing_subscriptions)
+    .where(eq(billing_subscriptions.provider_subscription_id, providerSubscriptionId));
+  return row;
+}
+
+export async function subscriptionByCustomer(db: Db, customerId: string): Promise<SubscriptionRow | undefined> {
+  const [row] = await db.select().from(billing_subscriptions).where(eq(billing_subscriptions.provider_customer_id, customerId));
+  return row;
+}
+
+export async function insertSubscription(tx: Db, values: typeof billing_subscriptions.$inferInsert): Promise<SubscriptionRow> {
+  const [row] = await tx.insert(billing_subscriptions).values(values).returning();
+  return row as SubscriptionRow;
+}
+
+export async function updateSubscription(
+  tx: Db,
+  accountId: number,
+  values: Partial<typeof billing_subscriptions.$inferInsert>,
+): Promise<SubscriptionRow | undefined> {
+  const [row] = await tx
+    .update(billing_subscriptions)
+    .set({ ...values, updated_at: new Date() })
+    .where(eq(billing_subscriptions.account_id, accountId))
+    .returning();
+  return row;
+}
+
+/** The plan limits read by auth follow the subscription (see the note at the top). */
+export async function setAccountPlan(tx: Db, accountId: number, planId: number): Promise<void> {
+  await tx.update(auth_accounts).set({ plan_id: planId, updated_at: new Date() }).where(eq(auth_accounts.id, accountId));
+}
+
+/** Subscriptions renewed here (no provider) whose period has ended, oldest first. */
+export async function dueRenewals(db: Db, now: Date, limit: number): Promise<number[]> {
+  const rows = await db
+    .select({ account_id: billing_subscriptions.account_id })
+    .from(billing_subscriptions)
+    .where(and(isNull(billing_subscriptions.provider), lte(billing_subscriptions.current_period_end, now)))
+    .orderBy(asc(billing_subscriptions.current_period_end))
+    .limit(limit);
+  return rows.map((r) => r.account_id);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Accounts for staff
+
+export const ACCOUNT_LIST: ListSpec = {
+  filters: {
+    status: { column: auth_accounts.status, kind: 'string', values: ['active', 'suspended'] },
+    plan_id: { column: auth_accounts.plan_id, kind: 'integer' },
+    credits: { column: auth_accounts.credits, kind: 'integer', range: true },
+  },
+  search: [auth_accounts.name, auth_accounts.slug],
+  ordering: { created_at: auth_accounts.created_at, credits: auth_accounts.credits, name: auth_accounts.name },
+};
+
+export function listAccounts(db: Db, query: ListQuery, link: Link) {
+  return runList({
+    db,
+    table: auth_accounts,
+    idColumn: auth_accounts.id,
+    select: {
+      id: auth_accounts.id,
+      name: auth_accounts.name,
+      slug: auth_accounts.slug,
+      status: auth_accounts.status,
+      plan_id: auth_accounts.plan_id,
+      credits: auth_accounts.credits,
+      created_at: auth_accounts.created_at,
+      updated_at: auth_accounts.updated_at,
+    },
+    where: [],
+    spec: ACCOUNT_LIST,
+    query,
+    ...link,
+  });
+}
+
+export async function accountById(db: Db, accountId: number) {
+  const [row] = await db
+    .select({
+      id: auth_accounts.id,
+      name: auth_accounts.name,
+      slug: auth_accounts.slug,
+      status: auth_accounts.status,
+      plan_id: auth_accounts.plan_id,
+      credits: auth_accounts.credits,
+      created_at: auth_accounts.created_at,
+      updated_at: auth_accounts.updated_at,
+    })
+    .from(auth_accounts)
+    .where(eq(auth_accounts.id, accountId));
+  return row;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Webhook events
+
+/** Stores an event once; returns its row id when this delivery was the first, null when it was seen before. */
+export async function storeWebhookEvent(
+  tx: Db,
+  values: { provider: string; event_id: string; type: string; payload: Record<string, unknown> },
+): Promise<number | null> {
+  const [row] = await tx
+    .insert(billing_webhook_events)
+    .values(values)
+    .onConflictDoNothing({ target: [billing_webhook_events.provider, billing_webhook_events.event_id] })
+    .returning({ id: billing_webhook_events.id });
+  return row?.id ?? null;
+}
+
+export async function lockWebhookEvent(tx: Db, id: number): Promise<WebhookEventRow | undefined> {
+  const [row] = await tx.select().from(billing_webhook_events).where(eq(billing_webhook_events.id, id)).for('update');
+  return row;
+}
+
+export async function finishWebhookEvent(
+  tx: Db,
+  id: number,
+  values: { status: WebhookEventRow['status']; account_id?: number | null; error?: string | null },
+): Promise<void> {
+  await tx
+    .update(billing_webhook_events)
+    .set({ ...values, processed_at: new Date(), updated_at: new Date() })
+    .where(eq(billing_webhook_events.id, id));
+}
+
+export type { LedgerType };
