@@ -52,10 +52,14 @@ export const PromptUpdate = Type.Object(
 );
 export type PromptUpdate = Static<typeof PromptUpdate>;
 export const PromptParams = Type.Object({ function: Type.String({ maxLength: 40 }) });
-export const PromptListQuery = Type.Object({
-  page: Type.Optional(Type.Integer({ minimum: 1 })),
-  page_size: Type.Optional(Type.Integer({ minimum: 1 })),
-});
+/** The prompts are one short page: pagination parameters are accepted, anything else is a 400. */
+export const PromptListQuery = Type.Object(
+  {
+    page: Type.Optional(Type.Integer({ minimum: 1 })),
+    page_size: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
 
 export const AuthorProfileSchema = Type.Object({
   ...TimestampFields,
