@@ -15,10 +15,13 @@ import { eventsRoutes } from './modules/events/events.routes.js';
 import { createEventsService } from './modules/events/events.service.js';
 import { systemTasksRoutes } from './modules/system/system.tasks.routes.js';
 import { createTasksService } from './modules/system/system.tasks.service.js';
+import { createAi } from './core/ai.js';
 import { createBillingService } from './modules/billing/billing.service.js';
 import { billingJobs } from './modules/billing/billing.jobs.js';
 import { billingRoutes } from './modules/billing/billing.routes.js';
 import { createStripeWebhooks } from './modules/billing/billing.webhooks.js';
+import { systemAiRoutes } from './modules/system/system.ai.routes.js';
+import { createSystemAiService } from './modules/system/system.ai.service.js';
 import { siteAccess } from './modules/auth/auth.sites.js';
 import { plannerJobs } from './modules/planner/planner.jobs.js';
 import { plannerRoutes } from './modules/planner/planner.routes.js';
@@ -50,12 +53,17 @@ export function createServices(deps: ServiceDeps) {
   const auth = createAuthService({ db: deps.db, config: deps.config, mailer, redis: deps.redis, log: deps.log, billing });
   const account = createAccountService({ db: deps.db, auth, mailer });
   jobs.register([...billingJobs({ billing, webhooks: billingWebhooks }), ...plannerJobs(), ...(deps.extraJobs ?? [])]);
-  const system = createSystemService({ database: deps.database, probe: { jobQueue: () => jobs.health() } });
+  const systemAi = createSystemAiService({ db: deps.db, config: deps.config.ai });
+  const ai = createAi({ config: deps.config.ai, db: deps.db, billing, store: systemAi.store, log: deps.log });
+  const system = createSystemService({
+    database: deps.database,
+    probe: { jobQueue: () => jobs.health(), aiConfigured: () => ai.configured },
+  });
   const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl });
   const events = createEventsService({ db: deps.db, baseUrl: deps.config.publicUrl });
   const writer = createWriterService();
   const planner = createPlannerServices({ db: deps.db, jobs, siteAccess, writer, baseUrl: deps.config.publicUrl });
-  return { config: deps.config, db: deps.db, mailer, auth, account, system, jobs, tasks, events, writer, planner, billing, billingWebhooks };
+  return { config: deps.config, db: deps.db, mailer, auth, account, system, jobs, tasks, events, writer, planner, billing, billingWebhooks, systemAi, ai };
 }
 export type AppServices = ReturnType<typeof createServices>;
 
@@ -63,6 +71,7 @@ export async function registerModules(app: FastifyInstance, services: AppService
   const baseUrl = services.config.publicUrl;
   await systemRoutes(app, services);
   await systemTasksRoutes(app, services);
+  await systemAiRoutes(app, services);
   await eventsRoutes(app, services);
   await authRoutes(app, services);
   await accountRoutes(app, services);
