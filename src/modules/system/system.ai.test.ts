@@ -183,6 +183,8 @@ describe('system/ai/check/', () => {
     expect(res.json().data).toMatchObject({ base_url: fake.url, model: 'qwen2.5:7b-instruct', json_ok: true, json_mode: 'json_schema' });
     expect(res.json().data.latency_ms).toBeGreaterThanOrEqual(0);
     expect(fake.chatRequests()[0]?.body.response_format.type).toBe('json_schema');
+    // No AI_API_KEY (a local server): no Authorization header at all, not an empty or placeholder one.
+    expect(fake.chatRequests()[0]?.headers.authorization).toBeUndefined();
     expect(await t.app.services.billing.balance({ accountId: owner.accountId })).toBe(before);
   });
 
