@@ -1,6 +1,5 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
@@ -17,6 +16,7 @@ import { installIdempotency } from './core/idempotency.js';
 import type { AnyJobDefinition } from './core/jobs.js';
 import { installMetrics } from './core/metrics.js';
 import { installOpenApi } from './core/openapi.js';
+import { securityHeaders } from './core/security-headers.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './core/request-id.js';
 import { installThrottle } from './core/throttle.js';
 import { type AppServices, createServices, registerModules } from './modules.js';
@@ -120,29 +120,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.decorateRequest('ctx', null);
   app.decorateRequest('rawBodyText', undefined);
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header(REQUEST_ID_HEADER, request.id);
+  const headers = securityHeaders({ production: config.env === 'production' });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(headers).header(REQUEST_ID_HEADER, request.id);
+    done();
   });
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'blob:'],
-        fontSrc: ["'self'", 'data:'],
-        workerSrc: ["'self'", 'blob:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        upgradeInsecureRequests: null,
-      },
-    },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
-    crossOriginEmbedderPolicy: false,
-    hsts: config.env === 'production',
-  });
   await app.register(cors, {
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: !config.corsOrigins.includes('*'),
