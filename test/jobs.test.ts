@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../src/core/tenancy.js';
 import type { Db } from '../src/core/db.js';
+import { signUp } from './factories.js';
 import { type TestApp, buildTestApp } from './harness.js';
 import { stepsJob } from './job-types.js';
 
@@ -177,7 +178,8 @@ describe('idempotent handlers', () => {
     const { jobs } = t.app.services;
     expect(jobs.definitions.size).toBeGreaterThan(0);
     for (const definition of jobs.definitions.values()) {
-      const accountId = ++nextAccount;
+      // A real account (samples may make sites, keywords, credits for it), made as a user would.
+      const { accountId } = await signUp(t);
       const payload = await definition.sample({ db: t.database.db, accountId });
       const jobId = crypto.randomUUID();
       await jobs.runHandler(definition.name, payload, { jobId, accountId });
@@ -185,5 +187,49 @@ describe('idempotent handlers', () => {
       await jobs.runHandler(definition.name, payload, { jobId, accountId });
       expect(await counts(t.database.db), `second run of ${definition.name}`).toEqual(after);
     }
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('lets a running job finish within the grace period', async () => {
+    const accountId = ++nextAccount;
+    const task = await startSteps(accountId, { steps: 3, delay_ms: 200 });
+    await until(
+      () => t.app.services.tasks.get(ctxFor(accountId), task.id),
+      (row) => row.status === 'running',
+    );
+    const other = await buildTestApp({ WORKER: 'false' }, { jobs: [stepsJob] });
+    try {
+      // A second app on its own database shows stop() returns at once with nothing running.
+      await other.app.services.jobs.stop(5);
+    } finally {
+      await other.close();
+    }
+    await t.app.services.jobs.stop(10);
+    const done = await t.app.services.tasks.get(ctxFor(accountId), task.id);
+    expect(done.status).toBe('succeeded');
+    await t.app.services.jobs.start();
+    t.app.services.jobs.startWorkers();
+  });
+
+  it('hands a job back to the queue when the grace period is over, and it finishes later, once', async () => {
+    const accountId = ++nextAccount;
+    const task = await startSteps(accountId, { steps: 6, delay_ms: 400 });
+    await until(
+      () => t.app.services.tasks.get(ctxFor(accountId), task.id),
+      (row) => row.progress.current >= 1,
+    );
+    await t.app.services.jobs.stop(0);
+    const handedBack = await t.app.services.tasks.get(ctxFor(accountId), task.id);
+    expect(handedBack.status).toBe('queued');
+    expect(handedBack.progress.current).toBeLessThan(6);
+    await t.app.services.jobs.start();
+    t.app.services.jobs.startWorkers();
+    const done = await until(
+      () => t.app.services.tasks.get(ctxFor(accountId), task.id),
+      (row) => row.status === 'succeeded',
+    );
+    expect(done.attempts).toBe(2);
+    expect(await stepped(t.database.db, accountId)).toBe(6);
   });
 });
