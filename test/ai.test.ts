@@ -3,9 +3,9 @@ import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AI_FUNCTIONS, type Ai, AiError, type AiFunctionName } from '../src/core/ai.js';
 import { defineJob } from '../src/core/jobs.js';
-import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.js';
 import { signUp } from './factories.js';
-import { type TestApp, buildTestApp } from './harness.js';
+import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
+import { buildTestApp, type TestApp } from './harness.js';
 
 /**
  * The AI engine end to end against the fake OpenAI-compatible server: the app's own code runs unmocked, the
@@ -22,13 +22,18 @@ const aiUnitJob = defineJob({
   async handler(job) {
     const ai: Ai = t.app.services.ai;
     const accountId = job.accountId as number;
-    const result = await ai.run({ accountId }, 'ideas', { cluster_name: 'Trail shoes', keywords: ['trail shoes'], ideas_count: 1 }, {
-      ref: ai.refFor(job, 'cluster:1'),
-      units: 1,
-      object_type: 'cluster',
-      object_id: 1,
-      signal: job.signal,
-    });
+    const result = await ai.run(
+      { accountId },
+      'ideas',
+      { cluster_name: 'Trail shoes', keywords: ['trail shoes'], ideas_count: 1 },
+      {
+        ref: ai.refFor(job, 'cluster:1'),
+        units: 1,
+        object_type: 'cluster',
+        object_id: 1,
+        signal: job.signal,
+      },
+    );
     if (job.payload.failAfter) throw new Error('the step after the AI call failed');
     return { credits: result.credits, charged: result.charged };
   },
@@ -47,26 +52,52 @@ afterAll(async () => {
 async function fundedAccount(credits = 1000) {
   const owner = await signUp(t);
   await t.app.services.billing.grant({ accountId: owner.accountId }, credits, `test-grant:${owner.accountId}`);
-  return { owner, ctx: { accountId: owner.accountId }, balance: await t.app.services.billing.balance({ accountId: owner.accountId }) };
+  return {
+    owner,
+    ctx: { accountId: owner.accountId },
+    balance: await t.app.services.billing.balance({ accountId: owner.accountId }),
+  };
 }
 
 async function ledger(accountId: number) {
   const result = await t.database.db.execute(
     sql`SELECT type, amount, operation, ref, object_type, object_id FROM billing_credit_transactions WHERE account_id = ${accountId} AND type = 'usage' ORDER BY id`,
   );
-  return (result as unknown as { rows: unknown[] }).rows as { type: string; amount: number; operation: string; ref: string; object_type: string | null; object_id: number | null }[];
+  return (result as unknown as { rows: unknown[] }).rows as {
+    type: string;
+    amount: number;
+    operation: string;
+    ref: string;
+    object_type: string | null;
+    object_id: number | null;
+  }[];
 }
 
 async function usage(accountId: number) {
   const result = await t.database.db.execute(
     sql`SELECT operation, model, tokens_in, tokens_out, credits, cost_micros, latency_ms, ref FROM billing_usage WHERE account_id = ${accountId} ORDER BY id`,
   );
-  return (result as unknown as { rows: unknown[] }).rows as { operation: string; model: string; tokens_in: number; tokens_out: number; credits: number; cost_micros: number; latency_ms: number; ref: string | null }[];
+  return (result as unknown as { rows: unknown[] }).rows as {
+    operation: string;
+    model: string;
+    tokens_in: number;
+    tokens_out: number;
+    credits: number;
+    cost_micros: number;
+    latency_ms: number;
+    ref: string | null;
+  }[];
 }
 
 const outline = { sections: [{ heading: 'Why', level: 2, points: ['grip'] }] };
 const VALID: Record<AiFunctionName, { output: unknown; units: number; credits: number }> = {
-  clustering: { output: { clusters: [{ name: 'Trail shoes', description: 'Shoes for trails', keywords: ['trail shoes', 'trail running shoes'] }] }, units: 40, credits: 2 },
+  clustering: {
+    output: {
+      clusters: [{ name: 'Trail shoes', description: 'Shoes for trails', keywords: ['trail shoes', 'trail running shoes'] }],
+    },
+    units: 40,
+    credits: 2,
+  },
   ideas: {
     output: {
       ideas: [
@@ -98,11 +129,23 @@ const VALID: Record<AiFunctionName, { output: unknown; units: number; credits: n
     credits: 16,
   },
   image_prompts: {
-    output: { featured: { prompt: 'A shoe on a rocky trail', alt_text: 'Trail shoe' }, in_article: [{ prompt: 'Sole close-up', alt_text: 'Sole', caption: 'Grip' }] },
+    output: {
+      featured: { prompt: 'A shoe on a rocky trail', alt_text: 'Trail shoe' },
+      in_article: [{ prompt: 'Sole close-up', alt_text: 'Sole', caption: 'Grip' }],
+    },
     units: 1,
     credits: 1,
   },
-  optimization: { output: { html: '<p>Better.</p>', meta_title: 'Better', meta_description: 'Better.', changes: ['Added the keyword to the intro'] }, units: 1200, credits: 3 },
+  optimization: {
+    output: {
+      html: '<p>Better.</p>',
+      meta_title: 'Better',
+      meta_description: 'Better.',
+      changes: ['Added the keyword to the intro'],
+    },
+    units: 1200,
+    credits: 3,
+  },
 };
 
 describe('AI functions against the fake provider', () => {
@@ -112,29 +155,51 @@ describe('AI functions against the fake provider', () => {
       const { output, units, credits } = VALID[fn];
       fake.reset();
       fake.queue({ json: output, usage: { prompt_tokens: 1000, completion_tokens: 500 } });
-      const result = await t.app.services.ai.run(ctx, fn, { title: 'Best trail shoes', keywords: ['trail shoes', 'trail running shoes'] }, {
-        ref: `test:${fn}:${ctx.accountId}`,
-        units,
-        object_type: 'thing',
-        object_id: 7,
-      });
+      const result = await t.app.services.ai.run(
+        ctx,
+        fn,
+        { title: 'Best trail shoes', keywords: ['trail shoes', 'trail running shoes'] },
+        {
+          ref: `test:${fn}:${ctx.accountId}`,
+          units,
+          object_type: 'thing',
+          object_id: 7,
+        },
+      );
       expect(result.output).toEqual(output);
       expect(result).toMatchObject({ charged: true, credits });
 
       // What went over the wire: the configured model, JSON asked for by schema, the settings' language filled in.
       const [request] = fake.chatRequests();
       expect(request?.body.model).toBe('gpt-4o-mini');
-      expect(request?.body.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: fn, schema: AI_FUNCTIONS[fn].output } });
+      expect(request?.body.response_format).toMatchObject({
+        type: 'json_schema',
+        json_schema: { name: fn, schema: AI_FUNCTIONS[fn].output },
+      });
       expect(request?.body.messages[1].content).not.toContain('{{');
       if (fn !== 'content') expect(request?.body.messages[0].content).toContain('English');
 
       expect(await ledger(ctx.accountId)).toEqual([
-        { type: 'usage', amount: -credits, operation: AI_FUNCTIONS[fn].operation, ref: `test:${fn}:${ctx.accountId}`, object_type: 'thing', object_id: 7 },
+        {
+          type: 'usage',
+          amount: -credits,
+          operation: AI_FUNCTIONS[fn].operation,
+          ref: `test:${fn}:${ctx.accountId}`,
+          object_type: 'thing',
+          object_id: 7,
+        },
       ]);
       const rows = await usage(ctx.accountId);
       // gpt-4o-mini: $0.15 / $0.60 per million tokens → 1000 × 0.15 + 500 × 0.6 micros.
       expect(rows).toEqual([
-        expect.objectContaining({ operation: AI_FUNCTIONS[fn].operation, model: 'gpt-4o-mini', tokens_in: 1000, tokens_out: 500, credits, cost_micros: 450 }),
+        expect.objectContaining({
+          operation: AI_FUNCTIONS[fn].operation,
+          model: 'gpt-4o-mini',
+          tokens_in: 1000,
+          tokens_out: 500,
+          credits,
+          cost_micros: 450,
+        }),
       ]);
       expect(rows[0]?.latency_ms).toBeGreaterThanOrEqual(0);
       expect(await t.app.services.billing.balance(ctx)).toBe(balance - credits);
@@ -146,7 +211,12 @@ describe('AI functions against the fake provider', () => {
     fake.reset();
     fake.queue({ status: 429, retryAfter: 1 }, { status: 429, retryAfter: 1 }, { json: VALID.ideas.output });
     const started = Date.now();
-    const result = await t.app.services.ai.run(ctx, 'ideas', { cluster_name: 'Trail shoes' }, { ref: `test:429:${ctx.accountId}` });
+    const result = await t.app.services.ai.run(
+      ctx,
+      'ideas',
+      { cluster_name: 'Trail shoes' },
+      { ref: `test:429:${ctx.accountId}` },
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(1900); // Retry-After honoured twice
     expect(fake.chatRequests()).toHaveLength(3);
     expect(result.charged).toBe(true);
@@ -202,11 +272,15 @@ describe('AI functions against the fake provider', () => {
     fake.respond = () => ({ json: VALID.ideas.output });
     const jobId = `00000000-0000-4000-8000-${String(ctx.accountId).padStart(12, '0')}`;
     // First attempt: the AI unit succeeds and is charged, then the job fails (and would be retried).
-    await expect(t.app.services.jobs.runHandler('aitest.ideas', { failAfter: true }, { jobId, accountId: ctx.accountId })).rejects.toThrow(
-      'the step after',
-    );
+    await expect(
+      t.app.services.jobs.runHandler('aitest.ideas', { failAfter: true }, { jobId, accountId: ctx.accountId }),
+    ).rejects.toThrow('the step after');
     // The retry (same job): the provider is asked again, the charge is a no-op.
-    const second = await t.app.services.jobs.runHandler('aitest.ideas', { failAfter: false }, { jobId, accountId: ctx.accountId });
+    const second = await t.app.services.jobs.runHandler(
+      'aitest.ideas',
+      { failAfter: false },
+      { jobId, accountId: ctx.accountId },
+    );
     fake.respond = null;
     expect(second).toEqual({ credits: 0, charged: false });
     expect(fake.chatRequests()).toHaveLength(2);
@@ -218,12 +292,23 @@ describe('AI functions against the fake provider', () => {
     const { ctx, balance } = await fundedAccount(3); // on top of whatever the plan granted at sign-up
     fake.reset();
     const ai = t.app.services.ai;
-    await expect(ai.ensure(ctx, [{ fn: 'ideas', units: 1 }, { fn: 'image_generation', units: 2 }])).resolves.toBe(12);
+    await expect(
+      ai.ensure(ctx, [
+        { fn: 'ideas', units: 1 },
+        { fn: 'image_generation', units: 2 },
+      ]),
+    ).resolves.toBe(12);
     const clusters = Math.floor(balance / 2) + 1;
     const short = await ai.ensure(ctx, [{ fn: 'ideas', units: clusters }]).catch((e) => e);
-    expect(short).toMatchObject({ code: 'insufficient_credits', status: 402, options: { details: { required: clusters * 2, balance } } });
+    expect(short).toMatchObject({
+      code: 'insufficient_credits',
+      status: 402,
+      options: { details: { required: clusters * 2, balance } },
+    });
     // A unit run once the balance ran out fails with 402 without paying the provider.
-    const unit = await ai.run(ctx, 'content', {}, { ref: `test:402:${ctx.accountId}`, units: (balance + 1) * 100 }).catch((e) => e);
+    const unit = await ai
+      .run(ctx, 'content', {}, { ref: `test:402:${ctx.accountId}`, units: (balance + 1) * 100 })
+      .catch((e) => e);
     expect(unit).toMatchObject({ code: 'insufficient_credits' });
     expect(fake.requests).toHaveLength(0);
     expect(await ledger(ctx.accountId)).toEqual([]);
@@ -233,9 +318,17 @@ describe('AI functions against the fake provider', () => {
     const { ctx, balance } = await fundedAccount();
     fake.reset();
     fake.queue({ image: { b64: 'aGVsbG8=' } }, { image: { url: 'http://127.0.0.1/image.png' } });
-    const first = await t.app.services.ai.image(ctx, { prompt: 'A trail' }, { ref: `test:image:1:${ctx.accountId}`, object_type: 'image', object_id: 1 });
+    const first = await t.app.services.ai.image(
+      ctx,
+      { prompt: 'A trail' },
+      { ref: `test:image:1:${ctx.accountId}`, object_type: 'image', object_id: 1 },
+    );
     expect(first).toMatchObject({ b64: 'aGVsbG8=', url: null, charged: true, credits: 5, model: 'gpt-image-1' });
-    const second = await t.app.services.ai.image(ctx, { prompt: 'A trail', size: '1536x1024' }, { ref: `test:image:2:${ctx.accountId}` });
+    const second = await t.app.services.ai.image(
+      ctx,
+      { prompt: 'A trail', size: '1536x1024' },
+      { ref: `test:image:2:${ctx.accountId}` },
+    );
     expect(second).toMatchObject({ b64: null, url: 'http://127.0.0.1/image.png', credits: 5 });
     expect(fake.requests[1]?.body).toMatchObject({ model: 'gpt-image-1', size: '1536x1024', n: 1 });
     const rows = await usage(ctx.accountId);

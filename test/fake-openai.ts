@@ -1,4 +1,4 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -57,8 +57,7 @@ export interface FakeOpenAI {
   close(): Promise<void>;
 }
 
-const BASE64_PIXEL =
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+const BASE64_PIXEL = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const scripted: FakeAnswer[] = [];
@@ -97,11 +96,28 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   function answer(req: FakeRequest, res: ServerResponse, scriptedAnswer: FakeAnswer | undefined) {
     if (!scriptedAnswer) {
       // Not retryable (the SDK honours x-should-retry), so an unscripted call fails fast and says so.
-      return send(res, 400, { error: { message: `fake-openai: no answer scripted for ${req.method} ${req.path}`, type: 'invalid_request_error' } }, { 'x-should-retry': 'false' });
+      return send(
+        res,
+        400,
+        { error: { message: `fake-openai: no answer scripted for ${req.method} ${req.path}`, type: 'invalid_request_error' } },
+        { 'x-should-retry': 'false' },
+      );
     }
     if (scriptedAnswer.status && scriptedAnswer.status >= 400) {
-      const headers: Record<string, string> = scriptedAnswer.retryAfter !== undefined ? { 'retry-after': String(scriptedAnswer.retryAfter) } : {};
-      return send(res, scriptedAnswer.status, { error: { message: scriptedAnswer.message ?? `fake-openai: scripted ${scriptedAnswer.status}`, type: 'fake_error', code: null } }, headers);
+      const headers: Record<string, string> =
+        scriptedAnswer.retryAfter !== undefined ? { 'retry-after': String(scriptedAnswer.retryAfter) } : {};
+      return send(
+        res,
+        scriptedAnswer.status,
+        {
+          error: {
+            message: scriptedAnswer.message ?? `fake-openai: scripted ${scriptedAnswer.status}`,
+            type: 'fake_error',
+            code: null,
+          },
+        },
+        headers,
+      );
     }
     const model = scriptedAnswer.model ?? req.body?.model ?? 'fake-model';
     const created = Math.floor(Date.now() / 1000);
@@ -109,7 +125,13 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       const image = scriptedAnswer.image ?? { b64: BASE64_PIXEL };
       return send(res, 200, {
         created,
-        data: [{ ...(image.b64 ? { b64_json: image.b64 } : {}), ...(image.url ? { url: image.url } : {}), ...(image.revised_prompt ? { revised_prompt: image.revised_prompt } : {}) }],
+        data: [
+          {
+            ...(image.b64 ? { b64_json: image.b64 } : {}),
+            ...(image.url ? { url: image.url } : {}),
+            ...(image.revised_prompt ? { revised_prompt: image.revised_prompt } : {}),
+          },
+        ],
       });
     }
     const content = scriptedAnswer.text ?? JSON.stringify(scriptedAnswer.json ?? {});
@@ -135,10 +157,21 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       } catch {
         body = text;
       }
-      const req: FakeRequest = { method: incoming.method ?? 'GET', path: (incoming.url ?? '/').split('?')[0] as string, headers: incoming.headers, body };
+      const req: FakeRequest = {
+        method: incoming.method ?? 'GET',
+        path: (incoming.url ?? '/').split('?')[0] as string,
+        headers: incoming.headers,
+        body,
+      };
       requests.push(req);
       const known = req.method === 'POST' && (req.path === '/v1/chat/completions' || req.path === '/v1/images/generations');
-      if (!known) return send(res, 404, { error: { message: `fake-openai: unknown route ${req.method} ${req.path}` } }, { 'x-should-retry': 'false' });
+      if (!known)
+        return send(
+          res,
+          404,
+          { error: { message: `fake-openai: unknown route ${req.method} ${req.path}` } },
+          { 'x-should-retry': 'false' },
+        );
       const next = scripted.shift() ?? fake.respond?.(req);
       if (next?.delayMs) {
         const timer = setTimeout(() => {

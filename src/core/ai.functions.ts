@@ -57,7 +57,11 @@ const Content = Type.Object({
   tags: Type.Optional(Words),
 });
 
-const ImagePrompt = Type.Object({ prompt: Text(4000), alt_text: Text(500), caption: Type.Optional(Type.String({ maxLength: 1000 })) });
+const ImagePrompt = Type.Object({
+  prompt: Text(4000),
+  alt_text: Text(500),
+  caption: Type.Optional(Type.String({ maxLength: 1000 })),
+});
 const ImagePrompts = Type.Object({ featured: ImagePrompt, in_article: Type.Array(ImagePrompt) });
 
 const Optimization = Type.Object({
@@ -76,8 +80,7 @@ export const AI_FUNCTIONS = {
     output: Clustering,
     system:
       'You are an SEO strategist. You group search keywords into topic clusters: keywords in one cluster share search intent and could be answered by the same page or a tight group of pages. Write names and descriptions in {{language}}.',
-    user:
-      'Site: {{site_name}}\nSector: {{sector}}\n\nGroup these keywords (one per line) into clusters. Use every keyword at most once, copy each keyword exactly as written, and leave out keywords that fit no cluster. Give each cluster a short name and a one-sentence description.\n\n{{keywords}}',
+    user: 'Site: {{site_name}}\nSector: {{sector}}\n\nGroup these keywords (one per line) into clusters. Use every keyword at most once, copy each keyword exactly as written, and leave out keywords that fit no cluster. Give each cluster a short name and a one-sentence description.\n\n{{keywords}}',
   },
   ideas: {
     operation: 'idea_generation',
@@ -85,8 +88,7 @@ export const AI_FUNCTIONS = {
     output: Ideas,
     system:
       'You are a content strategist planning articles that rank in search and help readers. Write in {{language}}, in a {{tone}} tone.\nBrand guidelines: {{brand_guidelines}}',
-    user:
-      'Topic cluster: {{cluster_name}}\n{{cluster_description}}\n\nKeywords of the cluster:\n{{keywords}}\n\nPropose {{ideas_count}} distinct content ideas for this cluster. For each: a title, a description of the angle, the content type, the structure, the target keywords (taken from the list), an estimated word count and an outline of sections (heading, level 2 or 3, key points).',
+    user: 'Topic cluster: {{cluster_name}}\n{{cluster_description}}\n\nKeywords of the cluster:\n{{keywords}}\n\nPropose {{ideas_count}} distinct content ideas for this cluster. For each: a title, a description of the angle, the content type, the structure, the target keywords (taken from the list), an estimated word count and an outline of sections (heading, level 2 or 3, key points).',
   },
   content: {
     operation: 'content_generation',
@@ -108,8 +110,7 @@ export const AI_FUNCTIONS = {
     output: Content,
     system:
       'You are {{author_name}}, {{author_persona}}. You write in {{language}}, in a {{tone}} tone ({{author_tone}}).\nAuthor guidelines: {{author_guidelines}}\nBrand guidelines: {{brand_guidelines}}\nYou write complete, accurate, well-structured articles in semantic HTML (h2, h3, p, ul, ol, table; no h1, no inline styles, no scripts).',
-    user:
-      'Write a {{content_type}} ({{content_structure}}) of about {{word_count}} words.\nTitle: {{title}}\nBrief: {{description}}\nPrimary keyword: {{primary_keyword}}\nOther keywords to cover naturally: {{keywords}}\nOutline to follow:\n{{outline}}\n\nAlso give a meta title (at most 60 characters), a meta description (at most 155 characters), a URL slug, secondary keywords, categories and tags.',
+    user: 'Write a {{content_type}} ({{content_structure}}) of about {{word_count}} words.\nTitle: {{title}}\nBrief: {{description}}\nPrimary keyword: {{primary_keyword}}\nOther keywords to cover naturally: {{keywords}}\nOutline to follow:\n{{outline}}\n\nAlso give a meta title (at most 60 characters), a meta description (at most 155 characters), a URL slug, secondary keywords, categories and tags.',
   },
   image_prompts: {
     operation: 'image_prompts',
@@ -117,8 +118,7 @@ export const AI_FUNCTIONS = {
     output: ImagePrompts,
     system:
       'You write prompts for an image generation model that illustrate articles. Visual style: {{image_style}}. No text in the images, no logos, no real people. Alt text and captions in {{language}}.\nBrand guidelines: {{brand_guidelines}}',
-    user:
-      'Article: {{title}}\n{{summary}}\n\nWrite one featured image prompt and {{in_article_count}} in-article image prompts, each with alt text and a short caption.',
+    user: 'Article: {{title}}\n{{summary}}\n\nWrite one featured image prompt and {{in_article_count}} in-article image prompts, each with alt text and a short caption.',
   },
   optimization: {
     operation: 'optimization',
@@ -126,10 +126,12 @@ export const AI_FUNCTIONS = {
     output: Optimization,
     system:
       'You are an SEO editor. You improve articles for search and readability without changing their facts or voice. Write in {{language}}, in a {{tone}} tone.\nBrand guidelines: {{brand_guidelines}}',
-    user:
-      'Improve this article ({{word_count}} words) for the primary keyword "{{primary_keyword}}" and the keywords: {{keywords}}.\nIssues found: {{issues}}\nKeep the HTML semantic, keep existing links. Give the whole improved HTML, a meta title, a meta description and the list of changes you made.\n\nTitle: {{title}}\n\n{{html}}',
+    user: 'Improve this article ({{word_count}} words) for the primary keyword "{{primary_keyword}}" and the keywords: {{keywords}}.\nIssues found: {{issues}}\nKeep the HTML semantic, keep existing links. Give the whole improved HTML, a meta title, a meta description and the list of changes you made.\n\nTitle: {{title}}\n\n{{html}}',
   },
-} as const satisfies Record<string, { operation: string; variables: readonly string[]; output: TObject; system: string; user: string }>;
+} as const satisfies Record<
+  string,
+  { operation: string; variables: readonly string[]; output: TObject; system: string; user: string }
+>;
 
 export type AiFunctionName = keyof typeof AI_FUNCTIONS;
 export const AI_FUNCTION_NAMES = Object.keys(AI_FUNCTIONS) as AiFunctionName[];

@@ -174,7 +174,10 @@ export function createProvider(config: AiConfig, log: FastifyBaseLogger) {
       });
     }
     if (error instanceof OpenAI.APIConnectionError) {
-      throw new AiError('provider_error', `Could not reach the AI provider at ${config.baseUrl ?? 'the default OpenAI URL'}: check AI_BASE_URL.`);
+      throw new AiError(
+        'provider_error',
+        `Could not reach the AI provider at ${config.baseUrl ?? 'the default OpenAI URL'}: check AI_BASE_URL.`,
+      );
     }
     if (error instanceof OpenAI.APIError) {
       const status = error.status ?? 0;

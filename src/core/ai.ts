@@ -5,18 +5,18 @@ import { AI_FUNCTIONS, type AiFunctionName, type AiOutput, type AiVariables, ren
 import {
   AiError,
   type AiProvider,
-  type ImageAnswer,
   createProvider,
+  type ImageAnswer,
   imageCostMicros,
   notConfigured,
   tokenCostMicros,
 } from './ai.provider.js';
 import type { AiConfig } from './config.js';
 import type { Db } from './db.js';
-import { AppError } from './errors.js';
+import type { AppError } from './errors.js';
 
+export { AI_FUNCTION_NAMES, AI_FUNCTIONS, type AiFunctionName, type AiOutput, type AiVariables } from './ai.functions.js';
 export { AiError, notConfigured } from './ai.provider.js';
-export { AI_FUNCTIONS, AI_FUNCTION_NAMES, type AiFunctionName, type AiOutput, type AiVariables } from './ai.functions.js';
 
 /**
  * The AI engine every AI feature runs on: `ai.run(ctx, 'ideas', variables, { ref, units })` renders the
@@ -148,7 +148,15 @@ export function createAi(deps: AiDeps) {
       const meta = { object_type: options.object_type, object_id: options.object_id, description: options.description, tx };
       const charge = await billing.charge(ctx, operation, options.units ?? 1, options.ref, meta);
       const credits = charge.charged ? charge.credits : 0;
-      await billing.recordUsage(ctx, { operation, ...usage, credits, ref: options.ref, object_type: options.object_type, object_id: options.object_id, tx });
+      await billing.recordUsage(ctx, {
+        operation,
+        ...usage,
+        credits,
+        ref: options.ref,
+        object_type: options.object_type,
+        object_id: options.object_id,
+        tx,
+      });
       return { charged: charge.charged, credits };
     };
     return options.tx ? work(options.tx) : db.transaction(work);
@@ -188,13 +196,23 @@ export function createAi(deps: AiDeps) {
     },
 
     /** Runs one unit of an AI function and returns its validated output; see the module comment. */
-    async run<F extends AiFunctionName>(ctx: Ctx, fn: F, variables: AiVariables<F>, options: AiCallOptions): Promise<AiResult<AiOutput<F>>> {
+    async run<F extends AiFunctionName>(
+      ctx: Ctx,
+      fn: F,
+      variables: AiVariables<F>,
+      options: AiCallOptions,
+    ): Promise<AiResult<AiOutput<F>>> {
       ai.requireConfigured();
       const definition = AI_FUNCTIONS[fn];
       // The balance may have run out since the request was estimated: fail this unit before paying the provider.
       await billing.ensure(ctx, await billing.estimate(definition.operation, options.units ?? 1));
       const [settings, prompt] = await Promise.all([store.settings(ctx.accountId), store.prompt(ctx.accountId, fn)]);
-      const values = { language: settings.language, tone: settings.tone, brand_guidelines: settings.brand_guidelines, ...variables };
+      const values = {
+        language: settings.language,
+        tone: settings.tone,
+        brand_guidelines: settings.brand_guidelines,
+        ...variables,
+      };
       const model = options.model ?? settings.model ?? config.model;
       const system = renderTemplate(prompt.system, values);
       let user = renderTemplate(prompt.user, values);
@@ -222,14 +240,24 @@ export function createAi(deps: AiDeps) {
           return { output: answer.json as AiOutput<F>, credits, charged, usage };
         }
         // The provider was paid for the malformed answer too: its tokens are recorded, with no credits.
-        await billing.recordUsage(ctx, { operation: definition.operation, ...usage, credits: 0, object_type: options.object_type, object_id: options.object_id });
+        await billing.recordUsage(ctx, {
+          operation: definition.operation,
+          ...usage,
+          credits: 0,
+          object_type: options.object_type,
+          object_id: options.object_id,
+        });
         log.warn({ fn, attempt, problem, model }, 'AI answer did not match its schema');
         user = `${renderTemplate(prompt.user, values)}\n\nYour previous answer was not valid (${problem}). Answer again with the JSON object only.`;
       }
-      throw new AiError('malformed_output', `The AI answer for "${fn}" did not match its schema twice (${problem}); nothing was charged.`, {
-        function: fn,
-        problem,
-      });
+      throw new AiError(
+        'malformed_output',
+        `The AI answer for "${fn}" did not match its schema twice (${problem}); nothing was charged.`,
+        {
+          function: fn,
+          problem,
+        },
+      );
     },
 
     /** Generates one image and charges it (`image_generation`, one unit) once it arrived. */
@@ -290,7 +318,15 @@ export function createAi(deps: AiDeps) {
         refused = error as AppError;
       }
       if (first && schemaProblem(schema, first.json) === null) {
-        return { ...base, model: first.model, latency_ms: first.latency_ms, json_ok: true, tokens_in: first.tokens_in, tokens_out: first.tokens_out, message: 'The provider answers and JSON output works.' };
+        return {
+          ...base,
+          model: first.model,
+          latency_ms: first.latency_ms,
+          json_ok: true,
+          tokens_in: first.tokens_in,
+          tokens_out: first.tokens_out,
+          message: 'The provider answers and JSON output works.',
+        };
       }
       if (config.jsonMode !== 'prompt') {
         const fallback = await ask('prompt').catch(() => null);

@@ -44,7 +44,10 @@ export async function upsertPrompt(
   const [row] = await db
     .insert(system_prompts)
     .values({ account_id: accountId, function: fn, ...templates })
-    .onConflictDoUpdate({ target: [system_prompts.account_id, system_prompts.function], set: { ...templates, updated_at: new Date() } })
+    .onConflictDoUpdate({
+      target: [system_prompts.account_id, system_prompts.function],
+      set: { ...templates, updated_at: new Date() },
+    })
     .returning();
   return row as PromptRow;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Ai } from '../../core/ai.js';
-import { Envelope, PageEnvelope, ok } from '../../core/envelope.js';
+import { Envelope, ok, PageEnvelope } from '../../core/envelope.js';
 import { notFound } from '../../core/errors.js';
 import { registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
@@ -31,14 +31,22 @@ export async function systemAiRoutes(
 
   app.get(
     '/api/v1/system/settings',
-    { schema: { tags, summary: 'The account\'s AI settings', response: { 200: Envelope(AiSettingsSchema) } }, config: { access: 'read' } },
+    {
+      schema: { tags, summary: "The account's AI settings", response: { 200: Envelope(AiSettingsSchema) } },
+      config: { access: 'read' },
+    },
     async (request, reply) => sendDetail(request, reply, await systemAi.getSettings(accountContext(request))),
   );
 
   app.patch(
     '/api/v1/system/settings',
     {
-      schema: { tags, summary: 'Change the account\'s AI settings', body: AiSettingsUpdate, response: { 200: Envelope(AiSettingsSchema) } },
+      schema: {
+        tags,
+        summary: "Change the account's AI settings",
+        body: AiSettingsUpdate,
+        response: { 200: Envelope(AiSettingsSchema) },
+      },
       config: { access: 'admin' },
     },
     async (request) => ok(request, await systemAi.updateSettings(accountContext(request), request.body as AiSettingsUpdate)),
@@ -50,7 +58,7 @@ export async function systemAiRoutes(
       schema: {
         tags,
         summary: 'List the AI prompts',
-        description: 'One entry per AI function (always all of them, on one page): the account\'s override or the default.',
+        description: "One entry per AI function (always all of them, on one page): the account's override or the default.",
         querystring: PromptListQuery,
         response: { 200: PageEnvelope(PromptSchema) },
       },
@@ -66,11 +74,20 @@ export async function systemAiRoutes(
   app.get(
     '/api/v1/system/prompts/:function',
     {
-      schema: { tags, summary: 'Get the prompt of an AI function', params: PromptParams, response: { 200: Envelope(PromptSchema) } },
+      schema: {
+        tags,
+        summary: 'Get the prompt of an AI function',
+        params: PromptParams,
+        response: { 200: Envelope(PromptSchema) },
+      },
       config: { access: 'read' },
     },
     async (request, reply) =>
-      sendDetail(request, reply, await systemAi.getPrompt(accountContext(request), (request.params as { function: string }).function)),
+      sendDetail(
+        request,
+        reply,
+        await systemAi.getPrompt(accountContext(request), (request.params as { function: string }).function),
+      ),
   );
 
   app.patch(
@@ -89,17 +106,27 @@ export async function systemAiRoutes(
     async (request) =>
       ok(
         request,
-        await systemAi.updatePrompt(accountContext(request), (request.params as { function: string }).function, request.body as PromptUpdate),
+        await systemAi.updatePrompt(
+          accountContext(request),
+          (request.params as { function: string }).function,
+          request.body as PromptUpdate,
+        ),
       ),
   );
 
   app.post(
     '/api/v1/system/prompts/:function/reset',
     {
-      schema: { tags, summary: 'Go back to the default prompt of an AI function', params: PromptParams, response: { 200: Envelope(PromptSchema) } },
+      schema: {
+        tags,
+        summary: 'Go back to the default prompt of an AI function',
+        params: PromptParams,
+        response: { 200: Envelope(PromptSchema) },
+      },
       config: { access: 'admin' },
     },
-    async (request) => ok(request, await systemAi.resetPrompt(accountContext(request), (request.params as { function: string }).function)),
+    async (request) =>
+      ok(request, await systemAi.resetPrompt(accountContext(request), (request.params as { function: string }).function)),
   );
 
   app.post(

@@ -4,11 +4,20 @@ import { DateTime, NullableDateTime, StringEnum, TimestampFields } from '../../c
 
 /** Wire shapes of the AI settings, prompts, author profiles and the provider check (system.ai.routes.ts). */
 
-export const IMAGE_SIZES = ['auto', '256x256', '512x512', '1024x1024', '1536x1024', '1024x1536', '1792x1024', '1024x1792'] as const;
+export const IMAGE_SIZES = [
+  'auto',
+  '256x256',
+  '512x512',
+  '1024x1024',
+  '1536x1024',
+  '1024x1536',
+  '1792x1024',
+  '1024x1792',
+] as const;
 
 const SettingsFields = {
   model: Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()], {
-    description: 'Chat model for this account; null uses the installation\'s AI_MODEL.',
+    description: "Chat model for this account; null uses the installation's AI_MODEL.",
   }),
   temperature: Type.Union([Type.Number({ minimum: 0, maximum: 2 }), Type.Null()], {
     description: 'Sampling temperature 0–2; null leaves it to the provider (some models accept only their default).',

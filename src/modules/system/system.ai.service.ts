@@ -1,5 +1,5 @@
+import { AI_FUNCTION_NAMES, AI_FUNCTIONS, type AiFunctionName, templateVariables } from '../../core/ai.functions.js';
 import type { Ai, AiAccountStore, AiSettings } from '../../core/ai.js';
-import { AI_FUNCTIONS, AI_FUNCTION_NAMES, type AiFunctionName, templateVariables } from '../../core/ai.functions.js';
 import type { AiConfig } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { type FieldErrors, notFound, validationError } from '../../core/errors.js';
@@ -33,7 +33,12 @@ export function createSystemAiService(deps: { db: Db; config: AiConfig }) {
 
   function presentSettings(row: repo.SettingsRow | null) {
     const settings = row ? pickSettings(row) : DEFAULT_SETTINGS;
-    return { ...settings, default_model: config.model, default_image_model: config.imageModel, updated_at: row?.updated_at ?? null };
+    return {
+      ...settings,
+      default_model: config.model,
+      default_image_model: config.imageModel,
+      updated_at: row?.updated_at ?? null,
+    };
   }
 
   function presentPrompt(fn: AiFunctionName, row: repo.PromptRow | null) {

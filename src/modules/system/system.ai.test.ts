@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../../../test/fake-openai.js';
-import { type SignedUp, addMember, signUp } from '../../../test/factories.js';
-import { type TestApp, buildTestApp } from '../../../test/harness.js';
+import { addMember, type SignedUp, signUp } from '../../../test/factories.js';
+import { type FakeOpenAI, startFakeOpenAI } from '../../../test/fake-openai.js';
+import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
 
 /** system/settings/, system/prompts/, system/author-profiles/ and system/ai/check/, through the API. */
@@ -41,10 +41,22 @@ describe('system/settings/', () => {
       method: 'PATCH',
       url: api('settings/'),
       headers: owner.headers,
-      payload: { model: 'qwen2.5:7b', temperature: 0.5, language: 'German', defaultWordCount: 2000, brand_guidelines: 'Never say cheap.' },
+      payload: {
+        model: 'qwen2.5:7b',
+        temperature: 0.5,
+        language: 'German',
+        defaultWordCount: 2000,
+        brand_guidelines: 'Never say cheap.',
+      },
     });
     expect(changed.statusCode).toBe(200);
-    expect(changed.json().data).toMatchObject({ model: 'qwen2.5:7b', temperature: 0.5, language: 'German', default_word_count: 2000, tone: 'professional' });
+    expect(changed.json().data).toMatchObject({
+      model: 'qwen2.5:7b',
+      temperature: 0.5,
+      language: 'German',
+      default_word_count: 2000,
+      tone: 'professional',
+    });
     const again = await t.request({ method: 'GET', url: api('settings/'), headers: owner.headers });
     expect(again.json().data.brand_guidelines).toBe('Never say cheap.');
   });
@@ -57,7 +69,14 @@ describe('system/settings/', () => {
       payload: { temperature: 2.5, default_word_count: 299, image_size: 'huge', language: '', colour: 'red' },
     });
     expect(res.statusCode).toBe(400);
-    expect(Object.keys(res.json().errors).sort()).toEqual(['colour', 'default_word_count', 'image_size', 'language', 'non_field_errors', 'temperature']);
+    expect(Object.keys(res.json().errors).sort()).toEqual([
+      'colour',
+      'default_word_count',
+      'image_size',
+      'language',
+      'non_field_errors',
+      'temperature',
+    ]);
   });
 
   it('is secured: members read, admins change', async () => {
@@ -86,7 +105,9 @@ describe('system/prompts/', () => {
       payload: { user_template: 'Ideas for {{cluster_name}} in {{ city }} and {{weather}}' },
     });
     expect(res.statusCode).toBe(400);
-    expect(res.json().errors.user_template[0]).toMatch(/Unknown variables \{\{city\}\}, \{\{weather\}\}; "ideas" provides: cluster_name/);
+    expect(res.json().errors.user_template[0]).toMatch(
+      /Unknown variables \{\{city\}\}, \{\{weather\}\}; "ideas" provides: cluster_name/,
+    );
   });
 
   it('an override is used by the engine, and reset goes back to the default', async () => {
@@ -94,10 +115,17 @@ describe('system/prompts/', () => {
       method: 'PATCH',
       url: api('prompts/ideas/'),
       headers: owner.headers,
-      payload: { systemTemplate: 'You plan articles for runners, in {{language}}.', user_template: 'Cluster {{cluster_name}}: {{ideas_count}} ideas.' },
+      payload: {
+        systemTemplate: 'You plan articles for runners, in {{language}}.',
+        user_template: 'Cluster {{cluster_name}}: {{ideas_count}} ideas.',
+      },
     });
     expect(saved.statusCode).toBe(200);
-    expect(saved.json().data).toMatchObject({ function: 'ideas', is_default: false, user_template: 'Cluster {{cluster_name}}: {{ideas_count}} ideas.' });
+    expect(saved.json().data).toMatchObject({
+      function: 'ideas',
+      is_default: false,
+      user_template: 'Cluster {{cluster_name}}: {{ideas_count}} ideas.',
+    });
 
     const ctx = { accountId: owner.accountId };
     await t.app.services.billing.grant(ctx, 100, `test-grant:prompts:${owner.accountId}`);
@@ -117,7 +145,12 @@ describe('system/prompts/', () => {
         ],
       },
     });
-    await t.app.services.ai.run(ctx, 'ideas', { cluster_name: 'Trail shoes', ideas_count: 3 }, { ref: `test:prompt-override:${owner.accountId}` });
+    await t.app.services.ai.run(
+      ctx,
+      'ideas',
+      { cluster_name: 'Trail shoes', ideas_count: 3 },
+      { ref: `test:prompt-override:${owner.accountId}` },
+    );
     const [request] = fake.chatRequests();
     // The account's settings (model, language) and its prompt: the settings test above set German and qwen.
     expect(request?.body.model).toBe('qwen2.5:7b');
@@ -134,14 +167,25 @@ describe('system/prompts/', () => {
 
   it('an unknown function is 404', async () => {
     expect((await t.request({ method: 'GET', url: api('prompts/poetry/'), headers: owner.headers })).statusCode).toBe(404);
-    const patch = await t.request({ method: 'PATCH', url: api('prompts/poetry/'), headers: owner.headers, payload: { user_template: 'x' } });
+    const patch = await t.request({
+      method: 'PATCH',
+      url: api('prompts/poetry/'),
+      headers: owner.headers,
+      payload: { user_template: 'x' },
+    });
     expect(patch.statusCode).toBe(404);
   });
 
   it('is secured: members read, admins change and reset', async () => {
     await expectSecured(t, { method: 'GET', url: api('prompts/'), owner });
     await expectSecured(t, { method: 'GET', url: api('prompts/content/'), owner });
-    await expectSecured(t, { method: 'PATCH', url: api('prompts/content/'), owner, payload: { user_template: 'Write {{title}}' }, needs: 'admin' });
+    await expectSecured(t, {
+      method: 'PATCH',
+      url: api('prompts/content/'),
+      owner,
+      payload: { user_template: 'Write {{title}}' },
+      needs: 'admin',
+    });
     await expectSecured(t, { method: 'POST', url: api('prompts/content/reset/'), owner, needs: 'admin' });
   });
 });
@@ -156,19 +200,37 @@ describe('system/author-profiles/', () => {
     });
     expect(created.statusCode).toBe(201);
     const id = created.json().data.id as number;
-    expect((await t.request({ method: 'POST', url: api('author-profiles/'), headers: owner.headers, payload: { tone: 'x' } })).json().errors.name).toBeDefined();
+    expect(
+      (await t.request({ method: 'POST', url: api('author-profiles/'), headers: owner.headers, payload: { tone: 'x' } })).json()
+        .errors.name,
+    ).toBeDefined();
     const list = await t.request({ method: 'GET', url: api('author-profiles/?search=an'), headers: owner.headers });
     expect(list.json().data.results.map((r: { name: string }) => r.name)).toEqual(['Ana']);
-    const patched = await t.request({ method: 'PATCH', url: api(`author-profiles/${id}/`), headers: owner.headers, payload: { tone: 'dry' } });
+    const patched = await t.request({
+      method: 'PATCH',
+      url: api(`author-profiles/${id}/`),
+      headers: owner.headers,
+      payload: { tone: 'dry' },
+    });
     expect(patched.json().data).toMatchObject({ name: 'Ana', tone: 'dry' });
-    expect(await t.app.services.systemAi.authorProfile({ accountId: owner.accountId }, id)).toMatchObject({ persona: 'a trail runner of 20 years' });
+    expect(await t.app.services.systemAi.authorProfile({ accountId: owner.accountId }, id)).toMatchObject({
+      persona: 'a trail runner of 20 years',
+    });
 
     await expectSecured(t, { method: 'GET', url: api('author-profiles/'), owner });
     await expectSecured(t, { method: 'GET', url: api(`author-profiles/${id}/`), owner, objectScoped: true });
     await expectSecured(t, { method: 'POST', url: api('author-profiles/'), owner, payload: { name: 'Bo' } });
-    await expectSecured(t, { method: 'PATCH', url: api(`author-profiles/${id}/`), owner, payload: { tone: 'x' }, objectScoped: true });
+    await expectSecured(t, {
+      method: 'PATCH',
+      url: api(`author-profiles/${id}/`),
+      owner,
+      payload: { tone: 'x' },
+      objectScoped: true,
+    });
     await expectSecured(t, { method: 'DELETE', url: api(`author-profiles/${id}/`), owner, objectScoped: true });
-    expect((await t.request({ method: 'DELETE', url: api(`author-profiles/${id}/`), headers: owner.headers })).statusCode).toBe(204);
+    expect((await t.request({ method: 'DELETE', url: api(`author-profiles/${id}/`), headers: owner.headers })).statusCode).toBe(
+      204,
+    );
   });
 });
 
@@ -180,7 +242,12 @@ describe('system/ai/check/', () => {
     const before = await t.app.services.billing.balance({ accountId: owner.accountId });
     const res = await t.request({ method: 'POST', url: api('ai/check/'), headers: admin.headers });
     expect(res.statusCode).toBe(200);
-    expect(res.json().data).toMatchObject({ base_url: fake.url, model: 'qwen2.5:7b-instruct', json_ok: true, json_mode: 'json_schema' });
+    expect(res.json().data).toMatchObject({
+      base_url: fake.url,
+      model: 'qwen2.5:7b-instruct',
+      json_ok: true,
+      json_mode: 'json_schema',
+    });
     expect(res.json().data.latency_ms).toBeGreaterThanOrEqual(0);
     expect(fake.chatRequests()[0]?.body.response_format.type).toBe('json_schema');
     // No AI_API_KEY (a local server): no Authorization header at all, not an empty or placeholder one.
@@ -190,7 +257,10 @@ describe('system/ai/check/', () => {
 
   it('a server that refuses response_format: says AI_JSON_MODE=prompt works', async () => {
     fake.reset();
-    fake.queue({ status: 400, message: "Unrecognized request argument supplied: response_format" }, { json: { ok: true, answer: 5 } });
+    fake.queue(
+      { status: 400, message: 'Unrecognized request argument supplied: response_format' },
+      { json: { ok: true, answer: 5 } },
+    );
     const res = await t.request({ method: 'POST', url: api('ai/check/'), headers: owner.headers });
     expect(res.statusCode).toBe(200);
     expect(res.json().data).toMatchObject({ json_ok: false });
@@ -230,7 +300,10 @@ describe('with no provider configured', () => {
     const who = await signUp(bare);
     const check = await bare.request({ method: 'POST', url: api('ai/check/'), headers: who.headers });
     expect(check.statusCode).toBe(503);
-    expect(check.json()).toMatchObject({ code: 'service_unavailable', details: { reason: 'not_configured', set: ['AI_BASE_URL', 'AI_API_KEY', 'AI_MODEL'] } });
+    expect(check.json()).toMatchObject({
+      code: 'service_unavailable',
+      details: { reason: 'not_configured', set: ['AI_BASE_URL', 'AI_API_KEY', 'AI_MODEL'] },
+    });
     expect(check.json().error).toContain('AI_BASE_URL');
 
     const ctx = { accountId: who.accountId };
@@ -238,12 +311,18 @@ describe('with no provider configured', () => {
     // 503 comes before 402 (contract order) even for a request far beyond the balance.
     await expect(ai.ensure(ctx, [{ fn: 'content', units: 10_000_000 }])).rejects.toMatchObject({ code: 'service_unavailable' });
     await expect(ai.run(ctx, 'ideas', {}, { ref: 'test:bare' })).rejects.toMatchObject({ code: 'service_unavailable' });
-    await expect(ai.image(ctx, { prompt: 'x' }, { ref: 'test:bare-image' })).rejects.toMatchObject({ code: 'service_unavailable' });
-    const usageRows = (await bare.database.db.execute(sql`SELECT count(*)::int AS n FROM billing_credit_transactions WHERE type = 'usage'`)) as unknown as {
+    await expect(ai.image(ctx, { prompt: 'x' }, { ref: 'test:bare-image' })).rejects.toMatchObject({
+      code: 'service_unavailable',
+    });
+    const usageRows = (await bare.database.db.execute(
+      sql`SELECT count(*)::int AS n FROM billing_credit_transactions WHERE type = 'usage'`,
+    )) as unknown as {
       rows: { n: number }[];
     };
     expect(usageRows.rows[0]?.n).toBe(0);
-    const aiUsage = (await bare.database.db.execute(sql`SELECT count(*)::int AS n FROM billing_usage`)) as unknown as { rows: { n: number }[] };
+    const aiUsage = (await bare.database.db.execute(sql`SELECT count(*)::int AS n FROM billing_usage`)) as unknown as {
+      rows: { n: number }[];
+    };
     expect(aiUsage.rows[0]?.n).toBe(0);
 
     // Everything else works: settings and prompts are readable and writable.
