@@ -52,7 +52,7 @@ export function createServices(deps: ServiceDeps) {
   const billingWebhooks = createStripeWebhooks({ db: deps.db, config: deps.config, jobs, billing });
   const auth = createAuthService({ db: deps.db, config: deps.config, mailer, redis: deps.redis, log: deps.log, billing });
   const account = createAccountService({ db: deps.db, auth, mailer });
-  jobs.register([...billingJobs({ billing, webhooks: billingWebhooks }), ...plannerJobs(), ...(deps.extraJobs ?? [])]);
+  jobs.register([...billingJobs({ billing, webhooks: billingWebhooks }), ...plannerJobs({ ai: () => ai }), ...(deps.extraJobs ?? [])]);
   const systemAi = createSystemAiService({ db: deps.db, config: deps.config.ai });
   const ai = createAi({ config: deps.config.ai, db: deps.db, billing, store: systemAi.store, log: deps.log });
   const system = createSystemService({
@@ -62,7 +62,15 @@ export function createServices(deps: ServiceDeps) {
   const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl });
   const events = createEventsService({ db: deps.db, baseUrl: deps.config.publicUrl });
   const writer = createWriterService();
-  const planner = createPlannerServices({ db: deps.db, jobs, siteAccess, writer, baseUrl: deps.config.publicUrl });
+  const planner = createPlannerServices({
+    db: deps.db,
+    jobs,
+    siteAccess,
+    writer,
+    baseUrl: deps.config.publicUrl,
+    ai,
+    defaultWordCount: async (accountId) => (await systemAi.store.settings(accountId)).default_word_count,
+  });
   return { config: deps.config, db: deps.db, mailer, auth, account, system, jobs, tasks, events, writer, planner, billing, billingWebhooks, systemAi, ai };
 }
 export type AppServices = ReturnType<typeof createServices>;

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { PageEnvelope, ok } from '../../core/envelope.js';
+import { Envelope, PageEnvelope, ok } from '../../core/envelope.js';
+import { acceptedTask } from '../system/system.tasks.service.js';
 import { type ListQuery, listQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import { clusterHooks } from './planner.clusters.service.js';
 import type { PlannerRouteDeps } from './planner.keywords.routes.js';
 import { KEYWORD_LIST } from './planner.keywords.service.js';
-import { ClusterCreateBody, ClusterSchema, ClusterUpdateBody, KeywordSchema } from './planner.schemas.js';
+import { ClusterCreateBody, ClusterSchema, ClusterUpdateBody, type GenerateIdeas, GenerateIdeasBody, KeywordSchema, TaskAccepted } from './planner.schemas.js';
 import { CLUSTER_STATUSES, planner_clusters } from './planner.tables.js';
 
 const PATH = '/api/v1/planner/clusters';
@@ -29,6 +30,25 @@ export async function plannerClusterRoutes(app: FastifyInstance, deps: PlannerRo
     async (request) => {
       const { id } = request.params as { id: number };
       return ok(request, await deps.clustering.clusterKeywords(accountContext(request), id, request.query as ListQuery, request));
+    },
+  );
+
+  app.post(
+    `${PATH}/auto_generate_ideas`,
+    {
+      schema: {
+        tags,
+        summary: 'Generate content ideas for clusters with AI',
+        description:
+          'For each of your clusters among `ids`, `ideas_per_cluster` (default 3) ideas with outlines, in the background (`202` with the task). Charged per cluster as each succeeds; `402` up front when the balance cannot cover them all, `503` when no AI provider is configured.',
+        body: GenerateIdeasBody,
+        response: { 202: Envelope(TaskAccepted) },
+      },
+      config: { access: 'write', throttle: 'ai' },
+    },
+    async (request, reply) => {
+      const task = await deps.clustering.startIdeas(accountContext(request), request.body as GenerateIdeas);
+      return ok(request, acceptedTask(reply, deps.baseUrl, task));
     },
   );
 

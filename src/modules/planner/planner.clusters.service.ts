@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { eq } from 'drizzle-orm';
+import type { Ai } from '../../core/ai.js';
 import type { Db } from '../../core/db.js';
 import { AppError, conflict, notFound, validationError } from '../../core/errors.js';
 import type { Jobs } from '../../core/jobs.js';
@@ -8,7 +9,7 @@ import type { ResourceHooks, ScopedContext } from '../../core/resource.js';
 import type { SiteAccess } from '../../core/tenancy.js';
 import { KEYWORD_LIST } from './planner.keywords.service.js';
 import * as repo from './planner.repository.js';
-import type { AutoCluster } from './planner.schemas.js';
+import type { AutoCluster, GenerateIdeas } from './planner.schemas.js';
 import { type ClusterStatus, planner_keywords } from './planner.tables.js';
 
 /**
@@ -42,8 +43,9 @@ export const clusterHooks: ResourceHooks = {
   },
 };
 
-export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteAccess: SiteAccess; baseUrl: string }) {
-  const { db, jobs } = deps;
+export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteAccess: SiteAccess; baseUrl: string; ai: Ai }) {
+  const { db, jobs, ai } = deps;
+  const owner = (ctx: ScopedContext) => ({ accountId: ctx.accountId, actorId: ctx.user?.id ?? null });
   return {
     async clusterKeywords(ctx: ScopedContext, clusterId: number, query: ListQuery, request: FastifyRequest) {
       const cluster = await repo.clusterById(db, ctx.accountId, ctx.siteIds, clusterId);
@@ -60,25 +62,55 @@ export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteA
       });
     },
 
-    /** Checks the target, then starts the clustering task in the same transaction (it runs only if this commits). */
+    /**
+     * Checks the target, then starts the clustering task in the same transaction (it runs only if this
+     * commits). AI clustering is estimated first for all the keywords it would send: 503 without a provider,
+     * then 402 when the balance is short.
+     */
     async startAutoCluster(ctx: ScopedContext, body: AutoCluster) {
       const method = body.method ?? 'lexical';
+      const problems = await deps.siteAccess.check(db, ctx, body.site_id, body.sector_id);
+      if (problems) throw validationError(problems);
+      const payload = {
+        account_id: ctx.accountId,
+        actor_id: ctx.user?.id ?? null,
+        site_id: body.site_id,
+        sector_id: body.sector_id,
+        ...(body.ids ? { ids: body.ids } : {}),
+        ...(body.threshold !== undefined ? { threshold: body.threshold } : {}),
+        ...(body.max_cluster_size !== undefined ? { max_cluster_size: body.max_cluster_size } : {}),
+      };
       if (method === 'ai') {
-        throw new AppError('service_unavailable', 'AI clustering is not available on this installation; use method "lexical".');
+        const count = await repo.countNewKeywords(db, ctx.accountId, body);
+        if (count === 0) throw validationError({ non_field_errors: ['There are no new keywords to cluster here.'] });
+        // Outside any transaction: billing reads the balance on its own connection (one connection on PGlite).
+        await ai.ensure(ctx, [{ fn: 'clustering', units: count }]);
       }
-      return db.transaction(async (tx) => {
-        const problems = await deps.siteAccess.check(tx, ctx, body.site_id, body.sector_id);
-        if (problems) throw validationError(problems);
-        return jobs.startTask(tx, { accountId: ctx.accountId, actorId: ctx.user?.id ?? null }, 'planner.cluster_lexical', {
-          account_id: ctx.accountId,
-          actor_id: ctx.user?.id ?? null,
-          site_id: body.site_id,
-          sector_id: body.sector_id,
-          ...(body.ids ? { ids: body.ids } : {}),
-          ...(body.threshold !== undefined ? { threshold: body.threshold } : {}),
-          ...(body.max_cluster_size !== undefined ? { max_cluster_size: body.max_cluster_size } : {}),
+      const type = method === 'ai' ? 'planner.cluster_ai' : 'planner.cluster_lexical';
+      return db.transaction((tx) => jobs.startTask(tx, owner(ctx), type, payload));
+    },
+
+    /**
+     * Ideas for the caller's clusters among `ids` (others ignored): archived ones make it a 409 naming them;
+     * then 503 without a provider, 402 when the balance is short of every cluster's cost.
+     */
+    async startIdeas(ctx: ScopedContext, body: GenerateIdeas) {
+      const clusters = await repo.clustersByIds(db, ctx.accountId, ctx.siteIds, body.ids);
+      if (clusters.length === 0) throw notFound('Cluster');
+      const archived = clusters.filter((c) => c.status === 'archived').map((c) => c.id);
+      if (archived.length > 0) {
+        throw new AppError('conflict', `${archived.length} of these clusters are archived; ideas are generated for active clusters only.`, {
+          details: { ids: archived, current_status: 'archived' },
         });
-      });
+      }
+      await ai.ensure(ctx, [{ fn: 'ideas', units: clusters.length }]);
+      const payload = {
+        account_id: ctx.accountId,
+        actor_id: ctx.user?.id ?? null,
+        cluster_ids: clusters.map((c) => c.id),
+        ideas_per_cluster: body.ideas_per_cluster ?? 3,
+      };
+      return db.transaction((tx) => jobs.startTask(tx, owner(ctx), 'planner.generate_ideas', payload));
     },
   };
 }

@@ -3,7 +3,7 @@ import type { Db } from '../../core/db.js';
 import { AppError, conflict, fieldError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
 import type { ResourceHooks, ScopedContext } from '../../core/resource.js';
-import { DEFAULT_WORD_COUNT, type WriterService } from '../writer/writer.service.js';
+import type { WriterService } from '../writer/writer.service.js';
 import * as repo from './planner.repository.js';
 import type { BulkIds } from './planner.schemas.js';
 import { type IdeaStatus, planner_content_ideas } from './planner.tables.js';
@@ -51,11 +51,13 @@ export const ideaHooks: ResourceHooks = {
   },
 };
 
-export function createIdeasService(deps: { db: Db; writer: WriterService }) {
+export function createIdeasService(deps: { db: Db; writer: WriterService; defaultWordCount: (accountId: number) => Promise<number> }) {
   const { db, writer } = deps;
   return {
     /** One writer task per idea, all or none: ideas not `new` make it a 409 naming them. */
     async queueToWriter(ctx: ScopedContext, body: BulkIds): Promise<{ queued: number; writer_task_ids: number[] }> {
+      // Read before the transaction: the settings come through another module's connection (one on PGlite).
+      const wordCount = await deps.defaultWordCount(ctx.accountId);
       return db.transaction(async (tx) => {
         const scope = [eq(planner_content_ideas.account_id, ctx.accountId), inArray(planner_content_ideas.id, body.ids)];
         if (ctx.siteIds !== null) scope.push(inArray(planner_content_ideas.site_id, ctx.siteIds.length > 0 ? ctx.siteIds : [-1]));
@@ -84,7 +86,7 @@ export function createIdeasService(deps: { db: Db; writer: WriterService }) {
             keywords: idea.target_keywords,
             content_type: idea.content_type,
             content_structure: idea.content_structure,
-            word_count_target: idea.estimated_word_count ?? DEFAULT_WORD_COUNT,
+            word_count_target: idea.estimated_word_count ?? wordCount,
           })),
         );
         if (ideas.length > 0) {

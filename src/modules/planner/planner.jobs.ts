@@ -1,6 +1,8 @@
 import { type Static, Type } from 'typebox';
 import { auth_sectors, auth_sites } from '../auth/auth.tables.js';
+import type { Ai } from '../../core/ai.js';
 import { type AnyJobDefinition, defineJob } from '../../core/jobs.js';
+import { plannerAiJobs } from './planner.ai.jobs.js';
 import { storeClusters } from './planner.clustering.js';
 import { lexicalClusters } from './planner.lexical.js';
 import { newKeywords } from './planner.repository.js';
@@ -26,7 +28,10 @@ declare module '../../core/jobs.js' {
 }
 
 /** A fresh account's site and sector with a small family of keywords (the jobs test runs each handler twice). */
-async function sampleSector(setup: { db: import('../../core/db.js').Db; accountId: number }) {
+export async function sampleSector(
+  setup: { db: import('../../core/db.js').Db; accountId: number },
+  keywords = ['trail running shoes', 'best trail running shoes', 'trail shoes for running', 'running watch'],
+) {
   const [site] = await setup.db
     .insert(auth_sites)
     .values({ account_id: setup.accountId, name: 'Sample site', slug: `sample-${Date.now().toString(36)}` })
@@ -37,8 +42,9 @@ async function sampleSector(setup: { db: import('../../core/db.js').Db; accountI
     .values({ account_id: setup.accountId, site_id: siteId, name: 'Sample sector', slug: 'sample' })
     .returning({ id: auth_sectors.id });
   const sectorId = (sector as { id: number }).id;
+  if (keywords.length === 0) return { site_id: siteId, sector_id: sectorId };
   await setup.db.insert(planner_keywords).values(
-    ['trail running shoes', 'best trail running shoes', 'trail shoes for running', 'running watch'].map((keyword, i) => ({
+    keywords.map((keyword, i) => ({
       account_id: setup.accountId,
       site_id: siteId,
       sector_id: sectorId,
@@ -80,6 +86,6 @@ export const lexicalClusterJob = defineJob({
   },
 });
 
-export function plannerJobs(): AnyJobDefinition[] {
-  return [lexicalClusterJob];
+export function plannerJobs(deps: { ai: () => Ai }): AnyJobDefinition[] {
+  return [lexicalClusterJob, ...plannerAiJobs(deps)];
 }

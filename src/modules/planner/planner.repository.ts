@@ -1,6 +1,6 @@
 import { type SQL, and, count, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
-import { auth_accounts } from '../auth/auth.tables.js';
+import { auth_accounts, auth_sectors, auth_sites } from '../auth/auth.tables.js';
 import { billing_plans } from '../billing/billing.tables.js';
 import { type KeywordStatus, planner_clusters, planner_content_ideas, planner_keywords } from './planner.tables.js';
 
@@ -219,4 +219,41 @@ export async function createClusters(
        WHERE k.id = m.id AND k.account_id = ${accountId}`);
   }
   return ids;
+}
+
+/** The names of a site and sector, for AI prompts (read-only; the caller has already checked access). */
+export async function targetNames(db: Db, accountId: number, siteId: number, sectorId: number): Promise<{ site: string; sector: string }> {
+  const [row] = await db
+    .select({ site: auth_sites.name, sector: auth_sectors.name })
+    .from(auth_sectors)
+    .innerJoin(auth_sites, eq(auth_sites.id, auth_sectors.site_id))
+    .where(and(eq(auth_sectors.account_id, accountId), eq(auth_sectors.id, sectorId), eq(auth_sites.id, siteId)));
+  return row ?? { site: '', sector: '' };
+}
+
+/** A cluster's keywords, highest volume first (what idea generation shows the AI). */
+export async function topClusterKeywords(db: Db, accountId: number, clusterId: number, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ keyword: planner_keywords.keyword })
+    .from(planner_keywords)
+    .where(and(eq(planner_keywords.account_id, accountId), eq(planner_keywords.cluster_id, clusterId)))
+    .orderBy(sql`${planner_keywords.volume} desc`, planner_keywords.id)
+    .limit(limit);
+  return rows.map((r) => r.keyword);
+}
+
+export async function countNewKeywords(db: Db, accountId: number, target: { site_id: number; sector_id: number; ids?: number[] }): Promise<number> {
+  const [{ total }] = (await db
+    .select({ total: count() })
+    .from(planner_keywords)
+    .where(
+      and(
+        eq(planner_keywords.account_id, accountId),
+        eq(planner_keywords.site_id, target.site_id),
+        eq(planner_keywords.sector_id, target.sector_id),
+        eq(planner_keywords.status, 'new'),
+        target.ids ? inArray(planner_keywords.id, target.ids) : undefined,
+      ),
+    )) as [{ total: number }];
+  return Number(total);
 }

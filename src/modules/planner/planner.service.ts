@@ -1,3 +1,4 @@
+import type { Ai } from '../../core/ai.js';
 import type { Db } from '../../core/db.js';
 import type { Jobs } from '../../core/jobs.js';
 import type { SiteAccess } from '../../core/tenancy.js';
@@ -8,12 +9,21 @@ import { createIdeasService } from './planner.ideas.service.js';
 import { createKeywordsService } from './planner.keywords.service.js';
 
 /** The planner's services, made from what they use (wired in modules.ts). */
-export function createPlannerServices(deps: { db: Db; jobs: Jobs; siteAccess: SiteAccess; writer: WriterService; baseUrl: string }) {
+export function createPlannerServices(deps: {
+  db: Db;
+  jobs: Jobs;
+  siteAccess: SiteAccess;
+  writer: WriterService;
+  baseUrl: string;
+  ai: Ai;
+  /** The account's default article length (system/settings/), for ideas that give none. */
+  defaultWordCount: (accountId: number) => Promise<number>;
+}) {
   return {
     keywords: createKeywordsService({ db: deps.db }),
     imports: createImportService({ db: deps.db, siteAccess: deps.siteAccess }),
     clustering: createPlannerClusteringService(deps),
-    ideas: createIdeasService({ db: deps.db, writer: deps.writer }),
+    ideas: createIdeasService({ db: deps.db, writer: deps.writer, defaultWordCount: deps.defaultWordCount }),
   };
 }
 export type PlannerServices = ReturnType<typeof createPlannerServices>;

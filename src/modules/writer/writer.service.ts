@@ -8,9 +8,6 @@ import { writer_tasks } from './writer.tables.js';
 
 export type NewWriterTask = Omit<typeof writer_tasks.$inferInsert, 'id' | 'account_id' | 'status' | 'created_at' | 'updated_at'>;
 
-/** Word count a task targets when neither its idea nor the account's settings say. */
-export const DEFAULT_WORD_COUNT = 1500;
-
 export function createWriterService() {
   return {
     /** Queues tasks in the caller's transaction; returns their ids in the order given. */

@@ -1,0 +1,230 @@
+import { and, eq } from 'drizzle-orm';
+import { type Static, Type } from 'typebox';
+import { AiError, type Ai } from '../../core/ai.js';
+import type { Db } from '../../core/db.js';
+import { AppError } from '../../core/errors.js';
+import { record } from '../../core/events.js';
+import { type JobContext, defineJob } from '../../core/jobs.js';
+import { storeClusters } from './planner.clustering.js';
+import { AutoClusterPayload, type AutoClusterJob, sampleSector } from './planner.jobs.js';
+import { normaliseKeyword } from './planner.keywords.service.js';
+import * as repo from './planner.repository.js';
+import { planner_clusters, planner_content_ideas } from './planner.tables.js';
+
+/**
+ * The planner's AI work, on the AI engine (core/ai.ts): clustering keywords in batches (`clustering`, charged
+ * per batch by its keywords) and generating content ideas per cluster (`ideas`, charged per cluster). Each
+ * unit is charged once under a ref tied to the task and the unit, and stored once through `ctx.once`, so a
+ * retried task neither pays nor writes twice. A unit that fails is reported in the result and not charged;
+ * once the balance runs out, the remaining units fail with `insufficient_credits`.
+ */
+
+/** Keywords per clustering call: enough context to group well, small enough for local models. */
+export const AI_CLUSTER_BATCH = 150;
+/** Keywords of a cluster shown when asking for ideas. */
+const IDEA_KEYWORDS = 50;
+
+export const GenerateIdeasPayload = Type.Object({
+  account_id: Type.Integer({ minimum: 1 }),
+  actor_id: Type.Union([Type.Integer(), Type.Null()]),
+  cluster_ids: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1 }),
+  ideas_per_cluster: Type.Integer({ minimum: 1, maximum: 10 }),
+});
+
+declare module '../../core/jobs.js' {
+  interface JobPayloads {
+    'planner.cluster_ai': Static<typeof AutoClusterPayload>;
+    'planner.generate_ideas': Static<typeof GenerateIdeasPayload>;
+  }
+}
+
+interface UnitFailure {
+  unit: string;
+  code: string;
+  message: string;
+}
+
+const failureOf = (unit: string, error: unknown): UnitFailure => ({
+  unit,
+  code: error instanceof AppError ? error.code : error instanceof AiError ? 'ai_error' : 'internal_error',
+  message: error instanceof Error ? error.message : String(error),
+});
+
+/** Stops the whole task (rather than failing one unit) when it was cancelled or timed out. */
+function rethrowIfStopped(ctx: JobContext<unknown>, error: unknown) {
+  if (ctx.signal.aborted) throw error;
+}
+
+/** After every unit failed, the task fails with the first unit's reason. */
+function failIfNothingWorked(done: number, failures: UnitFailure[]) {
+  const first = failures[0];
+  if (done === 0 && first) {
+    throw new AppError(first.code === 'insufficient_credits' ? 'insufficient_credits' : 'service_unavailable', first.message);
+  }
+}
+
+export function plannerAiJobs(deps: { ai: () => Ai }) {
+  const clusterAiJob = defineJob({
+    name: 'planner.cluster_ai',
+    payload: AutoClusterPayload,
+    timeoutSeconds: 1800,
+    retryLimit: 2,
+    concurrency: 1,
+    // A sector with nothing new to cluster: the idempotency check needs no AI provider.
+    sample: async (setup) => ({ account_id: setup.accountId, actor_id: null, ...(await sampleSector(setup, [])) }),
+    async handler(ctx) {
+      const ai = deps.ai();
+      const payload = ctx.payload as AutoClusterJob;
+      const owner = { accountId: payload.account_id, actorId: payload.actor_id };
+      const target = { site_id: payload.site_id, sector_id: payload.sector_id };
+      const keywords = await repo.newKeywords(ctx.db, payload.account_id, { ...target, ids: payload.ids });
+      const names = await repo.targetNames(ctx.db, payload.account_id, target.site_id, target.sector_id);
+      const batches = Math.ceil(keywords.length / AI_CLUSTER_BATCH);
+      const failures: UnitFailure[] = [];
+      let clusters = 0;
+      let clustered = 0;
+      let done = 0;
+      await ctx.progress(0, batches, `Clustering ${keywords.length} keywords in ${batches} batches`);
+      for (let b = 0; b < batches; b++) {
+        const unit = `batch:${b}`;
+        const batch = keywords.slice(b * AI_CLUSTER_BATCH, (b + 1) * AI_CLUSTER_BATCH);
+        try {
+          const answer = await ai.run(
+            { accountId: payload.account_id },
+            'clustering',
+            { keywords: batch.map((k) => k.keyword).join('\n'), sector: names.sector, site_name: names.site },
+            { ref: ai.refFor(ctx, unit), units: batch.length, object_type: 'sector', object_id: target.sector_id, signal: ctx.signal },
+          );
+          // Only keywords we sent, each at most once, whatever the model wrote back.
+          const byText = new Map(batch.map((k) => [k.keyword, k]));
+          const groups = answer.output.clusters.map((cluster) => {
+            const members: typeof batch = [];
+            for (const text of cluster.keywords) {
+              const keyword = byText.get(normaliseKeyword(text));
+              if (keyword) {
+                members.push(keyword);
+                byText.delete(keyword.keyword);
+              }
+            }
+            return { keywords: members, name: cluster.name, description: cluster.description ?? '' };
+          });
+          const outcome = await ctx.once(unit, (tx) => storeClusters(tx, owner, target, 'ai', batch.length, groups));
+          clusters += outcome.clusters_created;
+          clustered += outcome.keywords_clustered;
+          done++;
+        } catch (error) {
+          rethrowIfStopped(ctx, error);
+          failures.push(failureOf(unit, error));
+        }
+        await ctx.progress(b + 1, batches, `${clusters} clusters so far`);
+      }
+      failIfNothingWorked(done, failures);
+      return { method: 'ai', clusters_created: clusters, keywords_clustered: clustered, keywords_considered: keywords.length, batches, failed: failures };
+    },
+  });
+
+  const generateIdeasJob = defineJob({
+    name: 'planner.generate_ideas',
+    payload: GenerateIdeasPayload,
+    timeoutSeconds: 1800,
+    retryLimit: 2,
+    concurrency: 1,
+    // A cluster deleted before the task ran is skipped: the idempotency check needs no AI provider.
+    sample: (setup) => ({ account_id: setup.accountId, actor_id: null, cluster_ids: [2147483647], ideas_per_cluster: 2 }),
+    async handler(ctx) {
+      const ai = deps.ai();
+      const { payload } = ctx;
+      const failures: UnitFailure[] = [];
+      let created = 0;
+      let done = 0;
+      const skipped: number[] = [];
+      const total = payload.cluster_ids.length;
+      await ctx.progress(0, total, `Generating ideas for ${total} clusters`);
+      for (const [index, clusterId] of payload.cluster_ids.entries()) {
+        const unit = `cluster:${clusterId}`;
+        try {
+          const cluster = await repo.clusterById(ctx.db, payload.account_id, null, clusterId);
+          if (!cluster) {
+            skipped.push(clusterId);
+            continue;
+          }
+          const keywords = await repo.topClusterKeywords(ctx.db, payload.account_id, clusterId, IDEA_KEYWORDS);
+          const names = await repo.targetNames(ctx.db, payload.account_id, cluster.site_id, cluster.sector_id);
+          const answer = await ai.run(
+            { accountId: payload.account_id },
+            'ideas',
+            {
+              cluster_name: cluster.name,
+              cluster_description: cluster.description,
+              keywords: keywords.join('\n'),
+              ideas_count: payload.ideas_per_cluster,
+              site_name: names.site,
+            },
+            { ref: ai.refFor(ctx, unit), units: 1, object_type: 'cluster', object_id: clusterId, signal: ctx.signal },
+          );
+          const ideas = answer.output.ideas.slice(0, payload.ideas_per_cluster);
+          created += await ctx.once(unit, (tx) => storeIdeas(tx, payload.account_id, payload.actor_id, cluster, ideas));
+          done++;
+        } catch (error) {
+          rethrowIfStopped(ctx, error);
+          failures.push(failureOf(unit, error));
+        }
+        await ctx.progress(index + 1, total, `${created} ideas so far`);
+      }
+      failIfNothingWorked(done, failures);
+      return { ideas_created: created, clusters_done: done, clusters_skipped: skipped, failed: failures };
+    },
+  });
+
+  return [clusterAiJob, generateIdeasJob];
+}
+
+type IdeaAnswer = {
+  title: string;
+  description: string;
+  content_type: string;
+  content_structure: string;
+  target_keywords: string[];
+  estimated_word_count: number;
+  outline: { sections: { heading: string; level: number; points: string[] }[] };
+};
+
+/** Stores one cluster's ideas, moves the cluster to `ideas_generated`, and records the event. */
+async function storeIdeas(tx: Db, accountId: number, actorId: number | null, cluster: repo.ClusterRow, ideas: IdeaAnswer[]): Promise<number> {
+  const rows = await tx
+    .insert(planner_content_ideas)
+    .values(
+      ideas.map((idea) => ({
+        account_id: accountId,
+        site_id: cluster.site_id,
+        sector_id: cluster.sector_id,
+        cluster_id: cluster.id,
+        title: idea.title.trim().slice(0, 300),
+        description: idea.description,
+        outline: idea.outline,
+        content_type: idea.content_type as 'post',
+        content_structure: idea.content_structure as 'article',
+        target_keywords: [...new Set(idea.target_keywords.map(normaliseKeyword).filter(Boolean))],
+        estimated_word_count: idea.estimated_word_count,
+      })),
+    )
+    .returning({ id: planner_content_ideas.id });
+  if (cluster.status === 'new') {
+    await tx
+      .update(planner_clusters)
+      .set({ status: 'ideas_generated', updated_at: new Date() })
+      .where(eqCluster(cluster.id, accountId));
+  }
+  await record(tx, {
+    account_id: accountId,
+    type: 'ideas.generated',
+    source_agent: 'worker',
+    actor_id: actorId,
+    object_type: 'cluster',
+    object_id: cluster.id,
+    payload: { idea_ids: rows.map((r) => r.id), count: rows.length },
+  });
+  return rows.length;
+}
+
+const eqCluster = (id: number, accountId: number) => and(eq(planner_clusters.id, id), eq(planner_clusters.account_id, accountId));
