@@ -31,6 +31,7 @@ export const KEYWORD_LIST: ListSpec = {
     difficulty: { column: planner_keywords.difficulty, kind: 'integer', range: true },
   },
   search: [planner_keywords.keyword],
+  searchLowercased: true,
   ordering: {
     keyword: planner_keywords.keyword,
     volume: planner_keywords.volume,

@@ -51,8 +51,8 @@ export const planner_clusters = pgTable(
     ...timestamps(),
   },
   (t) => [
-    index().on(t.account_id, t.site_id, t.sector_id, t.created_at.desc(), t.id.desc()),
-    index().on(t.account_id, t.volume.desc(), t.id.desc()),
+    index().on(t.account_id, t.site_id, t.sector_id, t.created_at.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index().on(t.account_id, t.volume.desc().nullsFirst(), t.id.desc().nullsFirst()),
   ],
 );
 
@@ -72,12 +72,13 @@ export const planner_keywords = pgTable(
     source: varchar({ length: 20 }).$type<KeywordSource>().notNull().default('manual'),
     ...timestamps(),
   },
+  // Descending index columns are NULLS FIRST, as `ORDER BY x DESC` is: otherwise Postgres cannot walk them for it.
   (t) => [
     uniqueIndex().on(t.site_id, t.sector_id, t.keyword),
     // The list's usual orders within an account (the default, and by volume): a top-N walk instead of a sort.
-    index().on(t.account_id, t.created_at.desc(), t.id.desc()),
-    index().on(t.account_id, t.volume.desc(), t.id.desc()),
-    index().on(t.account_id, t.site_id, t.sector_id, t.status, t.volume.desc()),
+    index().on(t.account_id, t.created_at.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index().on(t.account_id, t.volume.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index().on(t.account_id, t.site_id, t.sector_id, t.status, t.volume.desc().nullsFirst()),
     index().on(t.cluster_id).where(sql`${t.cluster_id} IS NOT NULL`),
   ],
 );
@@ -98,5 +99,5 @@ export const planner_content_ideas = pgTable(
     status: varchar({ length: 20 }).$type<IdeaStatus>().notNull().default('new'),
     ...timestamps(),
   },
-  (t) => [index().on(t.account_id, t.created_at.desc(), t.id.desc()), index().on(t.cluster_id)],
+  (t) => [index().on(t.account_id, t.created_at.desc().nullsFirst(), t.id.desc().nullsFirst()), index().on(t.cluster_id)],
 );
