@@ -77,7 +77,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logger: deps.logger ?? {
       level: config.logLevel,
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', '*.password', '*.secret', '*.token'],
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'req.headers["x-api-key"]',
+          '*.password',
+          '*.secret',
+          '*.token',
+        ],
         censor: '[redacted]',
       },
     },
@@ -126,13 +133,25 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     done();
   });
 
-  await app.register(cors, {
-    origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    credentials: !config.corsOrigins.includes('*'),
-    // The plugin's default allows only the CORS-safelisted GET, HEAD and POST; the API also updates and deletes.
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    exposedHeaders: ['X-Request-ID', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'ETag', 'Location', 'Idempotent-Replayed'],
-  });
+  // Without CORS_ORIGINS no browser origin is allowed, and no request pays for the CORS hook.
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+      credentials: !config.corsOrigins.includes('*'),
+      // The plugin's default allows only the CORS-safelisted GET, HEAD and POST; the API also updates and deletes.
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      exposedHeaders: [
+        'X-Request-ID',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+        'Retry-After',
+        'ETag',
+        'Location',
+        'Idempotent-Replayed',
+      ],
+    });
+  }
   await app.register(cookie);
 
   // JSON bodies: parsed safely (no prototype poisoning) and kept as text for idempotency hashes and signatures.
@@ -149,7 +168,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
   });
 
-  const services = createServices({ config, database, db: database.db, redis: deps.redis ?? null, log: app.log, extraJobs: deps.jobs });
+  const services = createServices({
+    config,
+    database,
+    db: database.db,
+    redis: deps.redis ?? null,
+    log: app.log,
+    extraJobs: deps.jobs,
+  });
   app.services = services;
   // The queue is ready before the first request (enqueueing needs it); this process works jobs unless WORKER=off.
   // On close, running jobs get the shutdown grace period, then go back to the queue.
@@ -173,7 +199,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('preValidation', async (request) => {
     if (request.routeOptions.config.rawBody) return;
     // No body at all reads as an empty object, so a missing body reports its missing fields by name.
-    if (request.body === undefined && request.routeOptions.schema?.body && request.method !== 'GET' && request.method !== 'DELETE') {
+    if (
+      request.body === undefined &&
+      request.routeOptions.schema?.body &&
+      request.method !== 'GET' &&
+      request.method !== 'DELETE'
+    ) {
       request.body = {};
     }
     if (request.body !== undefined) request.body = normaliseBodyKeys(request.body, request.method);

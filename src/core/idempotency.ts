@@ -38,8 +38,7 @@ declare module 'fastify' {
 }
 
 export function installIdempotency(app: FastifyInstance, db: Db): void {
-  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== 'POST' || request.routeOptions.config.idempotency === false) return;
+  const claimKey = async (request: FastifyRequest, reply: FastifyReply) => {
     const key = request.headers[HEADER];
     if (key === undefined) return;
     const accountId = request.ctx?.accountId;
@@ -52,7 +51,9 @@ export function installIdempotency(app: FastifyInstance, db: Db): void {
     const path = request.url.split('?')[0] ?? '';
     const hash = bodyHash(request);
     // Expired claims are removed on the way so the key is reusable after 24 hours.
-    await db.delete(keys).where(and(eq(keys.account_id, accountId), eq(keys.key, key), lt(keys.created_at, new Date(Date.now() - TTL_MS))));
+    await db
+      .delete(keys)
+      .where(and(eq(keys.account_id, accountId), eq(keys.key, key), lt(keys.created_at, new Date(Date.now() - TTL_MS))));
     const claimed = await db
       .insert(keys)
       .values({ account_id: accountId, key, method: request.method, path, body_sha256: hash })
@@ -62,7 +63,10 @@ export function installIdempotency(app: FastifyInstance, db: Db): void {
       request.idempotencyClaim = { accountId, key };
       return;
     }
-    const [stored] = await db.select().from(keys).where(and(eq(keys.account_id, accountId), eq(keys.key, key)));
+    const [stored] = await db
+      .select()
+      .from(keys)
+      .where(and(eq(keys.account_id, accountId), eq(keys.key, key)));
     if (!stored) return; // freed by a 5xx between our two statements: run as new, unclaimed
     if (stored.method !== request.method || stored.path !== path || stored.body_sha256 !== hash) {
       throw new AppError('idempotency_key_reused', 'This Idempotency-Key was used with another request; use a new key.');
@@ -75,9 +79,9 @@ export function installIdempotency(app: FastifyInstance, db: Db): void {
     if (stored.response_content_type) reply.type(stored.response_content_type);
     reply.serializer((payload) => payload as string);
     return reply.send(stored.response_body ?? '');
-  });
+  };
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  const storeAnswer = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const claim = request.idempotencyClaim;
     if (!claim) return payload;
     request.idempotencyClaim = undefined;
@@ -95,12 +99,22 @@ export function installIdempotency(app: FastifyInstance, db: Db): void {
         .where(where);
     }
     return payload;
-  });
+  };
 
   // A request that never reached onSend (the client went away) must not hold its key forever.
-  app.addHook('onResponse', async (request) => {
+  const releaseKey = async (request: FastifyRequest) => {
     const claim = request.idempotencyClaim;
     if (!claim) return;
     await db.delete(keys).where(and(eq(keys.account_id, claim.accountId), eq(keys.key, claim.key), sql`response_status is null`));
+  };
+
+  // Only the routes that can take a key carry the hooks: GETs pay nothing for idempotency.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.includes('POST') || route.config?.idempotency === false) return;
+    const list = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
+    route.preHandler = [...list(route.preHandler), claimKey] as typeof route.preHandler;
+    route.onSend = [...list(route.onSend), storeAnswer] as typeof route.onSend;
+    route.onResponse = [...list(route.onResponse), releaseKey] as typeof route.onResponse;
   });
 }
