@@ -13,12 +13,30 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CONNECTIONS, DURATION, ROOT, json, load, startServer, throwawayDatabase } from './lib.mjs';
+import { CONNECTIONS, DURATION, ROOT, json as jsonOnce, load, startServer, throwawayDatabase } from './lib.mjs';
 import { DRF_SECTORS, drfSectorRows, familyRows, semrushCsv } from './planner-data.mjs';
 
 const DRF_DIR = resolve(ROOT, process.env.DRF_DIR ?? '../shared/peers/drf');
 
-async function upload(base, headers, siteId, sectorId, csv) {
+/**
+ * Once more when the server closed an idle keep-alive socket just as fetch reused it (after a long load run
+ * the client's pooled sockets outlive the server's keep-alive timeout).
+ */
+async function retried(call) {
+  try {
+    return await call();
+  } catch (error) {
+    if (error?.cause?.code !== 'UND_ERR_SOCKET') throw error;
+    return call();
+  }
+}
+const json = (...args) => retried(() => jsonOnce(...args));
+
+async function upload(...args) {
+  return retried(() => uploadOnce(...args));
+}
+
+async function uploadOnce(base, headers, siteId, sectorId, csv) {
   const form = new FormData();
   form.set('site_id', String(siteId));
   form.set('sector_id', String(sectorId));
