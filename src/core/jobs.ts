@@ -37,6 +37,11 @@ export interface JobLimits {
   retryDelaySeconds?: number;
   /** Exponential backoff between retries (on by default). */
   retryBackoff?: boolean;
+  /**
+   * Also runs on this cron schedule (UTC) with an empty payload, once per tick whichever processes run:
+   * pg-boss keeps the schedule in the database and creates one job per tick.
+   */
+  cron?: string;
 }
 
 export interface JobContext<P> {
@@ -169,7 +174,8 @@ export function createJobs(deps: JobsDeps) {
     db: executorFor(database) as PgBoss.Db,
     schema: SCHEMA,
     migrate: true,
-    schedule: false,
+    // The timekeeper turns `cron` job types into one job per tick, across every process sharing the database.
+    schedule: true,
     supervise: true,
     maintenanceIntervalSeconds: config.jobs.maintenanceSeconds,
   });
@@ -238,6 +244,10 @@ export function createJobs(deps: JobsDeps) {
         const options = { name: definition.name, ...rest, retryDelay, policy: 'standard' as const };
         await boss.createQueue(definition.name, options);
         await boss.updateQueue(definition.name, options);
+        if (definition.cron) {
+          const data: JobData = { payload: {}, account_id: null, task_id: null };
+          await boss.schedule(definition.name, definition.cron, data, { tz: 'UTC' });
+        }
       }
       started = true;
     },

@@ -16,9 +16,6 @@ declare module '../../core/jobs.js' {
   }
 }
 
-/** How often a process with workers asks for due renewals (each renewal happens once, whoever asks). */
-export const RENEWAL_INTERVAL_MS = 60 * 60 * 1000;
-
 export function billingJobs(deps: { billing: BillingService; webhooks: StripeWebhooks }): AnyJobDefinition[] {
   return [
     defineJob({
@@ -42,6 +39,8 @@ export function billingJobs(deps: { billing: BillingService; webhooks: StripeWeb
     defineJob({
       name: 'billing.renew_plans',
       payload: RenewPlansPayload,
+      // Hourly: each due renewal happens once (its ref names account and period), however often this runs.
+      cron: '7 * * * *',
       timeoutSeconds: 600,
       retryLimit: 3,
       sample: () => ({}),

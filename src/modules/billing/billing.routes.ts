@@ -7,7 +7,6 @@ import type { Jobs } from '../../core/jobs.js';
 import { type ListQuery, listQuerySchema, originOf } from '../../core/lists.js';
 import { registerResource } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
-import { RENEWAL_INTERVAL_MS } from './billing.jobs.js';
 import { TRANSACTION_LIST, USAGE_LIST } from './billing.repository.js';
 import {
   BalanceSchema,
@@ -195,18 +194,4 @@ export async function billingRoutes(app: FastifyInstance, deps: Deps) {
       return ok(request, { received });
     },
   );
-
-  // Plans no provider bills are renewed by a job; a process that runs workers asks for due renewals hourly
-  // (renewals are idempotent, so several processes asking is harmless).
-  let timer: NodeJS.Timeout | null = null;
-  app.addHook('onReady', async () => {
-    if (!config.worker) return;
-    const ask = () => deps.jobs.enqueue(deps.db, 'billing.renew_plans', {}).catch((error) => app.log.warn({ err: error }, 'could not enqueue plan renewals'));
-    await ask();
-    timer = setInterval(ask, RENEWAL_INTERVAL_MS);
-    timer.unref();
-  });
-  app.addHook('onClose', async () => {
-    if (timer) clearInterval(timer);
-  });
 }

@@ -176,6 +176,11 @@ describe('the ledger service', () => {
     expect(await ledgerSum(who.accountId)).toBe(400);
   });
 
+  it('schedules the renewal hourly in the queue, once for every process', async () => {
+    const schedules = await rows<{ name: string; cron: string; timezone: string }>(sql`select name, cron, timezone from pgboss.schedule`);
+    expect(schedules).toContainEqual({ name: 'billing.renew_plans', cron: '7 * * * *', timezone: 'UTC' });
+  });
+
   it('adds months clamped to the end of shorter months', () => {
     expect(addMonth(new Date('2026-01-31T10:00:00.000Z')).toISOString()).toBe('2026-02-28T10:00:00.000Z');
     expect(addMonth(new Date('2026-12-15T00:00:00.000Z')).toISOString()).toBe('2027-01-15T00:00:00.000Z');
