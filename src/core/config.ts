@@ -45,17 +45,6 @@ export interface Config {
     pollMs: number;
     maintenanceSeconds: number;
   };
-  /**
-   * Background jobs (core/jobs.ts). Maps are per job type, with `default` for the rest: workers per process,
-   * handler timeout, and expiry (how long a job may stay active before it is presumed dead and retried).
-   */
-  jobs: {
-    concurrency: Record<string, number>;
-    timeoutSeconds: Record<string, number>;
-    expireSeconds: Record<string, number>;
-    pollMs: number;
-    maintenanceSeconds: number;
-  };
   /** `memory://` keeps PGlite in memory (tests); otherwise a folder. */
   pgliteDir: string;
   secretKey: string;
@@ -195,23 +184,6 @@ class EnvReader {
     return result;
   }
 
-  /** `JOBS_CONCURRENCY="default=2,writer.generate=4"`: a whole number per job type (or `default`). */
-  intMap(name: string, min: number, max: number): Record<string, number> {
-    const result: Record<string, number> = {};
-    const value = this.raw(name);
-    if (value === undefined) return result;
-    for (const part of value.split(',')) {
-      const match = /^\s*([a-z0-9_.-]+)\s*=\s*(\d+)\s*$/i.exec(part);
-      const n = Number(match?.[2]);
-      if (!match?.[1] || n < min || n > max) {
-        this.problems.push(`${name}: "${part.trim()}" is not <job type or default>=<whole number from ${min} to ${max}>`);
-        continue;
-      }
-      result[match[1]] = n;
-    }
-    return result;
-  }
-
   /** `AI_PRICES="my-model=0.5/1.5,my-image-model=0.04"`: dollars per million tokens in/out, or per image. */
   prices(name: string): AiConfig['prices'] {
     const result: AiConfig['prices'] = {};
@@ -283,13 +255,6 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl,
     databasePoolSize: read.int('DATABASE_POOL_SIZE', 10, 1, 500),
-    jobs: {
-      concurrency: read.intMap('JOBS_CONCURRENCY', 1, 1000),
-      timeoutSeconds: read.intMap('JOBS_TIMEOUT_SECONDS', 1, 86_000),
-      expireSeconds: read.intMap('JOBS_EXPIRE_SECONDS', 1, 86_000),
-      pollMs: read.int('JOBS_POLL_MS', 1000, 50, 60_000),
-      maintenanceSeconds: read.int('JOBS_MAINTENANCE_SECONDS', 30, 1, 3600),
-    },
     jobs: {
       concurrency: read.intMap('JOBS_CONCURRENCY', 1, 1000),
       timeoutSeconds: read.intMap('JOBS_TIMEOUT_SECONDS', 1, 86_000),
