@@ -9,7 +9,8 @@ import { createJobs } from '../src/core/jobs.js';
 import { plannerJobs } from '../src/modules/planner/planner.jobs.js';
 
 const [databaseUrl, account, site, sector] = process.argv.slice(2);
-if (!databaseUrl || !account || !site || !sector) throw new Error('usage: planner-cluster.ts <database url> <account> <site> <sector>');
+if (!databaseUrl || !account || !site || !sector)
+  throw new Error('usage: planner-cluster.ts <database url> <account> <site> <sector>');
 const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, WORKER: 'false', LOG_LEVEL: 'silent' });
 const database = await connect({ databaseUrl, poolSize: 2, pgliteDir: 'memory://' });
 const jobs = createJobs({ config, database, log: pino({ level: 'silent' }) });
@@ -31,5 +32,7 @@ const result = (await jobs.runHandler(
 const seconds = (performance.now() - started) / 1000;
 // maxRSS is in KiB: the most this process ever held, the runtime included.
 const peakMiB = process.resourceUsage().maxRSS / 1024;
-console.log(JSON.stringify({ seconds, peak_rss_mib: Math.round(peakMiB), baseline_rss_mib: Math.round(baseline / 1048576), ...result }));
+console.log(
+  JSON.stringify({ seconds, peak_rss_mib: Math.round(peakMiB), baseline_rss_mib: Math.round(baseline / 1048576), ...result }),
+);
 await database.close();

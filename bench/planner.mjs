@@ -13,7 +13,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CONNECTIONS, DURATION, ROOT, json as jsonOnce, load, startServer, throwawayDatabase } from './lib.mjs';
+import { CONNECTIONS, DURATION, json as jsonOnce, load, ROOT, startServer, throwawayDatabase } from './lib.mjs';
 import { DRF_SECTORS, drfSectorRows, familyRows, semrushCsv } from './planner-data.mjs';
 
 const DRF_DIR = resolve(ROOT, process.env.DRF_DIR ?? '../shared/peers/drf');
@@ -49,7 +49,11 @@ async function uploadOnce(base, headers, siteId, sectorId, csv) {
 }
 
 async function account(base, name) {
-  const signUp = await json(base, 'POST', '/api/v1/auth/register/', { email: `${name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${Date.now()}@example.com`, password: 'benchmark passphrase', account_name: name });
+  const signUp = await json(base, 'POST', '/api/v1/auth/register/', {
+    email: `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${Date.now()}@example.com`,
+    password: 'benchmark passphrase',
+    account_name: name,
+  });
   const jwt = { authorization: `Bearer ${signUp.access}` };
   const key = await json(base, 'POST', '/api/v1/account/api-keys/', { name: 'bench' }, jwt);
   return { jwt, key: key.key, accountId: signUp.account.id };
@@ -60,7 +64,10 @@ async function sector(base, jwt, siteId, name) {
 }
 
 function cluster(databaseUrl, ids) {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/planner-cluster.ts', databaseUrl, ...ids.map(String)], { cwd: ROOT, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/planner-cluster.ts', databaseUrl, ...ids.map(String)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   const { cluster_ids: _ids, ...result } = JSON.parse(out.trim().split('\n').pop());
   return result;
 }
@@ -70,13 +77,21 @@ function wrk(port, apiKey) {
   const run = spawnSync('./bench.sh', [], {
     cwd: DRF_DIR,
     encoding: 'utf8',
-    env: { ...process.env, PORT: String(port), API_KEY: apiKey, SEARCH: 'shoe', CONNS: String(CONNECTIONS), DURATION: `${DURATION}s` },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      API_KEY: apiKey,
+      SEARCH: 'shoe',
+      CONNS: String(CONNECTIONS),
+      DURATION: `${DURATION}s`,
+    },
   });
   if (run.status !== 0) throw new Error(`bench.sh: ${run.stderr}`);
   const rows = {};
   for (const line of run.stdout.split('\n')) {
     const cells = line.trim().split(/\s+/);
-    if (['list', 'search', 'retrieve'].includes(cells[0])) rows[cells[0]] = { rps: Number(cells[1]), p50: Number(cells[2]), p99: Number(cells[4]), errors: Number(cells[5]) };
+    if (['list', 'search', 'retrieve'].includes(cells[0]))
+      rows[cells[0]] = { rps: Number(cells[1]), p50: Number(cells[2]), p99: Number(cells[4]), errors: Number(cells[5]) };
   }
   return rows;
 }
@@ -99,7 +114,13 @@ async function main() {
         for (let t = 0; t < 2; t++) {
           const sectorName = names[s * 2 + t];
           const sec = await sector(server.base, who.jwt, shop.id, sectorName);
-          await json(server.base, 'POST', '/api/v1/planner/keywords/import/', { site_id: shop.id, sector_id: sec.id, rows: drfSectorRows(sectorName, 1250, 42 + index * 10 + s * 2 + t) }, who.jwt);
+          await json(
+            server.base,
+            'POST',
+            '/api/v1/planner/keywords/import/',
+            { site_id: shop.id, sector_id: sec.id, rows: drfSectorRows(sectorName, 1250, 42 + index * 10 + s * 2 + t) },
+            who.jwt,
+          );
         }
       }
     }
@@ -126,14 +147,18 @@ async function main() {
     const s50 = await sector(server.base, importer.jwt, site.id, 'Import 50k');
     const imported = await upload(server.base, importer.jwt, site.id, s50.id, semrushCsv(familyRows(50_000, 1)));
     console.log('import 50,000 rows', imported);
-    report.push(`| import 50,000 rows (Semrush CSV, ${(semrushCsv(familyRows(50_000, 1)).length / 1048576).toFixed(1)} MiB, multipart) | ${imported.seconds.toFixed(2)} s | created ${imported.created} |`);
+    report.push(
+      `| import 50,000 rows (Semrush CSV, ${(semrushCsv(familyRows(50_000, 1)).length / 1048576).toFixed(1)} MiB, multipart) | ${imported.seconds.toFixed(2)} s | created ${imported.created} |`,
+    );
 
     // 3. Clustering (10,000 in its own sector; 100,000 = two more imports into another).
     const s10 = await sector(server.base, importer.jwt, site.id, 'Cluster 10k');
     await upload(server.base, importer.jwt, site.id, s10.id, semrushCsv(familyRows(10_000, 2)));
     const c10 = cluster(database.url, [importer.accountId, site.id, s10.id]);
     console.log('cluster 10,000', c10);
-    report.push(`| lexical clustering, 10,000 keywords (load, cluster, store) | ${c10.seconds.toFixed(2)} s, peak RSS ${c10.peak_rss_mib} MiB | ${c10.clusters_created} clusters, ${c10.keywords_clustered} keywords clustered |`);
+    report.push(
+      `| lexical clustering, 10,000 keywords (load, cluster, store) | ${c10.seconds.toFixed(2)} s, peak RSS ${c10.peak_rss_mib} MiB | ${c10.clusters_created} clusters, ${c10.keywords_clustered} keywords clustered |`,
+    );
     if (process.env.BENCH_SKIP_CLUSTER_100K !== '1') {
       // An account of its own: the free plan allows 100,000 keywords per account.
       const big = await account(server.base, 'Big');
@@ -144,19 +169,27 @@ async function main() {
       await upload(server.base, big.jwt, bigSite.id, s100.id, semrushCsv(rows.slice(50_000)));
       const c100 = cluster(database.url, [big.accountId, bigSite.id, s100.id]);
       console.log('cluster 100,000', c100);
-      report.push(`| lexical clustering, 100,000 keywords (load, cluster, store) | ${c100.seconds.toFixed(2)} s, peak RSS ${c100.peak_rss_mib} MiB | ${c100.clusters_created} clusters, ${c100.keywords_clustered} keywords clustered |`);
+      report.push(
+        `| lexical clustering, 100,000 keywords (load, cluster, store) | ${c100.seconds.toFixed(2)} s, peak RSS ${c100.peak_rss_mib} MiB | ${c100.clusters_created} clusters, ${c100.keywords_clustered} keywords clustered |`,
+      );
     }
 
-    console.log(`\n${cpus().length} cores, Node ${process.version}, Postgres, ${CONNECTIONS} connections, ${DURATION} s per HTTP run\n`);
+    console.log(
+      `\n${cpus().length} cores, Node ${process.version}, Postgres, ${CONNECTIONS} connections, ${DURATION} s per HTTP run\n`,
+    );
     console.log('| what | time / memory | result |\n| --- | ---: | --- |');
     for (const line of report) console.log(line);
     console.log(`\nKeyword list, 5,000 keywords visible to the key (10,000 in the table); search=shoe matches ${matches}:\n`);
-    console.log('| case | tool | ours req/s | ours p99 ms | DRF req/s | DRF p99 ms | ratio |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+    console.log(
+      '| case | tool | ours req/s | ours p99 ms | DRF req/s | DRF p99 ms | ratio |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    );
     console.log(`| list ordering=-volume | autocannon | ${list.rps} | ${list.p99} | | | |`);
     console.log(`| list search=shoe | autocannon | ${search.rps} | ${search.p99} | | | |`);
     if (ours && anchor) {
       for (const c of ['list', 'search', 'retrieve']) {
-        console.log(`| ${c} | wrk -t2 -c${CONNECTIONS} -d${DURATION}s | ${ours[c].rps} | ${ours[c].p99} | ${anchor[c].rps} | ${anchor[c].p99} | ${(ours[c].rps / anchor[c].rps).toFixed(1)}× |`);
+        console.log(
+          `| ${c} | wrk -t2 -c${CONNECTIONS} -d${DURATION}s | ${ours[c].rps} | ${ours[c].p99} | ${anchor[c].rps} | ${anchor[c].p99} | ${(ours[c].rps / anchor[c].rps).toFixed(1)}× |`,
+        );
       }
     }
   } finally {

@@ -1,12 +1,12 @@
 import { and, eq } from 'drizzle-orm';
 import { type Static, Type } from 'typebox';
-import { AiError, type Ai } from '../../core/ai.js';
+import { type Ai, AiError } from '../../core/ai.js';
 import type { Db } from '../../core/db.js';
 import { AppError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
-import { type JobContext, defineJob } from '../../core/jobs.js';
+import { defineJob, type JobContext } from '../../core/jobs.js';
 import { storeClusters } from './planner.clustering.js';
-import { AutoClusterPayload, type AutoClusterJob, sampleSector } from './planner.jobs.js';
+import { type AutoClusterJob, AutoClusterPayload, sampleSector } from './planner.jobs.js';
 import { normaliseKeyword } from './planner.keywords.service.js';
 import * as repo from './planner.repository.js';
 import { planner_clusters, planner_content_ideas } from './planner.tables.js';
@@ -93,7 +93,13 @@ export function plannerAiJobs(deps: { ai: () => Ai }) {
             { accountId: payload.account_id },
             'clustering',
             { keywords: batch.map((k) => k.keyword).join('\n'), sector: names.sector, site_name: names.site },
-            { ref: ai.refFor(ctx, unit), units: batch.length, object_type: 'sector', object_id: target.sector_id, signal: ctx.signal },
+            {
+              ref: ai.refFor(ctx, unit),
+              units: batch.length,
+              object_type: 'sector',
+              object_id: target.sector_id,
+              signal: ctx.signal,
+            },
           );
           // Only keywords we sent, each at most once, whatever the model wrote back.
           const byText = new Map(batch.map((k) => [k.keyword, k]));
@@ -119,7 +125,14 @@ export function plannerAiJobs(deps: { ai: () => Ai }) {
         await ctx.progress(b + 1, batches, `${clusters} clusters so far`);
       }
       failIfNothingWorked(done, failures);
-      return { method: 'ai', clusters_created: clusters, keywords_clustered: clustered, keywords_considered: keywords.length, batches, failed: failures };
+      return {
+        method: 'ai',
+        clusters_created: clusters,
+        keywords_clustered: clustered,
+        keywords_considered: keywords.length,
+        batches,
+        failed: failures,
+      };
     },
   });
 
@@ -190,7 +203,13 @@ type IdeaAnswer = {
 };
 
 /** Stores one cluster's ideas, moves the cluster to `ideas_generated`, and records the event. */
-async function storeIdeas(tx: Db, accountId: number, actorId: number | null, cluster: repo.ClusterRow, ideas: IdeaAnswer[]): Promise<number> {
+async function storeIdeas(
+  tx: Db,
+  accountId: number,
+  actorId: number | null,
+  cluster: repo.ClusterRow,
+  ideas: IdeaAnswer[],
+): Promise<number> {
   const rows = await tx
     .insert(planner_content_ideas)
     .values(

@@ -1,6 +1,6 @@
 import type { Db } from '../../core/db.js';
 import { record } from '../../core/events.js';
-import { type ClusterKeyword, type NewCluster, createClusters, lockStillNew } from './planner.repository.js';
+import { type ClusterKeyword, createClusters, lockStillNew, type NewCluster } from './planner.repository.js';
 
 /**
  * What both clustering methods share once they have proposed groups: in one transaction, keep only keywords
@@ -23,7 +23,11 @@ export async function storeClusters(
   considered: number,
   groups: { keywords: ClusterKeyword[]; name?: string; description?: string }[],
 ): Promise<ClusterOutcome> {
-  const still = await lockStillNew(tx, owner.accountId, groups.flatMap((g) => g.keywords.map((k) => k.id)));
+  const still = await lockStillNew(
+    tx,
+    owner.accountId,
+    groups.flatMap((g) => g.keywords.map((k) => k.id)),
+  );
   const usedNames = new Set<string>();
   const clusters: NewCluster[] = [];
   for (const group of groups) {
@@ -31,7 +35,8 @@ export async function storeClusters(
     if (members.length < 2) continue;
     let name = (group.name ?? (members[0] as ClusterKeyword).keyword).slice(0, 300);
     // Names match inserted rows back to their groups, so they must differ within one run.
-    for (let n = 2; usedNames.has(name); n++) name = `${(group.name ?? (members[0] as ClusterKeyword).keyword).slice(0, 290)} (${n})`;
+    for (let n = 2; usedNames.has(name); n++)
+      name = `${(group.name ?? (members[0] as ClusterKeyword).keyword).slice(0, 290)} (${n})`;
     usedNames.add(name);
     clusters.push({
       name,
@@ -43,7 +48,12 @@ export async function storeClusters(
   }
   const ids = await createClusters(tx, owner.accountId, target, clusters);
   const clustered = clusters.reduce((sum, c) => sum + c.keyword_ids.length, 0);
-  const outcome = { clusters_created: ids.length, keywords_clustered: clustered, keywords_considered: considered, cluster_ids: ids };
+  const outcome = {
+    clusters_created: ids.length,
+    keywords_clustered: clustered,
+    keywords_considered: considered,
+    cluster_ids: ids,
+  };
   await record(tx, {
     account_id: owner.accountId,
     type: 'keywords.clustered',

@@ -1,13 +1,21 @@
 import type { FastifyInstance } from 'fastify';
-import { Envelope, PageEnvelope, ok } from '../../core/envelope.js';
-import { acceptedTask } from '../system/system.tasks.service.js';
+import { Envelope, ok, PageEnvelope } from '../../core/envelope.js';
 import { type ListQuery, listQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
+import { acceptedTask } from '../system/system.tasks.service.js';
 import { clusterHooks } from './planner.clusters.service.js';
 import type { PlannerRouteDeps } from './planner.keywords.routes.js';
 import { KEYWORD_LIST } from './planner.keywords.service.js';
-import { ClusterCreateBody, ClusterSchema, ClusterUpdateBody, type GenerateIdeas, GenerateIdeasBody, KeywordSchema, TaskAccepted } from './planner.schemas.js';
+import {
+  ClusterCreateBody,
+  ClusterSchema,
+  ClusterUpdateBody,
+  type GenerateIdeas,
+  GenerateIdeasBody,
+  KeywordSchema,
+  TaskAccepted,
+} from './planner.schemas.js';
 import { CLUSTER_STATUSES, planner_clusters } from './planner.tables.js';
 
 const PATH = '/api/v1/planner/clusters';
@@ -88,4 +96,3 @@ export async function plannerClusterRoutes(app: FastifyInstance, deps: PlannerRo
     deps.baseUrl,
   );
 }
-

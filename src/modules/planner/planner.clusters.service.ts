@@ -1,5 +1,5 @@
-import type { FastifyRequest } from 'fastify';
 import { eq } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
 import type { Ai } from '../../core/ai.js';
 import type { Db } from '../../core/db.js';
 import { AppError, conflict, notFound, validationError } from '../../core/errors.js';
@@ -99,9 +99,13 @@ export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteA
       if (clusters.length === 0) throw notFound('Cluster');
       const archived = clusters.filter((c) => c.status === 'archived').map((c) => c.id);
       if (archived.length > 0) {
-        throw new AppError('conflict', `${archived.length} of these clusters are archived; ideas are generated for active clusters only.`, {
-          details: { ids: archived, current_status: 'archived' },
-        });
+        throw new AppError(
+          'conflict',
+          `${archived.length} of these clusters are archived; ideas are generated for active clusters only.`,
+          {
+            details: { ids: archived, current_status: 'archived' },
+          },
+        );
       }
       await ai.ensure(ctx, [{ fn: 'ideas', units: clusters.length }]);
       const payload = {
@@ -115,4 +119,3 @@ export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteA
   };
 }
 export type PlannerClusteringService = ReturnType<typeof createPlannerClusteringService>;
-

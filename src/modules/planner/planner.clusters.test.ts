@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSector, createSite, type SignedUp, signUp } from '../../../test/factories.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../../../test/fake-openai.js';
-import { type SignedUp, createSector, createSite, signUp } from '../../../test/factories.js';
-import { type TestApp, buildTestApp } from '../../../test/harness.js';
+import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
 import { lexicalClusters, stemsOf } from './planner.lexical.js';
 
@@ -25,7 +25,8 @@ const FAMILY = [
   ['running shoes', 7000],
 ] as const;
 
-const post = (url: string, payload: unknown) => t.request({ method: 'POST', url, headers: owner.headers, payload: payload as object });
+const post = (url: string, payload: unknown) =>
+  t.request({ method: 'POST', url, headers: owner.headers, payload: payload as object });
 const get = (url: string) => t.request({ method: 'GET', url, headers: owner.headers });
 
 async function finished(location: string) {
@@ -39,7 +40,11 @@ async function finished(location: string) {
 
 async function sectorWith(keywords: readonly (readonly [string, number])[]) {
   const sector = await createSector(t, owner, siteId);
-  const res = await post(`${KW}import/`, { site_id: siteId, sector_id: sector.id, rows: keywords.map(([keyword, volume], i) => ({ keyword, volume, difficulty: 10 + i })) });
+  const res = await post(`${KW}import/`, {
+    site_id: siteId,
+    sector_id: sector.id,
+    rows: keywords.map(([keyword, volume], i) => ({ keyword, volume, difficulty: 10 + i })),
+  });
   expect(res.json().data.created).toBe(keywords.length);
   return sector.id;
 }
@@ -88,11 +93,46 @@ describe('lexical clustering', () => {
 
   it('clusters 10,000 keywords in a couple of seconds', () => {
     const heads = ['shoe', 'jacket', 'tent', 'watch', 'backpack', 'sock', 'glove', 'lamp', 'stove', 'pole'];
-    const mods = ['trail', 'road', 'waterproof', 'light', 'winter', 'women', 'men', 'kids', 'cheap', 'best', 'review', 'sale', 'ultra', 'hiking', 'running'];
-    const extra = ['2026', 'uk', 'online', 'size', 'guide', 'vs', 'brand', 'black', 'blue', 'red', 'used', 'repair', 'care', 'wash', 'fit'];
+    const mods = [
+      'trail',
+      'road',
+      'waterproof',
+      'light',
+      'winter',
+      'women',
+      'men',
+      'kids',
+      'cheap',
+      'best',
+      'review',
+      'sale',
+      'ultra',
+      'hiking',
+      'running',
+    ];
+    const extra = [
+      '2026',
+      'uk',
+      'online',
+      'size',
+      'guide',
+      'vs',
+      'brand',
+      'black',
+      'blue',
+      'red',
+      'used',
+      'repair',
+      'care',
+      'wash',
+      'fit',
+    ];
     const many: { keyword: string; volume: number }[] = [];
     for (let i = 0; many.length < 10_000; i++) {
-      many.push({ keyword: `${mods[i % 15]} ${heads[Math.floor(i / 15) % 10]} ${extra[Math.floor(i / 150) % 15]} ${Math.floor(i / 2250)}`, volume: (i * 7919) % 10_000 });
+      many.push({
+        keyword: `${mods[i % 15]} ${heads[Math.floor(i / 15) % 10]} ${extra[Math.floor(i / 150) % 15]} ${Math.floor(i / 2250)}`,
+        volume: (i * 7919) % 10_000,
+      });
     }
     const started = performance.now();
     const result = lexicalClusters(many);
@@ -126,17 +166,28 @@ describe('clustering and ideas through the API', () => {
     expect(events[0].payload).toMatchObject({ method: 'lexical', sector_id: sectorId });
 
     // Clustering again finds only the loners: nothing more to group.
-    const again = await finished((await post(`${KW}auto_cluster/`, { site_id: siteId, sector_id: sectorId })).headers.location as string);
+    const again = await finished(
+      (await post(`${KW}auto_cluster/`, { site_id: siteId, sector_id: sectorId })).headers.location as string,
+    );
     expect(again.result.clusters_created).toBe(0);
   });
 
   it('clusters with AI, keeping only given keywords once each, and charges per batch', async () => {
-    const sectorId = await sectorWith([['rain jacket', 500], ['waterproof rain jacket', 300], ['rain coat', 200], ['tent', 100]]);
+    const sectorId = await sectorWith([
+      ['rain jacket', 500],
+      ['waterproof rain jacket', 300],
+      ['rain coat', 200],
+      ['tent', 100],
+    ]);
     const before = (await get('/api/v1/billing/credits/balance/')).json().data.balance;
     fake.queue({
       json: {
         clusters: [
-          { name: 'Rain jackets', description: 'Jackets for rain.', keywords: ['Rain Jacket', 'waterproof rain jacket', 'rain jacket', 'invented keyword'] },
+          {
+            name: 'Rain jackets',
+            description: 'Jackets for rain.',
+            keywords: ['Rain Jacket', 'waterproof rain jacket', 'rain jacket', 'invented keyword'],
+          },
           { name: 'Lonely', keywords: ['rain coat'] },
         ],
       },
@@ -146,7 +197,10 @@ describe('clustering and ideas through the API', () => {
     const task = await finished(res.headers.location as string);
     expect(task.status, JSON.stringify(task)).toBe('succeeded');
     expect(task.result).toMatchObject({ method: 'ai', clusters_created: 1, keywords_clustered: 2, batches: 1 });
-    const prompt = fake.chatRequests()[0]?.body.messages.map((m: { content: string }) => m.content).join('\n');
+    const prompt = fake
+      .chatRequests()[0]
+      ?.body.messages.map((m: { content: string }) => m.content)
+      .join('\n');
     expect(prompt).toContain('waterproof rain jacket');
     const [cluster] = (await get(`${CLUSTERS}?sector_id=${sectorId}`)).json().data.results;
     expect(cluster).toMatchObject({ name: 'Rain jackets', description: 'Jackets for rain.', keywords_count: 2, volume: 800 });
@@ -155,9 +209,15 @@ describe('clustering and ideas through the API', () => {
   });
 
   it('generates ideas per cluster with AI and queues them to the writer', async () => {
-    const sectorId = await sectorWith([['hiking boots', 900], ['best hiking boots', 400]]);
+    const sectorId = await sectorWith([
+      ['hiking boots', 900],
+      ['best hiking boots', 400],
+    ]);
     const cluster = (await post(CLUSTERS, { site_id: siteId, sector_id: sectorId, name: 'Hiking boots' })).json().data;
-    await post(`${KW}bulk_update/`, { ids: (await get(`${KW}?sector_id=${sectorId}`)).json().data.results.map((k: { id: number }) => k.id), cluster_id: cluster.id });
+    await post(`${KW}bulk_update/`, {
+      ids: (await get(`${KW}?sector_id=${sectorId}`)).json().data.results.map((k: { id: number }) => k.id),
+      cluster_id: cluster.id,
+    });
     const idea = (n: number) => ({
       title: `Hiking boots guide ${n}`,
       description: 'How to choose.',
@@ -176,7 +236,13 @@ describe('clustering and ideas through the API', () => {
     expect((await get(`${CLUSTERS}${cluster.id}/`)).json().data.status).toBe('ideas_generated');
     const ideas = (await get(`${IDEAS}?cluster_id=${cluster.id}&ordering=title`)).json().data.results;
     expect(ideas).toHaveLength(2);
-    expect(ideas[0]).toMatchObject({ status: 'new', target_keywords: ['hiking boots', 'best hiking boots'], estimated_word_count: 1800, site_id: siteId, sector_id: sectorId });
+    expect(ideas[0]).toMatchObject({
+      status: 'new',
+      target_keywords: ['hiking boots', 'best hiking boots'],
+      estimated_word_count: 1800,
+      site_id: siteId,
+      sector_id: sectorId,
+    });
     expect(ideas[0].outline.sections[0].heading).toBe('Fit');
 
     const queued = await post(`${IDEAS}bulk_queue_to_writer/`, { ids: ideas.map((i: { id: number }) => i.id) });
@@ -187,7 +253,9 @@ describe('clustering and ideas through the API', () => {
     const twice = await post(`${IDEAS}bulk_queue_to_writer/`, { ids: [ideas[0].id] });
     expect(twice.statusCode).toBe(409);
     expect(twice.json().details.ids).toEqual([ideas[0].id]);
-    const types = (await get('/api/v1/events/?type__in=ideas.generated,ideas.queued')).json().data.results.map((e: { type: string }) => e.type);
+    const types = (await get('/api/v1/events/?type__in=ideas.generated,ideas.queued'))
+      .json()
+      .data.results.map((e: { type: string }) => e.type);
     expect(types).toEqual(expect.arrayContaining(['ideas.generated', 'ideas.queued']));
   });
 
@@ -196,8 +264,18 @@ describe('clustering and ideas through the API', () => {
     const site = await createSite(t, poor);
     const sector = await createSector(t, poor, site.id);
     const rows = Array.from({ length: 5000 }, (_, i) => ({ keyword: `keyword number ${i}` }));
-    await t.request({ method: 'POST', url: `${KW}import/`, headers: poor.headers, payload: { site_id: site.id, sector_id: sector.id, rows } });
-    const res = await t.request({ method: 'POST', url: `${KW}auto_cluster/`, headers: poor.headers, payload: { site_id: site.id, sector_id: sector.id, method: 'ai' } });
+    await t.request({
+      method: 'POST',
+      url: `${KW}import/`,
+      headers: poor.headers,
+      payload: { site_id: site.id, sector_id: sector.id, rows },
+    });
+    const res = await t.request({
+      method: 'POST',
+      url: `${KW}auto_cluster/`,
+      headers: poor.headers,
+      payload: { site_id: site.id, sector_id: sector.id, method: 'ai' },
+    });
     expect(res.statusCode).toBe(402);
     expect(res.json().details).toMatchObject({ required: 250 });
   });
@@ -206,14 +284,31 @@ describe('clustering and ideas through the API', () => {
     const sectorId = (await createSector(t, owner, siteId)).id;
     const cluster = (await post(CLUSTERS, { site_id: siteId, sector_id: sectorId, name: ' Boots ' })).json().data;
     expect(cluster).toMatchObject({ name: 'Boots', status: 'new', keywords_count: 0 });
-    const skip = await t.request({ method: 'PATCH', url: `${CLUSTERS}${cluster.id}/`, headers: owner.headers, payload: { status: 'archived' } });
+    const skip = await t.request({
+      method: 'PATCH',
+      url: `${CLUSTERS}${cluster.id}/`,
+      headers: owner.headers,
+      payload: { status: 'archived' },
+    });
     expect(skip.statusCode).toBe(409);
-    const bad = await post(IDEAS, { site_id: siteId, sector_id: sectorId, title: 'x', outline: { sections: [{ heading: 'h', level: 9, points: [] }] }, content_type: 'poem' });
+    const bad = await post(IDEAS, {
+      site_id: siteId,
+      sector_id: sectorId,
+      title: 'x',
+      outline: { sections: [{ heading: 'h', level: 9, points: [] }] },
+      content_type: 'poem',
+    });
     expect(bad.statusCode).toBe(400);
     expect(Object.keys(bad.json().errors)).toEqual(expect.arrayContaining(['outline.sections.0.level', 'content_type']));
-    const idea = (await post(IDEAS, { site_id: siteId, sector_id: sectorId, title: 'Boot care', cluster_id: cluster.id })).json().data;
+    const idea = (await post(IDEAS, { site_id: siteId, sector_id: sectorId, title: 'Boot care', cluster_id: cluster.id })).json()
+      .data;
     expect(idea).toMatchObject({ status: 'new', content_type: 'post', content_structure: 'article', outline: { sections: [] } });
-    const queuedByHand = await t.request({ method: 'PATCH', url: `${IDEAS}${idea.id}/`, headers: owner.headers, payload: { status: 'queued' } });
+    const queuedByHand = await t.request({
+      method: 'PATCH',
+      url: `${IDEAS}${idea.id}/`,
+      headers: owner.headers,
+      payload: { status: 'queued' },
+    });
     expect(queuedByHand.statusCode).toBe(409);
     // Without an estimate, the writer task takes the account's default word count.
     const queued = (await post(`${IDEAS}bulk_queue_to_writer/`, { ids: [idea.id] })).json().data;
@@ -225,13 +320,37 @@ describe('clustering and ideas through the API', () => {
     const cluster = (await post(CLUSTERS, { site_id: siteId, sector_id: sectorId, name: 'Secured' })).json().data;
     const idea = (await post(IDEAS, { site_id: siteId, sector_id: sectorId, title: 'Secured idea' })).json().data;
     await expectSecured(t, { method: 'GET', url: CLUSTERS, owner });
-    await expectSecured(t, { method: 'POST', url: CLUSTERS, payload: { site_id: siteId, sector_id: sectorId, name: 'n' }, owner, siteScopedBody: true });
+    await expectSecured(t, {
+      method: 'POST',
+      url: CLUSTERS,
+      payload: { site_id: siteId, sector_id: sectorId, name: 'n' },
+      owner,
+      siteScopedBody: true,
+    });
     await expectSecured(t, { method: 'GET', url: `${CLUSTERS}${cluster.id}/`, owner, objectScoped: true });
     await expectSecured(t, { method: 'GET', url: `${CLUSTERS}${cluster.id}/keywords/`, owner, objectScoped: true });
-    await expectSecured(t, { method: 'PATCH', url: `${CLUSTERS}${cluster.id}/`, payload: { description: 'd' }, owner, objectScoped: true });
-    await expectSecured(t, { method: 'POST', url: `${CLUSTERS}auto_generate_ideas/`, payload: { ids: [cluster.id] }, owner, objectScoped: true });
+    await expectSecured(t, {
+      method: 'PATCH',
+      url: `${CLUSTERS}${cluster.id}/`,
+      payload: { description: 'd' },
+      owner,
+      objectScoped: true,
+    });
+    await expectSecured(t, {
+      method: 'POST',
+      url: `${CLUSTERS}auto_generate_ideas/`,
+      payload: { ids: [cluster.id] },
+      owner,
+      objectScoped: true,
+    });
     await expectSecured(t, { method: 'GET', url: IDEAS, owner });
-    await expectSecured(t, { method: 'POST', url: IDEAS, payload: { site_id: siteId, sector_id: sectorId, title: 't' }, owner, siteScopedBody: true });
+    await expectSecured(t, {
+      method: 'POST',
+      url: IDEAS,
+      payload: { site_id: siteId, sector_id: sectorId, title: 't' },
+      owner,
+      siteScopedBody: true,
+    });
     await expectSecured(t, { method: 'GET', url: `${IDEAS}${idea.id}/`, owner, objectScoped: true });
     await expectSecured(t, { method: 'PATCH', url: `${IDEAS}${idea.id}/`, payload: { title: 'u' }, owner, objectScoped: true });
     await expectSecured(t, { method: 'POST', url: `${IDEAS}bulk_queue_to_writer/`, payload: { ids: [idea.id] }, owner });

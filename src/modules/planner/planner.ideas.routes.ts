@@ -16,7 +16,8 @@ export async function plannerIdeaRoutes(app: FastifyInstance, deps: PlannerRoute
       schema: {
         tags: ['planner'],
         summary: 'Queue content ideas to the writer',
-        description: 'Creates one writer task per idea and marks the ideas `queued`; all or none (`409` lists ideas that are not `new`).',
+        description:
+          'Creates one writer task per idea and marks the ideas `queued`; all or none (`409` lists ideas that are not `new`).',
         body: BulkIdsBody,
         response: { 200: Envelope(QueuedResult) },
       },
@@ -46,7 +47,12 @@ export async function plannerIdeaRoutes(app: FastifyInstance, deps: PlannerRoute
           status: { column: planner_content_ideas.status, kind: 'string', values: IDEA_STATUSES, in: true },
           cluster_id: { column: planner_content_ideas.cluster_id, kind: 'integer', in: true, nullable: true },
           content_type: { column: planner_content_ideas.content_type, kind: 'string', values: CONTENT_TYPES, in: true },
-          content_structure: { column: planner_content_ideas.content_structure, kind: 'string', values: CONTENT_STRUCTURES, in: true },
+          content_structure: {
+            column: planner_content_ideas.content_structure,
+            kind: 'string',
+            values: CONTENT_STRUCTURES,
+            in: true,
+          },
         },
         search: [planner_content_ideas.title],
         ordering: {

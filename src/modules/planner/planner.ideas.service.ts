@@ -51,7 +51,11 @@ export const ideaHooks: ResourceHooks = {
   },
 };
 
-export function createIdeasService(deps: { db: Db; writer: WriterService; defaultWordCount: (accountId: number) => Promise<number> }) {
+export function createIdeasService(deps: {
+  db: Db;
+  writer: WriterService;
+  defaultWordCount: (accountId: number) => Promise<number>;
+}) {
   const { db, writer } = deps;
   return {
     /** One writer task per idea, all or none: ideas not `new` make it a 409 naming them. */
@@ -69,9 +73,13 @@ export function createIdeasService(deps: { db: Db; writer: WriterService; defaul
           .for('update');
         const refused = ideas.filter((idea) => idea.status !== 'new').map((idea) => idea.id);
         if (refused.length > 0) {
-          throw new AppError('conflict', `${refused.length} of these ideas are not new (already queued, completed or archived); nothing was queued.`, {
-            details: { ids: refused },
-          });
+          throw new AppError(
+            'conflict',
+            `${refused.length} of these ideas are not new (already queued, completed or archived); nothing was queued.`,
+            {
+              details: { ids: refused },
+            },
+          );
         }
         const taskIds = await writer.queueTasks(
           tx,
@@ -93,7 +101,15 @@ export function createIdeasService(deps: { db: Db; writer: WriterService; defaul
           await tx
             .update(planner_content_ideas)
             .set({ status: 'queued', updated_at: new Date() })
-            .where(and(eq(planner_content_ideas.account_id, ctx.accountId), inArray(planner_content_ideas.id, ideas.map((i) => i.id))));
+            .where(
+              and(
+                eq(planner_content_ideas.account_id, ctx.accountId),
+                inArray(
+                  planner_content_ideas.id,
+                  ideas.map((i) => i.id),
+                ),
+              ),
+            );
           await record(tx, {
             account_id: ctx.accountId,
             type: 'ideas.queued',

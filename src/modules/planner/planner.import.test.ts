@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedUp, createSector, createSite, signUp } from '../../../test/factories.js';
-import { type TestApp, buildTestApp } from '../../../test/harness.js';
+import { createSector, createSite, type SignedUp, signUp } from '../../../test/factories.js';
+import { buildTestApp, type TestApp } from '../../../test/harness.js';
 
 const IMPORT = '/api/v1/planner/keywords/import/';
 const FIXTURES = join(import.meta.dirname, '../../../test/fixtures');
@@ -18,7 +18,11 @@ function multipart(fields: Record<string, string | number>, file?: { name: strin
     parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
   }
   if (file) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n`));
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n`,
+      ),
+    );
     parts.push(file.content, Buffer.from('\r\n'));
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`));
@@ -31,8 +35,19 @@ async function upload(sectorId: number, name: string, content: Buffer) {
 }
 const fixture = (name: string) => readFileSync(join(FIXTURES, name));
 async function keywordsOf(sectorId: number) {
-  const res = await t.request({ method: 'GET', url: `/api/v1/planner/keywords/?sector_id=${sectorId}&ordering=keyword&page_size=200`, headers: owner.headers });
-  return res.json().data.results as { keyword: string; volume: number; difficulty: number; cpc: string; intent: string | null; source: string }[];
+  const res = await t.request({
+    method: 'GET',
+    url: `/api/v1/planner/keywords/?sector_id=${sectorId}&ordering=keyword&page_size=200`,
+    headers: owner.headers,
+  });
+  return res.json().data.results as {
+    keyword: string;
+    volume: number;
+    difficulty: number;
+    cpc: string;
+    intent: string | null;
+    source: string;
+  }[];
 }
 
 beforeAll(async () => {
@@ -47,9 +62,17 @@ describe('keyword import', () => {
     const sector = await createSector(t, owner, siteId);
     const res = await upload(sector.id, 'gkp.csv', fixture('keywords-google-keyword-planner.csv'));
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json().data).toEqual({ created: 5, skipped_duplicates: 0, errors: [{ row: 5, column: 'Keyword', message: 'Keyword is required.' }] });
+    expect(res.json().data).toEqual({
+      created: 5,
+      skipped_duplicates: 0,
+      errors: [{ row: 5, column: 'Keyword', message: 'Keyword is required.' }],
+    });
     const rows = await keywordsOf(sector.id);
-    expect(rows.find((r) => r.keyword === 'best trail running shoes')).toMatchObject({ volume: 6600, cpc: '2.10', source: 'import' });
+    expect(rows.find((r) => r.keyword === 'best trail running shoes')).toMatchObject({
+      volume: 6600,
+      cpc: '2.10',
+      source: 'import',
+    });
     // "1K – 10K" (a range) is read as its lower bound; an empty bid as 0.
     expect(rows.find((r) => r.keyword === 'trail shoes for running')?.volume).toBe(1000);
     expect(rows.find((r) => r.keyword === 'waterproof trail shoes')?.cpc).toBe('0.00');
@@ -67,8 +90,18 @@ describe('keyword import', () => {
     const gsc = (await upload(sector.id, 'gsc.csv', fixture('keywords-search-console.csv'))).json().data;
     expect(gsc).toEqual({ created: 2, skipped_duplicates: 1, errors: [] });
     const rows = await keywordsOf(sector.id);
-    expect(rows.find((r) => r.keyword === 'trail running shoes')).toMatchObject({ volume: 14000, difficulty: 38, cpc: '1.60', intent: 'commercial' });
-    expect(rows.find((r) => r.keyword === 'gps running watch')).toMatchObject({ volume: 2900, difficulty: 58, cpc: '0.95', intent: 'commercial' });
+    expect(rows.find((r) => r.keyword === 'trail running shoes')).toMatchObject({
+      volume: 14000,
+      difficulty: 38,
+      cpc: '1.60',
+      intent: 'commercial',
+    });
+    expect(rows.find((r) => r.keyword === 'gps running watch')).toMatchObject({
+      volume: 2900,
+      difficulty: 58,
+      cpc: '0.95',
+      intent: 'commercial',
+    });
     expect(rows.find((r) => r.keyword === 'trail running shoes women')?.volume).toBe(1900);
     expect(rows.find((r) => r.keyword === 'trail shoe sizing')).toBeUndefined();
 
@@ -82,17 +115,33 @@ describe('keyword import', () => {
       method: 'POST',
       url: IMPORT,
       headers: owner.headers,
-      payload: { site_id: siteId, sector_id: sector.id, rows: [{ keyword: 'Rain Jacket', volume: 500, cpc: 1.2 }, { keyword: 'rain jacket' }, { keyword: '', volume: 1 }] },
+      payload: {
+        site_id: siteId,
+        sector_id: sector.id,
+        rows: [{ keyword: 'Rain Jacket', volume: 500, cpc: 1.2 }, { keyword: 'rain jacket' }, { keyword: '', volume: 1 }],
+      },
     });
-    expect(json.json().data).toEqual({ created: 1, skipped_duplicates: 1, errors: [{ row: 3, column: 'keyword', message: 'Keyword is required.' }] });
-    const semicolons = await upload(sector.id, 'eu.csv', Buffer.from('Keyword;Search Volume;KD %;CPC\nwindproof jacket;"1.300";12;1,25\n'));
+    expect(json.json().data).toEqual({
+      created: 1,
+      skipped_duplicates: 1,
+      errors: [{ row: 3, column: 'keyword', message: 'Keyword is required.' }],
+    });
+    const semicolons = await upload(
+      sector.id,
+      'eu.csv',
+      Buffer.from('Keyword;Search Volume;KD %;CPC\nwindproof jacket;"1.300";12;1,25\n'),
+    );
     expect(semicolons.json().data.created).toBe(1);
     expect((await keywordsOf(sector.id)).find((r) => r.keyword === 'windproof jacket')?.cpc).toBe('1.25');
   });
 
   it('refuses what is not a keyword CSV, and oversize imports, storing nothing', async () => {
     const sector = await createSector(t, owner, siteId);
-    const png = await upload(sector.id, 'logo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]));
+    const png = await upload(
+      sector.id,
+      'logo.png',
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]),
+    );
     expect(png.statusCode).toBe(400);
     expect(png.json().errors.file).toBeDefined();
     expect((await upload(sector.id, 'notes.csv', Buffer.from('name,price\nshoe,10\n'))).statusCode).toBe(400);
@@ -117,14 +166,27 @@ describe('keyword import', () => {
   it('checks the multipart fields and the site', async () => {
     const sector = await createSector(t, owner, siteId);
     const noFile = multipart({ site_id: siteId, sector_id: sector.id });
-    const res = await t.request({ method: 'POST', url: IMPORT, headers: { ...owner.headers, ...noFile.headers }, payload: noFile.payload });
+    const res = await t.request({
+      method: 'POST',
+      url: IMPORT,
+      headers: { ...owner.headers, ...noFile.headers },
+      payload: noFile.payload,
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().errors.file).toBeDefined();
     const stranger = await signUp(t);
     const theirSite = await createSite(t, stranger);
     const theirSector = await createSector(t, stranger, theirSite.id);
-    const body = multipart({ site_id: theirSite.id, sector_id: theirSector.id }, { name: 'a.csv', content: fixture('keywords-ahrefs.csv') });
-    const foreign = await t.request({ method: 'POST', url: IMPORT, headers: { ...owner.headers, ...body.headers }, payload: body.payload });
+    const body = multipart(
+      { site_id: theirSite.id, sector_id: theirSector.id },
+      { name: 'a.csv', content: fixture('keywords-ahrefs.csv') },
+    );
+    const foreign = await t.request({
+      method: 'POST',
+      url: IMPORT,
+      headers: { ...owner.headers, ...body.headers },
+      payload: body.payload,
+    });
     expect(foreign.statusCode).toBe(400);
     expect(foreign.json().errors.site_id).toBeDefined();
   });

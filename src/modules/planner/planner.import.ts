@@ -4,10 +4,10 @@ import { AppError, validationError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
 import type { ScopedContext } from '../../core/resource.js';
 import type { SiteAccess } from '../../core/tenancy.js';
+import { checkKeywordLimit, normaliseKeyword } from './planner.keywords.service.js';
 import * as repo from './planner.repository.js';
 import { KEYWORD_MAX_LENGTH } from './planner.schemas.js';
 import { INTENTS, type Intent } from './planner.tables.js';
-import { checkKeywordLimit, normaliseKeyword } from './planner.keywords.service.js';
 
 /**
  * Reading keyword files as the tools export them: Google Keyword Planner (UTF-16, tab-separated, two title
@@ -73,12 +73,15 @@ function mapColumns(header: string[]): Partial<Record<Field, number>> {
   return found;
 }
 
-const notCsv = (why: string) => new AppError('validation_error', `The file is not a keyword CSV: ${why}`, { errors: { file: [why], non_field_errors: [] } });
+const notCsv = (why: string) =>
+  new AppError('validation_error', `The file is not a keyword CSV: ${why}`, { errors: { file: [why], non_field_errors: [] } });
 
 /** UTF-16 (with a BOM, or without one but with the telltale zero bytes), UTF-8 (BOM or not), else Windows-1252. */
 export function decodeFile(buffer: Buffer): string {
-  if (buffer.length >= 2 && buffer[0] === 0xff && buffer[1] === 0xfe) return new TextDecoder('utf-16le').decode(buffer.subarray(2));
-  if (buffer.length >= 2 && buffer[0] === 0xfe && buffer[1] === 0xff) return new TextDecoder('utf-16be').decode(buffer.subarray(2));
+  if (buffer.length >= 2 && buffer[0] === 0xff && buffer[1] === 0xfe)
+    return new TextDecoder('utf-16le').decode(buffer.subarray(2));
+  if (buffer.length >= 2 && buffer[0] === 0xfe && buffer[1] === 0xff)
+    return new TextDecoder('utf-16be').decode(buffer.subarray(2));
   const sample = buffer.subarray(0, 4096);
   let evenZeros = 0;
   let oddZeros = 0;
@@ -162,9 +165,13 @@ export function readKeywordFile(buffer: Buffer): RawRows {
 }
 
 export const tooManyRows = (count: number) =>
-  new AppError('payload_too_large', `An import takes at most ${MAX_IMPORT_ROWS.toLocaleString('en')} rows; this one has ${count.toLocaleString('en')}.`, {
-    details: { limit: MAX_IMPORT_ROWS, rows: count },
-  });
+  new AppError(
+    'payload_too_large',
+    `An import takes at most ${MAX_IMPORT_ROWS.toLocaleString('en')} rows; this one has ${count.toLocaleString('en')}.`,
+    {
+      details: { limit: MAX_IMPORT_ROWS, rows: count },
+    },
+  );
 
 const EMPTY = new Set(['', '-', '--', 'n/a', 'na', 'null', 'none']);
 
@@ -198,7 +205,9 @@ function parseDifficulty(raw: unknown): number | string {
 
 function parseCpc(raw: unknown): string | { error: string } {
   if (raw === undefined || raw === null) return '0.00';
-  let text = String(raw).trim().replace(/[\s$€£¥]|usd|eur|gbp/gi, '');
+  let text = String(raw)
+    .trim()
+    .replace(/[\s$€£¥]|usd|eur|gbp/gi, '');
   if (EMPTY.has(text.toLowerCase())) return '0.00';
   // "1,25" (a decimal comma, as semicolon-separated files write it) but "1,250.00" (a thousands comma).
   text = text.includes('.') ? text.replace(/,/g, '') : text.replace(',', '.');
@@ -215,7 +224,7 @@ function parseIntent(raw: unknown): Intent | null | { error: string } {
   // Semrush and Ahrefs list several ("Commercial, Transactional"): the first one known is kept.
   for (const part of text.split(/[,;/|]+/)) {
     const word = part.trim();
-    const intent = INTENTS.find((i) => i === word || i.startsWith(word) && word.length >= 4);
+    const intent = INTENTS.find((i) => i === word || (i.startsWith(word) && word.length >= 4));
     if (intent) return intent;
   }
   return { error: `Must be one of: ${INTENTS.join(', ')}.` };
@@ -245,7 +254,14 @@ export function cleanRows(raw: RawRows): { rows: CleanRow[]; errors: RowError[] 
       errors.push(...problems);
       continue;
     }
-    rows.push({ row, keyword, volume: volume as number, difficulty: difficulty as number, cpc: cpc as string, intent: intent as Intent | null });
+    rows.push({
+      row,
+      keyword,
+      volume: volume as number,
+      difficulty: difficulty as number,
+      cpc: cpc as string,
+      intent: intent as Intent | null,
+    });
   }
   errors.sort((a, b) => a.row - b.row);
   return { rows, errors };
@@ -277,7 +293,12 @@ export function createImportService(deps: { db: Db; siteAccess: SiteAccess }) {
      * file, is a skipped duplicate), after checking the site and sector; past the plan's keyword limit nothing
      * is stored.
      */
-    async importRows(ctx: ScopedContext, target: { site_id: number; sector_id: number }, raw: RawRows, via: 'file' | 'json'): Promise<ImportOutcome> {
+    async importRows(
+      ctx: ScopedContext,
+      target: { site_id: number; sector_id: number },
+      raw: RawRows,
+      via: 'file' | 'json',
+    ): Promise<ImportOutcome> {
       const { rows, errors } = cleanRows(raw);
       return db.transaction(async (tx) => {
         const problems = await deps.siteAccess.check(tx, ctx, target.site_id, target.sector_id);
@@ -311,7 +332,14 @@ export function createImportService(deps: { db: Db; siteAccess: SiteAccess }) {
           actor_id: ctx.user?.id ?? null,
           object_type: 'sector',
           object_id: target.sector_id,
-          payload: { site_id: target.site_id, sector_id: target.sector_id, via, created, skipped_duplicates: outcome.skipped_duplicates, errors: errors.length },
+          payload: {
+            site_id: target.site_id,
+            sector_id: target.sector_id,
+            via,
+            created,
+            skipped_duplicates: outcome.skipped_duplicates,
+            errors: errors.length,
+          },
         });
         return outcome;
       });

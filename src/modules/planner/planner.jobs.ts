@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
-import { auth_sectors, auth_sites } from '../auth/auth.tables.js';
 import type { Ai } from '../../core/ai.js';
 import { type AnyJobDefinition, defineJob } from '../../core/jobs.js';
+import { auth_sectors, auth_sites } from '../auth/auth.tables.js';
 import { plannerAiJobs } from './planner.ai.jobs.js';
 import { storeClusters } from './planner.clustering.js';
 import { lexicalClusters } from './planner.lexical.js';

@@ -6,19 +6,19 @@ import { fieldError, validationError } from '../../core/errors.js';
 import type { Jobs } from '../../core/jobs.js';
 import { type ListQuery, listQuerySchema } from '../../core/lists.js';
 import { registerResource } from '../../core/resource.js';
-import { type SiteAccess, accountContext } from '../../core/tenancy.js';
+import { accountContext, type SiteAccess } from '../../core/tenancy.js';
 import { acceptedTask } from '../system/system.tasks.service.js';
-import { type ImportService, MAX_IMPORT_BYTES, jsonRows, readKeywordFile } from './planner.import.js';
 import type { PlannerClusteringService } from './planner.clusters.service.js';
+import { type ImportService, jsonRows, MAX_IMPORT_BYTES, readKeywordFile } from './planner.import.js';
 import { KEYWORD_LIST, type KeywordsService, keywordHooks } from './planner.keywords.service.js';
 import {
-  AutoClusterBody,
   type AutoCluster,
+  AutoClusterBody,
   BulkIdsBody,
   BulkUpdateBody,
   Deleted,
-  ImportJsonBody,
   type ImportJson,
+  ImportJsonBody,
   ImportResult,
   KeywordCreateBody,
   KeywordSchema,
@@ -133,10 +133,13 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
         tags,
         summary: 'Export keywords as CSV',
         description: 'The filtered list (same filters and search as the list) as a streamed CSV download, ordered by id.',
-        querystring: listQuerySchema({ ...KEYWORD_LIST, ordering: undefined }, {
-          site_id: Type.Optional(Type.Integer({ minimum: 1 })),
-          sector_id: Type.Optional(Type.Integer({ minimum: 1 })),
-        }),
+        querystring: listQuerySchema(
+          { ...KEYWORD_LIST, ordering: undefined },
+          {
+            site_id: Type.Optional(Type.Integer({ minimum: 1 })),
+            sector_id: Type.Optional(Type.Integer({ minimum: 1 })),
+          },
+        ),
         response: { 200: { description: 'CSV.', content: { 'text/csv': { schema: Type.String() } } } },
       },
       config: { access: 'read', throttle: 'planner' },
@@ -162,7 +165,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
         tags,
         summary: 'Cluster new keywords in the background',
         description:
-          'Groups the sector\'s `new` keywords (or only `ids`) into clusters: `lexical` (default; free, no AI) or `ai` (charged per batch of keywords). Answers `202` with the task to follow.',
+          "Groups the sector's `new` keywords (or only `ids`) into clusters: `lexical` (default; free, no AI) or `ai` (charged per batch of keywords). Answers `202` with the task to follow.",
         body: AutoClusterBody,
         response: { 202: Envelope(TaskAccepted) },
       },
@@ -195,4 +198,3 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
     deps.baseUrl,
   );
 }
-

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import { stringify } from 'csv-stringify/sync';
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { AppError, conflict, fieldError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
@@ -48,7 +48,10 @@ type Current = { status: KeywordStatus; cluster_id: number | null };
  * moves. Joining a cluster makes it `mapped`, leaving one makes it `new`; archiving takes it out of its
  * cluster; an archived keyword comes back only as `new`.
  */
-export function nextKeywordState(current: Current, asked: { status?: KeywordStatus; cluster_id?: number | null }): Current | null {
+export function nextKeywordState(
+  current: Current,
+  asked: { status?: KeywordStatus; cluster_id?: number | null },
+): Current | null {
   const joins = asked.cluster_id !== undefined && asked.cluster_id !== null;
   if (current.status === 'archived') {
     if (asked.status === undefined || asked.status === 'archived') return joins ? null : current;
@@ -136,7 +139,11 @@ export function createKeywordsService(deps: { db: Db }) {
           ctx.accountId,
           own.map((k) => k.id),
         );
-        await repo.refreshClusterStats(tx, ctx.accountId, deleted.map((k) => k.cluster_id));
+        await repo.refreshClusterStats(
+          tx,
+          ctx.accountId,
+          deleted.map((k) => k.cluster_id),
+        );
         if (deleted.length > 0) {
           await record(tx, {
             account_id: ctx.accountId,
@@ -166,7 +173,9 @@ export function createKeywordsService(deps: { db: Db }) {
         for (const keyword of own) {
           const next = nextKeywordState(keyword, { status: body.status, cluster_id: body.cluster_id });
           const wrongPlace =
-            cluster && next?.cluster_id === cluster.id && (keyword.site_id !== cluster.site_id || keyword.sector_id !== cluster.sector_id);
+            cluster &&
+            next?.cluster_id === cluster.id &&
+            (keyword.site_id !== cluster.site_id || keyword.sector_id !== cluster.sector_id);
           if (!next || wrongPlace) {
             refused.push(keyword.id);
             continue;
@@ -208,14 +217,24 @@ export function createKeywordsService(deps: { db: Db }) {
      */
     exportCsv(ctx: ScopedContext, query: ListQuery & { site_id?: number; sector_id?: number }): Readable {
       const { site_id: siteId, sector_id: sectorId, ...rest } = query;
-      const where = [
-        eq(planner_keywords.account_id, ctx.accountId),
-        ...listConditions(KEYWORD_LIST, rest, planner_keywords),
-      ];
+      const where = [eq(planner_keywords.account_id, ctx.accountId), ...listConditions(KEYWORD_LIST, rest, planner_keywords)];
       if (ctx.siteIds !== null) where.push(...(ctx.siteIds.length > 0 ? [inSites(ctx.siteIds)] : [eq(planner_keywords.id, -1)]));
       if (siteId !== undefined) where.push(eq(planner_keywords.site_id, siteId));
       if (sectorId !== undefined) where.push(eq(planner_keywords.sector_id, sectorId));
-      const columns = ['id', 'keyword', 'volume', 'difficulty', 'cpc', 'intent', 'status', 'cluster_id', 'source', 'site_id', 'sector_id', 'created_at'] as const;
+      const columns = [
+        'id',
+        'keyword',
+        'volume',
+        'difficulty',
+        'cpc',
+        'intent',
+        'status',
+        'cluster_id',
+        'source',
+        'site_id',
+        'sector_id',
+        'created_at',
+      ] as const;
       const BATCH = 2000;
       async function* lines() {
         yield stringify([columns as unknown as string[]]);
@@ -228,9 +247,7 @@ export function createKeywordsService(deps: { db: Db }) {
             .orderBy(asc(planner_keywords.id))
             .limit(BATCH);
           if (rows.length === 0) return;
-          yield stringify(
-            rows.map((r) => columns.map((c) => (c === 'created_at' ? r.created_at.toISOString() : (r[c] ?? '')))),
-          );
+          yield stringify(rows.map((r) => columns.map((c) => (c === 'created_at' ? r.created_at.toISOString() : (r[c] ?? '')))));
           after = rows[rows.length - 1]?.id ?? after;
           if (rows.length < BATCH) return;
         }

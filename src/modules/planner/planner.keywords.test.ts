@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedUp, addMember, createSector, createSite, signUp } from '../../../test/factories.js';
-import { type TestApp, buildTestApp } from '../../../test/harness.js';
+import { addMember, createSector, createSite, type SignedUp, signUp } from '../../../test/factories.js';
+import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
 
 const KW = '/api/v1/planner/keywords/';
@@ -42,22 +42,52 @@ afterAll(async () => t?.close());
 
 describe('keywords', () => {
   it('creates a keyword normalised, with cpc as a 2-place string, and refuses a duplicate as a field error', async () => {
-    const res = await post(KW, { site_id: site.id, sector_id: sector.id, keyword: '  Trail   Running  SHOES ', volume: 1200, difficulty: 35, cpc: '1.5', intent: 'commercial' });
+    const res = await post(KW, {
+      site_id: site.id,
+      sector_id: sector.id,
+      keyword: '  Trail   Running  SHOES ',
+      volume: 1200,
+      difficulty: 35,
+      cpc: '1.5',
+      intent: 'commercial',
+    });
     expect(res.statusCode, res.body).toBe(201);
     const data = res.json().data;
-    expect(data).toMatchObject({ keyword: 'trail running shoes', volume: 1200, difficulty: 35, cpc: '1.50', intent: 'commercial', status: 'new', source: 'manual', cluster_id: null });
+    expect(data).toMatchObject({
+      keyword: 'trail running shoes',
+      volume: 1200,
+      difficulty: 35,
+      cpc: '1.50',
+      intent: 'commercial',
+      status: 'new',
+      source: 'manual',
+      cluster_id: null,
+    });
     expect(data.created_at).toMatch(/\.\d{3}Z$/);
     const again = await post(KW, { site_id: site.id, sector_id: sector.id, keyword: 'trail running shoes' });
     expect(again.statusCode).toBe(400);
     expect(again.json().errors.keyword).toBeDefined();
     // The same keyword in another sector is another keyword.
-    expect((await post(KW, { site_id: site.id, sector_id: otherSector.id, keyword: 'trail running shoes' })).statusCode).toBe(201);
+    expect((await post(KW, { site_id: site.id, sector_id: otherSector.id, keyword: 'trail running shoes' })).statusCode).toBe(
+      201,
+    );
   });
 
   it('validates fields strictly and reports all errors at once', async () => {
-    const res = await post(KW, { site_id: site.id, sector_id: sector.id, keyword: '', volume: -1, difficulty: 101, cpc: 'abc', intent: 'curious', extra: 1 });
+    const res = await post(KW, {
+      site_id: site.id,
+      sector_id: sector.id,
+      keyword: '',
+      volume: -1,
+      difficulty: 101,
+      cpc: 'abc',
+      intent: 'curious',
+      extra: 1,
+    });
     expect(res.statusCode).toBe(400);
-    expect(Object.keys(res.json().errors)).toEqual(expect.arrayContaining(['keyword', 'volume', 'difficulty', 'cpc', 'intent', 'extra']));
+    expect(Object.keys(res.json().errors)).toEqual(
+      expect.arrayContaining(['keyword', 'volume', 'difficulty', 'cpc', 'intent', 'extra']),
+    );
     const blank = await post(KW, { site_id: site.id, sector_id: sector.id, keyword: '    ' });
     expect(blank.statusCode).toBe(400);
     expect(blank.json().errors.keyword).toBeDefined();
@@ -87,7 +117,12 @@ describe('keywords', () => {
     const b = await keyword('altra trail shoes', { volume: 300, difficulty: 41 });
     expect(await clusterTotals(c.id)).toEqual({ keywords_count: 1, volume: 100, difficulty: 20 });
 
-    const joined = await t.request({ method: 'PATCH', url: `${KW}${b.id}/`, headers: owner.headers, payload: { cluster_id: c.id } });
+    const joined = await t.request({
+      method: 'PATCH',
+      url: `${KW}${b.id}/`,
+      headers: owner.headers,
+      payload: { cluster_id: c.id },
+    });
     expect(joined.json().data.status).toBe('mapped');
     expect(await clusterTotals(c.id)).toEqual({ keywords_count: 2, volume: 400, difficulty: 31 });
 
@@ -97,22 +132,42 @@ describe('keywords', () => {
     // Leaving (status back to new) and archiving both take the keyword out of the cluster.
     const left = await t.request({ method: 'PATCH', url: `${KW}${b.id}/`, headers: owner.headers, payload: { status: 'new' } });
     expect(left.json().data).toMatchObject({ status: 'new', cluster_id: null });
-    const archived = await t.request({ method: 'PATCH', url: `${KW}${a.id}/`, headers: owner.headers, payload: { status: 'archived' } });
+    const archived = await t.request({
+      method: 'PATCH',
+      url: `${KW}${a.id}/`,
+      headers: owner.headers,
+      payload: { status: 'archived' },
+    });
     expect(archived.json().data).toMatchObject({ status: 'archived', cluster_id: null });
     expect(await clusterTotals(c.id)).toEqual({ keywords_count: 0, volume: 0, difficulty: 0 });
 
     // archived → mapped is not an allowed move; archived → new is.
-    const refused = await t.request({ method: 'PATCH', url: `${KW}${a.id}/`, headers: owner.headers, payload: { cluster_id: c.id } });
+    const refused = await t.request({
+      method: 'PATCH',
+      url: `${KW}${a.id}/`,
+      headers: owner.headers,
+      payload: { cluster_id: c.id },
+    });
     expect(refused.statusCode).toBe(409);
     expect(refused.json().code).toBe('conflict');
-    const mappedAlone = await t.request({ method: 'PATCH', url: `${KW}${b.id}/`, headers: owner.headers, payload: { status: 'mapped' } });
+    const mappedAlone = await t.request({
+      method: 'PATCH',
+      url: `${KW}${b.id}/`,
+      headers: owner.headers,
+      payload: { status: 'mapped' },
+    });
     expect(mappedAlone.statusCode).toBe(409);
     const back = await t.request({ method: 'PATCH', url: `${KW}${a.id}/`, headers: owner.headers, payload: { status: 'new' } });
     expect(back.json().data.status).toBe('new');
 
     // A cluster of another sector is a field error.
     const road = await cluster('road', otherSector.id);
-    const wrong = await t.request({ method: 'PATCH', url: `${KW}${a.id}/`, headers: owner.headers, payload: { cluster_id: road.id } });
+    const wrong = await t.request({
+      method: 'PATCH',
+      url: `${KW}${a.id}/`,
+      headers: owner.headers,
+      payload: { cluster_id: road.id },
+    });
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json().errors.cluster_id).toBeDefined();
 
@@ -122,11 +177,13 @@ describe('keywords', () => {
     expect(await clusterTotals(c.id)).toEqual({ keywords_count: 2, volume: 120, difficulty: 20 });
     expect((await t.request({ method: 'DELETE', url: `${KW}${d.id}/`, headers: owner.headers })).statusCode).toBe(204);
     expect(await clusterTotals(c.id)).toEqual({ keywords_count: 1, volume: 70, difficulty: 30 });
-    expect((await t.request({ method: 'DELETE', url: `/api/v1/planner/clusters/${c.id}/`, headers: owner.headers })).statusCode).toBe(204);
+    expect(
+      (await t.request({ method: 'DELETE', url: `/api/v1/planner/clusters/${c.id}/`, headers: owner.headers })).statusCode,
+    ).toBe(204);
     expect((await get(`${KW}${e.id}/`)).json().data).toMatchObject({ status: 'new', cluster_id: null });
   });
 
-  it('bulk updates all or nothing, and bulk deletes only the caller\'s keywords', async () => {
+  it("bulk updates all or nothing, and bulk deletes only the caller's keywords", async () => {
     const c = await cluster('bulk');
     const x = await keyword('bulk one', { volume: 10 });
     const y = await keyword('bulk two', { volume: 20 });
@@ -141,7 +198,11 @@ describe('keywords', () => {
     const mapped = await post(`${KW}bulk_update/`, { ids: [x.id, y.id, 999999], cluster_id: c.id });
     expect(mapped.json().data).toEqual({ updated: 2 });
     expect(await clusterTotals(c.id)).toMatchObject({ keywords_count: 2, volume: 30 });
-    expect((await get(`/api/v1/planner/clusters/${c.id}/keywords/?ordering=-volume`)).json().data.results.map((k: { id: number }) => k.id)).toEqual([y.id, x.id]);
+    expect(
+      (await get(`/api/v1/planner/clusters/${c.id}/keywords/?ordering=-volume`))
+        .json()
+        .data.results.map((k: { id: number }) => k.id),
+    ).toEqual([y.id, x.id]);
 
     const stranger = await signUp(t);
     const foreign = await post(`${KW}bulk_delete/`, { ids: [x.id, y.id] }, stranger);
@@ -175,7 +236,9 @@ describe('keywords', () => {
     const refused = await post(KW, { site_id: site.id, sector_id: sector.id, keyword: 'not mine' }, limited);
     expect(refused.statusCode).toBe(400);
     expect(refused.json().errors.site_id).toBeDefined();
-    expect((await post(KW, { site_id: otherSite.id, sector_id: otherSiteSector.id, keyword: 'mine' }, limited)).statusCode).toBe(201);
+    expect((await post(KW, { site_id: otherSite.id, sector_id: otherSiteSector.id, keyword: 'mine' }, limited)).statusCode).toBe(
+      201,
+    );
   });
 
   it('deleting the site deletes its keywords', async () => {
@@ -183,7 +246,9 @@ describe('keywords', () => {
     const doomedSector = await createSector(t, owner, doomed.id, 'Doomed sector');
     await post(KW, { site_id: doomed.id, sector_id: doomedSector.id, keyword: 'gone soon' });
     expect((await get(`${KW}?site_id=${doomed.id}`)).json().data.count).toBe(1);
-    expect((await t.request({ method: 'DELETE', url: `/api/v1/auth/sites/${doomed.id}/`, headers: owner.headers })).statusCode).toBe(204);
+    expect(
+      (await t.request({ method: 'DELETE', url: `/api/v1/auth/sites/${doomed.id}/`, headers: owner.headers })).statusCode,
+    ).toBe(204);
     expect((await get(`${KW}?site_id=${doomed.id}`)).json().data.count).toBe(0);
   });
 
@@ -194,7 +259,21 @@ describe('keywords', () => {
     await expectSecured(t, { method: 'POST', url: KW, payload: body, owner, siteScopedBody: true });
     await expectSecured(t, { method: 'GET', url: `${KW}${k.id}/`, owner, objectScoped: true });
     await expectSecured(t, { method: 'PATCH', url: `${KW}${k.id}/`, payload: { volume: 3 }, owner, objectScoped: true });
-    await expectSecured(t, { method: 'PUT', url: `${KW}${k.id}/`, payload: { keyword: 'secured keyword', volume: 1, difficulty: 1, cpc: '0.10', intent: null, status: 'new', cluster_id: null }, owner, objectScoped: true });
+    await expectSecured(t, {
+      method: 'PUT',
+      url: `${KW}${k.id}/`,
+      payload: {
+        keyword: 'secured keyword',
+        volume: 1,
+        difficulty: 1,
+        cpc: '0.10',
+        intent: null,
+        status: 'new',
+        cluster_id: null,
+      },
+      owner,
+      objectScoped: true,
+    });
     await expectSecured(t, { method: 'POST', url: `${KW}bulk_update/`, payload: { ids: [k.id], status: 'archived' }, owner });
     // The export answers CSV, not an envelope: its checks are spelled out here.
     expect((await t.request({ method: 'GET', url: `${KW}export/` })).statusCode).toBe(401);
@@ -202,8 +281,20 @@ describe('keywords', () => {
     const theirs = await get(`${KW}export/`, outsider);
     expect(theirs.statusCode).toBe(200);
     expect(theirs.body.trim().split('\n')).toHaveLength(1);
-    await expectSecured(t, { method: 'POST', url: `${KW}import/`, payload: { site_id: site.id, sector_id: sector.id, rows: [{ keyword: 'x' }] }, owner, siteScopedBody: true });
-    await expectSecured(t, { method: 'POST', url: `${KW}auto_cluster/`, payload: { site_id: site.id, sector_id: sector.id }, owner, siteScopedBody: true });
+    await expectSecured(t, {
+      method: 'POST',
+      url: `${KW}import/`,
+      payload: { site_id: site.id, sector_id: sector.id, rows: [{ keyword: 'x' }] },
+      owner,
+      siteScopedBody: true,
+    });
+    await expectSecured(t, {
+      method: 'POST',
+      url: `${KW}auto_cluster/`,
+      payload: { site_id: site.id, sector_id: sector.id },
+      owner,
+      siteScopedBody: true,
+    });
     await expectSecured(t, { method: 'POST', url: `${KW}bulk_delete/`, payload: { ids: [k.id] }, owner });
     await expectSecured(t, { method: 'DELETE', url: `${KW}${k.id}/`, owner, objectScoped: true });
   });

@@ -166,7 +166,8 @@ export function lexicalClusters(items: readonly LexicalItem[], options: LexicalO
     if (candidates.length === 0) continue;
 
     candidates.sort(
-      (a, b) => b.score - a.score || (items[b.index] as LexicalItem).volume - (items[a.index] as LexicalItem).volume || a.index - b.index,
+      (a, b) =>
+        b.score - a.score || (items[b.index] as LexicalItem).volume - (items[a.index] as LexicalItem).volume || a.index - b.index,
     );
     const members = [seed];
     for (const candidate of candidates) {

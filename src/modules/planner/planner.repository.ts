@@ -1,8 +1,8 @@
-import { type SQL, and, count, eq, inArray, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { auth_accounts, auth_sectors, auth_sites } from '../auth/auth.tables.js';
 import { billing_plans } from '../billing/billing.tables.js';
-import { type KeywordStatus, planner_clusters, planner_content_ideas, planner_keywords } from './planner.tables.js';
+import { type KeywordStatus, planner_clusters, type planner_content_ideas, planner_keywords } from './planner.tables.js';
 
 /** Planner queries. Every function takes the account id, and callers limited to some sites pass them too. */
 
@@ -14,25 +14,48 @@ export type NewKeyword = typeof planner_keywords.$inferInsert;
 /** `null` means every site of the account. */
 export type SiteLimit = number[] | null;
 
-function reachable(column: typeof planner_keywords.site_id | typeof planner_clusters.site_id, siteIds: SiteLimit): SQL | undefined {
+function reachable(
+  column: typeof planner_keywords.site_id | typeof planner_clusters.site_id,
+  siteIds: SiteLimit,
+): SQL | undefined {
   if (siteIds === null) return undefined;
   return siteIds.length > 0 ? inArray(column, siteIds) : sql`false`;
 }
 
-export async function keywordsByIds(db: Db, accountId: number, siteIds: SiteLimit, ids: number[], lock = false): Promise<KeywordRow[]> {
+export async function keywordsByIds(
+  db: Db,
+  accountId: number,
+  siteIds: SiteLimit,
+  ids: number[],
+  lock = false,
+): Promise<KeywordRow[]> {
   const query = db
     .select()
     .from(planner_keywords)
-    .where(and(eq(planner_keywords.account_id, accountId), inArray(planner_keywords.id, ids), reachable(planner_keywords.site_id, siteIds)))
+    .where(
+      and(
+        eq(planner_keywords.account_id, accountId),
+        inArray(planner_keywords.id, ids),
+        reachable(planner_keywords.site_id, siteIds),
+      ),
+    )
     .orderBy(planner_keywords.id);
   return lock ? query.for('update') : query;
 }
 
-export async function clusterById(db: Db, accountId: number, siteIds: SiteLimit, id: number, lock = false): Promise<ClusterRow | undefined> {
+export async function clusterById(
+  db: Db,
+  accountId: number,
+  siteIds: SiteLimit,
+  id: number,
+  lock = false,
+): Promise<ClusterRow | undefined> {
   const query = db
     .select()
     .from(planner_clusters)
-    .where(and(eq(planner_clusters.account_id, accountId), eq(planner_clusters.id, id), reachable(planner_clusters.site_id, siteIds)));
+    .where(
+      and(eq(planner_clusters.account_id, accountId), eq(planner_clusters.id, id), reachable(planner_clusters.site_id, siteIds)),
+    );
   const [row] = await (lock ? query.for('update') : query);
   return row;
 }
@@ -41,7 +64,13 @@ export async function clustersByIds(db: Db, accountId: number, siteIds: SiteLimi
   return db
     .select()
     .from(planner_clusters)
-    .where(and(eq(planner_clusters.account_id, accountId), inArray(planner_clusters.id, ids), reachable(planner_clusters.site_id, siteIds)))
+    .where(
+      and(
+        eq(planner_clusters.account_id, accountId),
+        inArray(planner_clusters.id, ids),
+        reachable(planner_clusters.site_id, siteIds),
+      ),
+    )
     .orderBy(planner_clusters.id);
 }
 
@@ -49,7 +78,11 @@ export async function clustersByIds(db: Db, accountId: number, siteIds: SiteLimi
  * Rewrites the derived totals of these clusters from their keywords: called in the transaction of every change
  * that moves a keyword into or out of a cluster, or changes a clustered keyword's volume or difficulty.
  */
-export async function refreshClusterStats(db: Db, accountId: number, clusterIds: Iterable<number | null | undefined>): Promise<void> {
+export async function refreshClusterStats(
+  db: Db,
+  accountId: number,
+  clusterIds: Iterable<number | null | undefined>,
+): Promise<void> {
   const ids = [...new Set([...clusterIds].filter((id): id is number => typeof id === 'number'))];
   if (ids.length === 0) return;
   await db.execute(sql`
@@ -60,7 +93,10 @@ export async function refreshClusterStats(db: Db, accountId: number, clusterIds:
                    coalesce(round(avg(k.difficulty)), 0)::int AS d
               FROM planner_clusters c2
               LEFT JOIN planner_keywords k ON k.cluster_id = c2.id
-             WHERE c2.account_id = ${accountId} AND c2.id IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})
+             WHERE c2.account_id = ${accountId} AND c2.id IN (${sql.join(
+               ids.map((id) => sql`${id}`),
+               sql`, `,
+             )})
              GROUP BY c2.id) AS s
      WHERE c.id = s.id`);
 }
@@ -135,7 +171,12 @@ export async function newKeywords(
   target: { site_id: number; sector_id: number; ids?: number[] },
 ): Promise<ClusterKeyword[]> {
   return db
-    .select({ id: planner_keywords.id, keyword: planner_keywords.keyword, volume: planner_keywords.volume, difficulty: planner_keywords.difficulty })
+    .select({
+      id: planner_keywords.id,
+      keyword: planner_keywords.keyword,
+      volume: planner_keywords.volume,
+      difficulty: planner_keywords.difficulty,
+    })
     .from(planner_keywords)
     .where(
       and(
@@ -222,7 +263,12 @@ export async function createClusters(
 }
 
 /** The names of a site and sector, for AI prompts (read-only; the caller has already checked access). */
-export async function targetNames(db: Db, accountId: number, siteId: number, sectorId: number): Promise<{ site: string; sector: string }> {
+export async function targetNames(
+  db: Db,
+  accountId: number,
+  siteId: number,
+  sectorId: number,
+): Promise<{ site: string; sector: string }> {
   const [row] = await db
     .select({ site: auth_sites.name, sector: auth_sectors.name })
     .from(auth_sectors)
@@ -242,7 +288,11 @@ export async function topClusterKeywords(db: Db, accountId: number, clusterId: n
   return rows.map((r) => r.keyword);
 }
 
-export async function countNewKeywords(db: Db, accountId: number, target: { site_id: number; sector_id: number; ids?: number[] }): Promise<number> {
+export async function countNewKeywords(
+  db: Db,
+  accountId: number,
+  target: { site_id: number; sector_id: number; ids?: number[] },
+): Promise<number> {
   const [{ total }] = (await db
     .select({ total: count() })
     .from(planner_keywords)

@@ -1,9 +1,9 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
-import { MAX_IMPORT_BYTES } from './planner.import.js';
 import { plannerClusterRoutes } from './planner.clusters.routes.js';
 import { plannerIdeaRoutes } from './planner.ideas.routes.js';
 import type { IdeasService } from './planner.ideas.service.js';
+import { MAX_IMPORT_BYTES } from './planner.import.js';
 import { type PlannerRouteDeps, plannerKeywordRoutes } from './planner.keywords.routes.js';
 
 /**

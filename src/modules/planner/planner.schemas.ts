@@ -90,7 +90,9 @@ export const AutoClusterBody = Type.Object({
   sector_id: Id,
   ids: Type.Optional(Ids),
   method: Type.Optional(StringEnum(['lexical', 'ai'] as const, { description: 'Default lexical (free, no AI).' })),
-  threshold: Type.Optional(Type.Number({ minimum: 0.05, maximum: 1, description: 'Lexical similarity to the seed; default 0.45.' })),
+  threshold: Type.Optional(
+    Type.Number({ minimum: 0.05, maximum: 1, description: 'Lexical similarity to the seed; default 0.45.' }),
+  ),
   max_cluster_size: Type.Optional(Type.Integer({ minimum: 2, maximum: 500, description: 'Default 50.' })),
 });
 export type AutoCluster = Static<typeof AutoClusterBody>;
@@ -177,4 +179,3 @@ export const IdeaCreateBody = Type.Object({
 });
 export const IdeaUpdateBody = Type.Object({ ...IdeaFields, status: StringEnum(IDEA_STATUSES) });
 export const QueuedResult = Type.Object({ queued: Type.Integer(), writer_task_ids: Type.Array(Id) });
-

@@ -4,8 +4,8 @@ import type { Jobs } from '../../core/jobs.js';
 import type { SiteAccess } from '../../core/tenancy.js';
 import type { WriterService } from '../writer/writer.service.js';
 import { createPlannerClusteringService } from './planner.clusters.service.js';
-import { createImportService } from './planner.import.js';
 import { createIdeasService } from './planner.ideas.service.js';
+import { createImportService } from './planner.import.js';
 import { createKeywordsService } from './planner.keywords.service.js';
 
 /** The planner's services, made from what they use (wired in modules.ts). */

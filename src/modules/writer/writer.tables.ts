@@ -37,5 +37,9 @@ export const writer_tasks = pgTable(
     content_id: integer(),
     ...timestamps(),
   },
-  (t) => [index().on(t.account_id, t.created_at.desc().nullsFirst(), t.id.desc().nullsFirst()), index().on(t.account_id, t.status, t.id), index().on(t.idea_id)],
+  (t) => [
+    index().on(t.account_id, t.created_at.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index().on(t.account_id, t.status, t.id),
+    index().on(t.idea_id),
+  ],
 );
