@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { type Static, Type } from 'typebox';
-import { type Ai, AiError } from '../../core/ai.js';
+import type { Ai } from '../../core/ai.js';
 import type { Db } from '../../core/db.js';
 import { AppError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
@@ -46,7 +46,8 @@ interface UnitFailure {
 
 const failureOf = (unit: string, error: unknown): UnitFailure => ({
   unit,
-  code: error instanceof AppError ? error.code : error instanceof AiError ? 'ai_error' : 'internal_error',
+  // AI errors are AppErrors (503); their reason (malformed_output, timeout, ...) travels in the message.
+  code: error instanceof AppError ? error.code : 'internal_error',
   message: error instanceof Error ? error.message : String(error),
 });
 
@@ -55,12 +56,13 @@ function rethrowIfStopped(ctx: JobContext<unknown>, error: unknown) {
   if (ctx.signal.aborted) throw error;
 }
 
-/** After every unit failed, the task fails with the first unit's reason. */
-function failIfNothingWorked(done: number, failures: UnitFailure[]) {
+/**
+ * After every unit failed, the task fails with the first unit's own error: a 4xx one (insufficient credits) is
+ * final, an AI error (503) lets the queue retry the task, whose finished units are not done or charged again.
+ */
+function failIfNothingWorked(done: number, failures: { failure: UnitFailure; error: unknown }[]) {
   const first = failures[0];
-  if (done === 0 && first) {
-    throw new AppError(first.code === 'insufficient_credits' ? 'insufficient_credits' : 'service_unavailable', first.message);
-  }
+  if (done === 0 && first) throw first.error;
 }
 
 export function plannerAiJobs(deps: { ai: () => Ai }) {
@@ -80,7 +82,7 @@ export function plannerAiJobs(deps: { ai: () => Ai }) {
       const keywords = await repo.newKeywords(ctx.db, payload.account_id, { ...target, ids: payload.ids });
       const names = await repo.targetNames(ctx.db, payload.account_id, target.site_id, target.sector_id);
       const batches = Math.ceil(keywords.length / AI_CLUSTER_BATCH);
-      const failures: UnitFailure[] = [];
+      const failures: { failure: UnitFailure; error: unknown }[] = [];
       let clusters = 0;
       let clustered = 0;
       let done = 0;
@@ -120,7 +122,7 @@ export function plannerAiJobs(deps: { ai: () => Ai }) {
           done++;
         } catch (error) {
           rethrowIfStopped(ctx, error);
-          failures.push(failureOf(unit, error));
+          failures.push({ failure: failureOf(unit, error), error });
         }
         await ctx.progress(b + 1, batches, `${clusters} clusters so far`);
       }
@@ -131,7 +133,7 @@ export function plannerAiJobs(deps: { ai: () => Ai }) {
         keywords_clustered: clustered,
         keywords_considered: keywords.length,
         batches,
-        failed: failures,
+        failed: failures.map((f) => f.failure),
       };
     },
   });
@@ -147,7 +149,7 @@ export function plannerAiJobs(deps: { ai: () => Ai }) {
     async handler(ctx) {
       const ai = deps.ai();
       const { payload } = ctx;
-      const failures: UnitFailure[] = [];
+      const failures: { failure: UnitFailure; error: unknown }[] = [];
       let created = 0;
       let done = 0;
       const skipped: number[] = [];
@@ -180,12 +182,12 @@ export function plannerAiJobs(deps: { ai: () => Ai }) {
           done++;
         } catch (error) {
           rethrowIfStopped(ctx, error);
-          failures.push(failureOf(unit, error));
+          failures.push({ failure: failureOf(unit, error), error });
         }
         await ctx.progress(index + 1, total, `${created} ideas so far`);
       }
       failIfNothingWorked(done, failures);
-      return { ideas_created: created, clusters_done: done, clusters_skipped: skipped, failed: failures };
+      return { ideas_created: created, clusters_done: done, clusters_skipped: skipped, failed: failures.map((f) => f.failure) };
     },
   });
 

@@ -259,6 +259,60 @@ describe('clustering and ideas through the API', () => {
     expect(types).toEqual(expect.arrayContaining(['ideas.generated', 'ideas.queued']));
   });
 
+  it('reports an AI unit whose answer stays malformed, charging nothing for it', async () => {
+    const sectorId = await sectorWith([
+      ['tent pegs', 300],
+      ['titanium tent pegs', 100],
+    ]);
+    const good = (await post(CLUSTERS, { site_id: siteId, sector_id: sectorId, name: 'Tent pegs' })).json().data;
+    const bad = (await post(CLUSTERS, { site_id: siteId, sector_id: sectorId, name: 'Tent poles' })).json().data;
+    const before = (await get('/api/v1/billing/credits/balance/')).json().data.balance;
+    const idea = {
+      title: 'Choosing tent pegs',
+      description: 'Soil by soil.',
+      content_type: 'post',
+      content_structure: 'guide',
+      target_keywords: ['tent pegs'],
+      estimated_word_count: 900,
+      outline: { sections: [] },
+    };
+    fake.queue({ json: { ideas: [idea] } }, { text: 'Here are some ideas: none' }, { text: '{"ideas": "not a list"}' });
+    const res = await post(`${CLUSTERS}auto_generate_ideas/`, { ids: [good.id, bad.id], ideas_per_cluster: 1 });
+    const task = await finished(res.headers.location as string);
+    expect(task.status, JSON.stringify(task)).toBe('succeeded');
+    expect(task.result).toMatchObject({ ideas_created: 1, clusters_done: 1 });
+    expect(task.result.failed).toEqual([
+      { unit: `cluster:${bad.id}`, code: 'service_unavailable', message: expect.stringMatching(/did not match its schema/) },
+    ]);
+    // 2 credits for the cluster that got ideas, none for the one that did not.
+    expect((await get('/api/v1/billing/credits/balance/')).json().data.balance).toBe(before - 2);
+    expect((await get(`${IDEAS}?cluster_id=${bad.id}`)).json().data.count).toBe(0);
+    expect((await get(`${CLUSTERS}${bad.id}/`)).json().data.status).toBe('new');
+  });
+
+  it('answers 503 for AI work without a provider, while lexical clustering still runs', async () => {
+    const plain = await buildTestApp({ WORKER: 'true', JOBS_POLL_MS: '50' });
+    try {
+      const who = await signUp(plain);
+      const site = await createSite(plain, who);
+      const sector = await createSector(plain, who, site.id);
+      const call = (url: string, payload: object) => plain.request({ method: 'POST', url, headers: who.headers, payload });
+      await call(`${KW}import/`, {
+        site_id: site.id,
+        sector_id: sector.id,
+        rows: [{ keyword: 'trail shoes' }, { keyword: 'best trail shoes' }],
+      });
+      const ai = await call(`${KW}auto_cluster/`, { site_id: site.id, sector_id: sector.id, method: 'ai' });
+      expect(ai.statusCode).toBe(503);
+      expect(ai.json().code).toBe('service_unavailable');
+      const cluster = (await call(CLUSTERS, { site_id: site.id, sector_id: sector.id, name: 'Trail' })).json().data;
+      expect((await call(`${CLUSTERS}auto_generate_ideas/`, { ids: [cluster.id] })).statusCode).toBe(503);
+      expect((await call(`${KW}auto_cluster/`, { site_id: site.id, sector_id: sector.id })).statusCode).toBe(202);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('answers 402 before starting when the balance cannot cover the AI work', async () => {
     const poor = await signUp(t);
     const site = await createSite(t, poor);
