@@ -17,6 +17,7 @@ import type { AnyJobDefinition } from './core/jobs.js';
 import { installMetrics } from './core/metrics.js';
 import { installOpenApi } from './core/openapi.js';
 import { securityHeaders } from './core/security-headers.js';
+import { serializerFactory } from './core/serialization.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './core/request-id.js';
 import { installThrottle } from './core/throttle.js';
 import { type AppServices, createServices, registerModules } from './modules.js';
@@ -94,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 200 },
     return503OnClosing: true,
+    schemaController: { compilersFactory: { buildSerializer: serializerFactory() as never } },
     forceCloseConnections: 'idle',
   }) as unknown as App;
 
