@@ -70,6 +70,7 @@ export function createServices(deps: ServiceDeps) {
     baseUrl: deps.config.publicUrl,
     ai,
     defaultWordCount: async (accountId) => (await systemAi.store.settings(accountId)).default_word_count,
+    log: deps.log,
   });
   return { config: deps.config, db: deps.db, mailer, auth, account, system, jobs, tasks, events, writer, planner, billing, billingWebhooks, systemAi, ai };
 }

@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { parse } from 'csv-parse/sync';
 import type { Db } from '../../core/db.js';
 import { AppError, validationError } from '../../core/errors.js';
@@ -284,8 +285,10 @@ export interface ImportOutcome {
 }
 
 const INSERT_BATCH = 1000;
+/** An import this large changes the table's statistics enough for Postgres to plan lists badly until it re-samples. */
+const ANALYZE_AFTER_ROWS = 1000;
 
-export function createImportService(deps: { db: Db; siteAccess: SiteAccess }) {
+export function createImportService(deps: { db: Db; siteAccess: SiteAccess; log: FastifyBaseLogger }) {
   const { db } = deps;
   return {
     /**
@@ -300,7 +303,7 @@ export function createImportService(deps: { db: Db; siteAccess: SiteAccess }) {
       via: 'file' | 'json',
     ): Promise<ImportOutcome> {
       const { rows, errors } = cleanRows(raw);
-      return db.transaction(async (tx) => {
+      const outcome = await db.transaction(async (tx) => {
         const problems = await deps.siteAccess.check(tx, ctx, target.site_id, target.sector_id);
         if (problems) throw validationError(problems);
         // Locks the account row first, so two imports at once cannot both slip under the plan's limit.
@@ -343,6 +346,14 @@ export function createImportService(deps: { db: Db; siteAccess: SiteAccess }) {
         });
         return outcome;
       });
+      // Fresh statistics right away rather than at autovacuum's next pass: without them, the first lists after a
+      // large import sort the whole sector instead of walking the (account_id, volume desc, id desc) index.
+      if (outcome.created >= ANALYZE_AFTER_ROWS) {
+        repo
+          .analyzeKeywords(db)
+          .catch((error) => deps.log.warn({ err: error }, 'could not analyze planner_keywords after an import'));
+      }
+      return outcome;
     },
   };
 }

@@ -307,3 +307,8 @@ export async function countNewKeywords(
     )) as [{ total: number }];
   return Number(total);
 }
+
+/** Re-samples the keywords table's statistics (table-wide maintenance, so it takes no account). */
+export async function analyzeKeywords(db: Db): Promise<void> {
+  await db.execute(sql`analyze planner_keywords`);
+}

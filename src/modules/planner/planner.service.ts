@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { Ai } from '../../core/ai.js';
 import type { Db } from '../../core/db.js';
 import type { Jobs } from '../../core/jobs.js';
@@ -18,10 +19,11 @@ export function createPlannerServices(deps: {
   ai: Ai;
   /** The account's default article length (system/settings/), for ideas that give none. */
   defaultWordCount: (accountId: number) => Promise<number>;
+  log: FastifyBaseLogger;
 }) {
   return {
     keywords: createKeywordsService({ db: deps.db }),
-    imports: createImportService({ db: deps.db, siteAccess: deps.siteAccess }),
+    imports: createImportService({ db: deps.db, siteAccess: deps.siteAccess, log: deps.log }),
     clustering: createPlannerClusteringService(deps),
     ideas: createIdeasService({ db: deps.db, writer: deps.writer, defaultWordCount: deps.defaultWordCount }),
   };
