@@ -247,7 +247,7 @@ export function createKeywordsService(deps: { db: Db }) {
             .orderBy(asc(planner_keywords.id))
             .limit(BATCH);
           if (rows.length === 0) return;
-          yield stringify(rows.map((r) => columns.map((c) => (c === 'created_at' ? r.created_at.toISOString() : (r[c] ?? '')))));
+          yield stringify(rows.map((r) => columns.map((c) => (c === 'created_at' ? r.created_at.toISOString() : spreadsheetSafe(r[c] ?? '')))));
           after = rows[rows.length - 1]?.id ?? after;
           if (rows.length < BATCH) return;
         }
@@ -257,6 +257,14 @@ export function createKeywordsService(deps: { db: Db }) {
   };
 }
 export type KeywordsService = ReturnType<typeof createKeywordsService>;
+
+/**
+ * A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) is written
+ * with a leading apostrophe, as OWASP advises for CSV exports; numbers are left alone.
+ */
+export function spreadsheetSafe(value: unknown): unknown {
+  return typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
 
 function inSites(siteIds: number[]) {
   return inArray(planner_keywords.site_id, siteIds);

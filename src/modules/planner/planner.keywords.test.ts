@@ -227,6 +227,13 @@ describe('keywords', () => {
     expect((await get(`${KW}export/?page=2`)).statusCode).toBe(400);
   });
 
+  it('exports a formula-looking keyword so a spreadsheet shows it as text', async () => {
+    await keyword('=hyperlink("http://x.example","trail")');
+    const res = await get(`${KW}export/?sector_id=${sector.id}&search=hyperlink`);
+    const [, line] = res.body.trim().split('\n');
+    expect(line).toContain(`"'=hyperlink(""http://x.example"",""trail"")"`);
+  });
+
   it('limits members to their sites', async () => {
     const otherSite = await createSite(t, owner, 'Other');
     const otherSiteSector = await createSector(t, owner, otherSite.id, 'Other sector');
@@ -275,8 +282,8 @@ describe('keywords', () => {
       objectScoped: true,
     });
     await expectSecured(t, { method: 'POST', url: `${KW}bulk_update/`, payload: { ids: [k.id], status: 'archived' }, owner });
-    // The export answers CSV, not an envelope: its checks are spelled out here.
-    expect((await t.request({ method: 'GET', url: `${KW}export/` })).statusCode).toBe(401);
+    // The export answers CSV, not an envelope: the shared checks cover credentials; its rows are checked here.
+    await expectSecured(t, { method: 'GET', url: `${KW}export/`, owner });
     const outsider = await signUp(t);
     const theirs = await get(`${KW}export/`, outsider);
     expect(theirs.statusCode).toBe(200);
