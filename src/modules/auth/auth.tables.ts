@@ -164,3 +164,19 @@ export const auth_sectors = pgTable(
   },
   (t) => [uniqueIndex().on(t.site_id, t.slug), index().on(t.account_id, t.created_at)],
 );
+
+/**
+ * The scope columns of every site-scoped resource (keywords, clusters, ideas, tasks, content …): deleting the
+ * account, site or sector deletes the row with it.
+ */
+export const siteScopeColumns = () => ({
+  account_id: integer()
+    .notNull()
+    .references(() => auth_accounts.id, { onDelete: 'cascade' }),
+  site_id: integer()
+    .notNull()
+    .references(() => auth_sites.id, { onDelete: 'cascade' }),
+  sector_id: integer()
+    .notNull()
+    .references(() => auth_sectors.id, { onDelete: 'cascade' }),
+});

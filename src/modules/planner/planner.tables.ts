@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, numeric, pgTable, smallint, text, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 import { idColumn, timestamps } from '../../core/columns.js';
-import { auth_accounts, auth_sectors, auth_sites } from '../auth/auth.tables.js';
+import { siteScopeColumns } from '../auth/auth.tables.js';
 
 export const KEYWORD_STATUSES = ['new', 'mapped', 'archived'] as const;
 export type KeywordStatus = (typeof KEYWORD_STATUSES)[number];
@@ -20,18 +20,6 @@ export interface Outline {
   sections: { heading: string; level: number; points: string[] }[];
 }
 
-/** The scope columns every planner row has; deleting the account, site or sector deletes the row. */
-const scope = () => ({
-  account_id: integer()
-    .notNull()
-    .references(() => auth_accounts.id, { onDelete: 'cascade' }),
-  site_id: integer()
-    .notNull()
-    .references(() => auth_sites.id, { onDelete: 'cascade' }),
-  sector_id: integer()
-    .notNull()
-    .references(() => auth_sectors.id, { onDelete: 'cascade' }),
-});
 
 /**
  * A group of keywords one article (or a few) can target. `keywords_count`, `volume` (sum) and `difficulty`
@@ -41,7 +29,7 @@ export const planner_clusters = pgTable(
   'planner_clusters',
   {
     id: idColumn(),
-    ...scope(),
+    ...siteScopeColumns(),
     name: varchar({ length: 300 }).notNull(),
     description: text().notNull().default(''),
     status: varchar({ length: 20 }).$type<ClusterStatus>().notNull().default('new'),
@@ -60,7 +48,7 @@ export const planner_keywords = pgTable(
   'planner_keywords',
   {
     id: idColumn(),
-    ...scope(),
+    ...siteScopeColumns(),
     /** Normalised: trimmed, inner spaces collapsed, lower-cased; unique per site and sector. */
     keyword: varchar({ length: 300 }).notNull(),
     volume: integer().notNull().default(0),
@@ -87,7 +75,7 @@ export const planner_content_ideas = pgTable(
   'planner_content_ideas',
   {
     id: idColumn(),
-    ...scope(),
+    ...siteScopeColumns(),
     cluster_id: integer().references(() => planner_clusters.id, { onDelete: 'set null' }),
     title: varchar({ length: 300 }).notNull(),
     description: text().notNull().default(''),

@@ -1,6 +1,6 @@
 import { index, integer, jsonb, pgTable, text, varchar } from 'drizzle-orm/pg-core';
 import { idColumn, timestamps } from '../../core/columns.js';
-import { auth_accounts, auth_sectors, auth_sites } from '../auth/auth.tables.js';
+import { siteScopeColumns } from '../auth/auth.tables.js';
 import { planner_clusters, planner_content_ideas } from '../planner/planner.tables.js';
 
 export const WRITER_TASK_STATUSES = ['queued', 'in_progress', 'completed', 'failed', 'cancelled'] as const;
@@ -14,15 +14,7 @@ export const writer_tasks = pgTable(
   'writer_tasks',
   {
     id: idColumn(),
-    account_id: integer()
-      .notNull()
-      .references(() => auth_accounts.id, { onDelete: 'cascade' }),
-    site_id: integer()
-      .notNull()
-      .references(() => auth_sites.id, { onDelete: 'cascade' }),
-    sector_id: integer()
-      .notNull()
-      .references(() => auth_sectors.id, { onDelete: 'cascade' }),
+    ...siteScopeColumns(),
     title: varchar({ length: 300 }).notNull(),
     description: text().notNull().default(''),
     idea_id: integer().references(() => planner_content_ideas.id, { onDelete: 'set null' }),
