@@ -69,13 +69,32 @@ export async function signAccessToken(secret: string, claims: AccessClaims, ttlS
   return { token, expiresAt };
 }
 
+/**
+ * Tokens already verified, until they expire: checking the HMAC again for every request of the same token
+ * cost more than the rest of authentication. The token itself is the key, so only the exact bytes that
+ * passed verification are trusted; revocation is checked elsewhere (the session), on every request.
+ */
+const verified = new Map<string, Map<string, { claims: AccessClaims; expiresAt: number }>>();
+const VERIFIED_MAX = 20_000;
+
 export async function verifyAccessToken(secret: string, token: string): Promise<AccessClaims> {
+  let bySecret = verified.get(secret);
+  if (!bySecret) verified.set(secret, (bySecret = new Map()));
+  const known = bySecret.get(token);
+  if (known) {
+    if (known.expiresAt > Date.now()) return known.claims;
+    bySecret.delete(token);
+    throw new AppError('token_expired', 'The access token has expired; refresh it.');
+  }
   try {
     const { payload } = await jwtVerify(token, keyOf(secret), { algorithms: ['HS256'] });
     const userId = Number(payload.sub);
     const sessionId = Number(payload.sid);
-    if (!Number.isInteger(userId) || !Number.isInteger(sessionId)) throw new Error('claims');
-    return { userId, sessionId, accountId: typeof payload.acc === 'number' ? payload.acc : null };
+    if (!Number.isInteger(userId) || !Number.isInteger(sessionId) || typeof payload.exp !== 'number') throw new Error('claims');
+    const claims = { userId, sessionId, accountId: typeof payload.acc === 'number' ? payload.acc : null };
+    if (bySecret.size >= VERIFIED_MAX) bySecret.clear();
+    bySecret.set(token, { claims, expiresAt: payload.exp * 1000 });
+    return claims;
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw new AppError('token_expired', 'The access token has expired; refresh it.');
     throw new AppError('authentication_failed', 'The access token is not valid.');

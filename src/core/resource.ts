@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type SQL, and, eq, inArray } from 'drizzle-orm';
+import { type SQL, and, eq, inArray, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type TObject, type TSchema, Type } from 'typebox';
@@ -122,6 +122,30 @@ export function registerResource(app: FastifyInstance, db: Db, spec: ResourceSpe
   const config = (action: Action) => ({ access: access[action], throttle: spec.throttle ?? 'default' });
   const detailPath = `${spec.path}/:id`;
 
+  // The detail read of a caller who may see every site, built once and prepared: building the same query on
+  // every request was a sixth of a detail GET's CPU, and a named statement spares Postgres the parse as well.
+  const accountColumn = columns.account_id as PgColumn;
+  const readOne =
+    spec.scope === 'global'
+      ? db
+          .select()
+          .from(spec.table)
+          .where(and(eq(idColumn, sql.placeholder('id')), ...(spec.baseWhere ?? [])))
+          .prepare(`detail ${spec.path}`)
+      : db
+          .select()
+          .from(spec.table)
+          .where(and(eq(idColumn, sql.placeholder('id')), eq(accountColumn, sql.placeholder('account')), ...(spec.baseWhere ?? [])))
+          .prepare(`detail ${spec.path}`);
+
+  async function readOwn(request: FastifyRequest, id: number): Promise<Row> {
+    const siteLimited = spec.scope !== 'global' && accountContext(request).siteIds !== null && (spec.siteColumn ?? spec.scope === 'site');
+    if (siteLimited) return findOwn(db, request, id);
+    const [row] = (await readOne.execute({ id, account: spec.scope === 'global' ? undefined : accountContext(request).accountId })) as Row[];
+    if (!row) throw notFound(capitalise(singular));
+    return row;
+  }
+
   async function findOwn(tx: Db, request: FastifyRequest, id: number, lock = false): Promise<Row> {
     const query = tx
       .select()
@@ -179,7 +203,7 @@ export function registerResource(app: FastifyInstance, db: Db, spec: ResourceSpe
       },
       async (request, reply) => {
         const { id } = request.params as { id: number };
-        return sendDetail(request, reply, present(await findOwn(db, request, id)));
+        return sendDetail(request, reply, present(await readOwn(request, id)));
       },
     );
   }

@@ -88,7 +88,7 @@ export function createCredentials(deps: { db: Db; config: Config; redis: Redis |
   const { db, config } = deps;
   /** session id + account id → the context a JWT of that session resolves to (null: revoked or gone). */
   const sessions = new TtlCache<string, RequestContext | null>(CACHE_TTL_MS);
-  /** key hash → the context an API key resolves to (null: unknown, revoked or expired). */
+  /** API key → the context it resolves to (null: unknown, revoked or expired). */
   const apiKeys = new TtlCache<string, { ctx: RequestContext; expiresAt: number | null } | null>(CACHE_TTL_MS);
   const keyTouchedAt = new Map<number, number>();
   const allowAttempt = createAttemptLimiter(config, deps.redis);
@@ -130,10 +130,11 @@ export function createCredentials(deps: { db: Db; config: Config; redis: Redis |
   }
 
   async function fromApiKey(key: string): Promise<RequestContext> {
-    if (!isWellFormedApiKey(key)) throw new AppError('authentication_failed', 'Invalid API key.');
-    const hash = sha256(key);
-    let entry = apiKeys.get(hash);
+    // Cached under the key as presented, so a warm key costs neither the checksum nor the hash.
+    let entry = apiKeys.get(key);
     if (entry === undefined) {
+      if (!isWellFormedApiKey(key)) throw new AppError('authentication_failed', 'Invalid API key.');
+      const hash = sha256(key);
       const [row] = await db
         .select({
           id: account_api_keys.id,
@@ -163,7 +164,7 @@ export function createCredentials(deps: { db: Db; config: Config; redis: Redis |
               },
             }
           : null;
-      apiKeys.set(hash, entry);
+      apiKeys.set(key, entry);
     }
     if (!entry || (entry.expiresAt !== null && entry.expiresAt <= Date.now())) {
       throw new AppError('authentication_failed', 'Invalid, revoked or expired API key.');
