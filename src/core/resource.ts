@@ -75,12 +75,13 @@ export function etagOf(data: unknown): string {
 }
 
 /** 304 when the client's If-None-Match names the current representation. */
-export function sendDetail(request: FastifyRequest, reply: FastifyReply, data: unknown) {
+export function sendDetail<T>(request: FastifyRequest, reply: unknown, data: T) {
   const etag = etagOf(data);
-  reply.header('ETag', etag);
+  (reply as FastifyReply).header('ETag', etag);
   const given = request.headers['if-none-match'];
   if (given && given.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) {
-    return reply.code(304).send();
+    (reply as FastifyReply).code(304).send();
+    return undefined;
   }
   return ok(request, data);
 }

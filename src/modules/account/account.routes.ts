@@ -6,7 +6,7 @@ import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { Envelope, noContent, ok } from '../../core/envelope.js';
 import { originOf } from '../../core/lists.js';
-import { IdParams, registerResource } from '../../core/resource.js';
+import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import { MemberSchema, TokenPairSchema, UpdateMemberBody } from '../auth/auth.schemas.js';
 import { clientOf } from '../auth/auth.service.js';
@@ -32,7 +32,7 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
   app.get(
     '/api/v1/account/settings',
     { schema: { tags, summary: "The account's settings", response: { 200: Envelope(SettingsSchema) } }, config: { access: 'read' } },
-    async (request) => ok(request, await account.settings(accountContext(request))),
+    async (request, reply) => sendDetail(request, reply, await account.settings(accountContext(request))),
   );
   app.patch(
     '/api/v1/account/settings',

@@ -6,7 +6,7 @@ import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { Envelope, noContent, ok } from '../../core/envelope.js';
 import { originOf } from '../../core/lists.js';
-import { IdParams, registerResource } from '../../core/resource.js';
+import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import type { AccountService } from '../account/account.service.js';
 import {
@@ -225,7 +225,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
   app.get(
     '/api/v1/auth/users/:id',
     { schema: { tags, summary: 'Get a member', params: UserIdParams, response: { 200: Envelope(MemberSchema) } }, config: { access: 'read' } },
-    async (request) => ok(request, await account.getMember(accountContext(request), request.params.id)),
+    async (request, reply) => sendDetail(request, reply, await account.getMember(accountContext(request), request.params.id)),
   );
   app.patch(
     '/api/v1/auth/users/:id',

@@ -266,6 +266,16 @@ describe('tenancy', () => {
     expect((await get('/api/v1/auth/me/', limited.headers)).json().data.site_ids).toEqual([two.id]);
   });
 
+  it('gives member and settings details an ETag that If-None-Match turns into 304', async () => {
+    const owner = await signUp(t);
+    for (const url of [`/api/v1/auth/users/${owner.userId}/`, '/api/v1/account/settings/']) {
+      const first = await get(url, owner.headers);
+      expect(first.headers.etag, url).toBeDefined();
+      const again = await get(url, { ...owner.headers, 'if-none-match': String(first.headers.etag) });
+      expect(again.statusCode, url).toBe(304);
+    }
+  });
+
   it('lets a viewer read but not write', async () => {
     const owner = await signUp(t);
     const viewer = await addMember(t, owner, 'viewer');
