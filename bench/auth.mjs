@@ -20,7 +20,17 @@ async function main() {
     });
     const jwt = { authorization: `Bearer ${signUp.access}` };
     // A site whose detail is about the size of an industry's, so the runs compare auth, not payload.
-    const site = await json(server.base, 'POST', '/api/v1/auth/sites/', { name: 'Trail Running Shoes', url: 'https://trail.example', description: 'Reviews, guides and comparisons of trail running shoes.' }, jwt);
+    const site = await json(
+      server.base,
+      'POST',
+      '/api/v1/auth/sites/',
+      {
+        name: 'Trail Running Shoes',
+        url: 'https://trail.example',
+        description: 'Reviews, guides and comparisons of trail running shoes.',
+      },
+      jwt,
+    );
     const key = await json(server.base, 'POST', '/api/v1/account/api-keys/', { name: 'bench' }, jwt);
 
     const runs = [
@@ -34,7 +44,9 @@ async function main() {
       results.push({ label, ...(await load(server.base, path, headers)) });
     }
     const base = results[0].rps;
-    console.log(`\n${cpus().length} cores, Node ${process.version}, Postgres, ${CONNECTIONS} connections, ${DURATION} s per run\n`);
+    console.log(
+      `\n${cpus().length} cores, Node ${process.version}, Postgres, ${CONNECTIONS} connections, ${DURATION} s per run\n`,
+    );
     console.log('| auth | req/s | p50 ms | p99 ms | bytes/response | cost vs none |');
     console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
     for (const r of results) {

@@ -84,7 +84,12 @@ async function measure(path: string) {
 }
 
 // Warm-up (discarded): the JIT and the connection pool, so the first measured run is not the slow one.
-await autocannon({ url: `${base}/api/v1/events/?page_size=20`, connections: 10, duration: 3, headers: { authorization: `Bearer ${owner.token}` } });
+await autocannon({
+  url: `${base}/api/v1/events/?page_size=20`,
+  connections: 10,
+  duration: 3,
+  headers: { authorization: `Bearer ${owner.token}` },
+});
 
 const lines: string[] = [];
 for (const size of [10_000, 1_000_000]) {
@@ -104,7 +109,9 @@ for (const size of [10_000, 1_000_000]) {
     console.log(line);
   }
 }
-console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; autocannon 10 connections, ${duration} s per run`);
+console.log(
+  `machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; autocannon 10 connections, ${duration} s per run`,
+);
 
 await app.close();
 await database.close();

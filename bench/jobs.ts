@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/core/config.js';
-import { type Database, connect, migrate } from '../src/core/db.js';
+import { connect, type Database, migrate } from '../src/core/db.js';
 import { noopJob } from './noop-job.js';
 
 /**
@@ -71,8 +71,11 @@ async function postgres() {
       spawn(process.execPath, ['--import', 'tsx', 'bench/noop-worker.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] }),
     );
     // Timed from the first completed job, so the workers' start (tsx compiling) is not counted.
-    let first = 0;
-    while ((first = await completed(database)) === 0) await new Promise((r) => setTimeout(r, 10));
+    let first = await completed(database);
+    while (first === 0) {
+      await new Promise((r) => setTimeout(r, 10));
+      first = await completed(database);
+    }
     const started = performance.now();
     await waitFor(database, total);
     const seconds = (performance.now() - started) / 1000;

@@ -43,13 +43,24 @@ export async function startServer(env) {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', THROTTLE_DISABLED: 'true', LOG_LEVEL: 'warn', WORKER: 'false' },
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      THROTTLE_DISABLED: 'true',
+      LOG_LEVEL: 'warn',
+      WORKER: 'false',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ready = await fetch(`${base}${HEALTH}`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${base}${HEALTH}`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (child.exitCode !== null || Date.now() > deadline) throw new Error('the server did not start');
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -70,7 +81,12 @@ export async function load(base, path, headers = {}) {
   const result = await autocannon({ ...options, duration: DURATION });
   const bad = result.non2xx + result.errors + result.timeouts;
   if (bad > 0) throw new Error(`${path}: ${bad} failed requests`);
-  return { rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, bytes: Math.round(result.throughput.average / Math.max(1, result.requests.average)) };
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    bytes: Math.round(result.throughput.average / Math.max(1, result.requests.average)),
+  };
 }
 
 export async function json(base, method, path, body, headers = {}) {

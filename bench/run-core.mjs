@@ -28,7 +28,24 @@ function pgbench(url, sqlText) {
   const file = join(dir, 'list.sql');
   writeFileSync(file, `${sqlText}\n`);
   const { hostname, port, username, pathname } = new URL(url);
-  const args = ['-h', hostname, '-p', port || '5432', '-U', username || 'postgres', '-n', '-c', String(CONNECTIONS), '-j', '2', '-T', String(DURATION), '-f', file, pathname.slice(1)];
+  const args = [
+    '-h',
+    hostname,
+    '-p',
+    port || '5432',
+    '-U',
+    username || 'postgres',
+    '-n',
+    '-c',
+    String(CONNECTIONS),
+    '-j',
+    '2',
+    '-T',
+    String(DURATION),
+    '-f',
+    file,
+    pathname.slice(1),
+  ];
   const run = spawnSync('pgbench', args, { encoding: 'utf8' });
   rmSync(dir, { recursive: true, force: true });
   if (run.status !== 0) throw new Error(`pgbench failed: ${run.stderr || run.error}`);
@@ -67,7 +84,9 @@ async function main() {
     console.log('| --- | --- | ---: | ---: | ---: | ---: |');
     for (const r of results) {
       const ratio = r.route === 'list' ? `${Math.round((100 * r.rps) / ceiling.tps)} %` : '';
-      console.log(`| ${r.database} | ${r.route === 'list' ? `GET ${LIST}` : `GET ${HEALTH}`} | ${r.rps} | ${r.p50} | ${r.p99} | ${ratio} |`);
+      console.log(
+        `| ${r.database} | ${r.route === 'list' ? `GET ${LIST}` : `GET ${HEALTH}`} | ${r.rps} | ${r.p50} | ${r.p99} | ${ratio} |`,
+      );
     }
     console.log(`| Postgres | pgbench, the list's SQL | ${ceiling.tps} tps | ${ceiling.latency} avg | | 100 % |`);
     console.log(`\n${ceiling.command}`);

@@ -16,9 +16,9 @@ import { installIdempotency } from './core/idempotency.js';
 import type { AnyJobDefinition } from './core/jobs.js';
 import { installMetrics } from './core/metrics.js';
 import { installOpenApi } from './core/openapi.js';
+import { REQUEST_ID_HEADER, requestIdFor } from './core/request-id.js';
 import { securityHeaders } from './core/security-headers.js';
 import { serializerFactory } from './core/serialization.js';
-import { REQUEST_ID_HEADER, requestIdFor } from './core/request-id.js';
 import { installThrottle } from './core/throttle.js';
 import { type AppServices, createServices, registerModules } from './modules.js';
 

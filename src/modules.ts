@@ -1,31 +1,31 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { createAi } from './core/ai.js';
 import type { Config } from './core/config.js';
 import type { Database, Db } from './core/db.js';
+import { type AnyJobDefinition, createJobs } from './core/jobs.js';
 import { createMailer } from './core/mailer.js';
 import { accountRoutes } from './modules/account/account.routes.js';
 import { createAccountService } from './modules/account/account.service.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
-import { systemRoutes } from './modules/system/system.routes.js';
-import { createSystemService } from './modules/system/system.service.js';
-import { type AnyJobDefinition, createJobs } from './core/jobs.js';
-import { eventsRoutes } from './modules/events/events.routes.js';
-import { createEventsService } from './modules/events/events.service.js';
-import { systemTasksRoutes } from './modules/system/system.tasks.routes.js';
-import { createTasksService } from './modules/system/system.tasks.service.js';
-import { createAi } from './core/ai.js';
-import { createBillingService } from './modules/billing/billing.service.js';
+import { siteAccess } from './modules/auth/auth.sites.js';
 import { billingJobs } from './modules/billing/billing.jobs.js';
 import { billingRoutes } from './modules/billing/billing.routes.js';
+import { createBillingService } from './modules/billing/billing.service.js';
 import { createStripeWebhooks } from './modules/billing/billing.webhooks.js';
-import { systemAiRoutes } from './modules/system/system.ai.routes.js';
-import { createSystemAiService } from './modules/system/system.ai.service.js';
-import { siteAccess } from './modules/auth/auth.sites.js';
+import { eventsRoutes } from './modules/events/events.routes.js';
+import { createEventsService } from './modules/events/events.service.js';
 import { plannerJobs } from './modules/planner/planner.jobs.js';
 import { plannerRoutes } from './modules/planner/planner.routes.js';
 import { createPlannerServices } from './modules/planner/planner.service.js';
+import { systemAiRoutes } from './modules/system/system.ai.routes.js';
+import { createSystemAiService } from './modules/system/system.ai.service.js';
+import { systemRoutes } from './modules/system/system.routes.js';
+import { createSystemService } from './modules/system/system.service.js';
+import { systemTasksRoutes } from './modules/system/system.tasks.routes.js';
+import { createTasksService } from './modules/system/system.tasks.service.js';
 import { createWriterService } from './modules/writer/writer.service.js';
 
 /**
@@ -52,7 +52,11 @@ export function createServices(deps: ServiceDeps) {
   const billingWebhooks = createStripeWebhooks({ db: deps.db, config: deps.config, jobs, billing });
   const auth = createAuthService({ db: deps.db, config: deps.config, mailer, redis: deps.redis, log: deps.log, billing });
   const account = createAccountService({ db: deps.db, auth, mailer });
-  jobs.register([...billingJobs({ billing, webhooks: billingWebhooks }), ...plannerJobs({ ai: () => ai }), ...(deps.extraJobs ?? [])]);
+  jobs.register([
+    ...billingJobs({ billing, webhooks: billingWebhooks }),
+    ...plannerJobs({ ai: () => ai }),
+    ...(deps.extraJobs ?? []),
+  ]);
   const systemAi = createSystemAiService({ db: deps.db, config: deps.config.ai });
   const ai = createAi({ config: deps.config.ai, db: deps.db, billing, store: systemAi.store, log: deps.log });
   const system = createSystemService({
@@ -72,7 +76,23 @@ export function createServices(deps: ServiceDeps) {
     defaultWordCount: async (accountId) => (await systemAi.store.settings(accountId)).default_word_count,
     log: deps.log,
   });
-  return { config: deps.config, db: deps.db, mailer, auth, account, system, jobs, tasks, events, writer, planner, billing, billingWebhooks, systemAi, ai };
+  return {
+    config: deps.config,
+    db: deps.db,
+    mailer,
+    auth,
+    account,
+    system,
+    jobs,
+    tasks,
+    events,
+    writer,
+    planner,
+    billing,
+    billingWebhooks,
+    systemAi,
+    ai,
+  };
 }
 export type AppServices = ReturnType<typeof createServices>;
 

@@ -3,15 +3,21 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './core/config.js';
-import { PROJECT_ROOT, connect, migrate } from './core/db.js';
+import { connect, migrate, PROJECT_ROOT } from './core/db.js';
 
 /** Start: config → database → migrations → API (→ worker) → listen; on SIGTERM/SIGINT, a graceful close. */
 async function main() {
   const config = loadConfig();
   const version = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version as string;
-  const database = await connect({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, pgliteDir: config.pgliteDir });
+  const database = await connect({
+    databaseUrl: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+    pgliteDir: config.pgliteDir,
+  });
   await migrate(database);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false }) : null;
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false })
+    : null;
   redis?.on('error', () => {});
   const app = await buildApp({ config, database, redis, version });
 
@@ -20,10 +26,13 @@ async function main() {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    const timer = setTimeout(() => {
-      app.log.error('shutdown grace period over; exiting');
-      process.exit(1);
-    }, config.shutdownGraceSeconds * 1000 + 5000);
+    const timer = setTimeout(
+      () => {
+        app.log.error('shutdown grace period over; exiting');
+        process.exit(1);
+      },
+      config.shutdownGraceSeconds * 1000 + 5000,
+    );
     timer.unref();
     try {
       await app.close();

@@ -16,14 +16,20 @@ export async function runWorker(options: { config?: Config; extraJobs?: AnyJobDe
   const config = options.config ?? loadConfig();
   if (!config.databaseUrl) {
     throw new ConfigError([
-      'DATABASE_URL: a separate worker needs a Postgres server; the embedded database (PGlite) is one process\'s, so ' +
+      "DATABASE_URL: a separate worker needs a Postgres server; the embedded database (PGlite) is one process's, so " +
         'without DATABASE_URL run `npm start` (its API process runs the jobs unless WORKER=off)',
     ]);
   }
   const log = pino({ level: config.logLevel, base: { role: 'worker', pid: process.pid } });
-  const database = await connect({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, pgliteDir: config.pgliteDir });
+  const database = await connect({
+    databaseUrl: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+    pgliteDir: config.pgliteDir,
+  });
   await migrate(database);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false }) : null;
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false })
+    : null;
   redis?.on('error', () => {});
   const services = createServices({ config, database, db: database.db, redis, log, extraJobs: options.extraJobs });
   await services.jobs.start();
@@ -48,7 +54,9 @@ export async function runWorker(options: { config?: Config; extraJobs?: AnyJobDe
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   runWorker().catch((error) => {
-    console.error(error instanceof ConfigError ? error.message : `Worker failed to start: ${error instanceof Error ? error.message : error}`);
+    console.error(
+      error instanceof ConfigError ? error.message : `Worker failed to start: ${error instanceof Error ? error.message : error}`,
+    );
     process.exit(1);
   });
 }

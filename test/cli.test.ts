@@ -47,7 +47,9 @@ describe('npm run cli -- create-superuser', () => {
   it('left a staff superuser behind', async () => {
     const database = await connect({ databaseUrl: null, poolSize: 1, pgliteDir: join(dataDir, 'pglite') });
     try {
-      const result = await database.db.execute(sql`select is_staff, is_superuser from auth_users where email = 'root@example.com'`);
+      const result = await database.db.execute(
+        sql`select is_staff, is_superuser from auth_users where email = 'root@example.com'`,
+      );
       expect((result as unknown as { rows: unknown[] }).rows).toEqual([{ is_staff: true, is_superuser: true }]);
     } finally {
       await database.close();

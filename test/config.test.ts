@@ -80,7 +80,10 @@ describe('loadConfig', () => {
     } catch (error) {
       const lines = (error as Error).message.split('\n');
       expect(lines[0]).toBe('Invalid configuration:');
-      expect(lines.slice(1).sort()).toEqual([expect.stringMatching(/^ {2}- DATABASE_URL: /), expect.stringMatching(/^ {2}- PORT: /)]);
+      expect(lines.slice(1).sort()).toEqual([
+        expect.stringMatching(/^ {2}- DATABASE_URL: /),
+        expect.stringMatching(/^ {2}- PORT: /),
+      ]);
     }
   });
 

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
-import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestApp, buildTestApp } from './harness.js';
+import { parse as parseYaml } from 'yaml';
+import { buildTestApp, type TestApp } from './harness.js';
 
 /**
  * The wire contract (shared/API-CONTRACT.md), tried the way a new client would: through app.inject() on the
@@ -24,23 +24,26 @@ const LooseBody = Type.Object({ name: Type.String(), nested: Type.Optional(Type.
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await buildTestApp({ CORS_ORIGINS: ORIGIN }, {
-    routes: (app) => {
-      app.get('/test/boom', { schema: { hide: true }, config: { access: 'public' } }, async () => {
-        throw new Error('secret detail: password=hunter2 at /srv/app/core.ts:42');
-      });
-      app.post('/test/echo', { schema: { hide: true, body: EchoBody }, config: { access: 'public' } }, async (request) => ({
-        success: true,
-        data: request.body,
-        request_id: request.id,
-      }));
-      app.post('/test/loose', { schema: { hide: true, body: LooseBody }, config: { access: 'public' } }, async (request) => ({
-        success: true,
-        data: request.body,
-        request_id: request.id,
-      }));
+  t = await buildTestApp(
+    { CORS_ORIGINS: ORIGIN },
+    {
+      routes: (app) => {
+        app.get('/test/boom', { schema: { hide: true }, config: { access: 'public' } }, async () => {
+          throw new Error('secret detail: password=hunter2 at /srv/app/core.ts:42');
+        });
+        app.post('/test/echo', { schema: { hide: true, body: EchoBody }, config: { access: 'public' } }, async (request) => ({
+          success: true,
+          data: request.body,
+          request_id: request.id,
+        }));
+        app.post('/test/loose', { schema: { hide: true, body: LooseBody }, config: { access: 'public' } }, async (request) => ({
+          success: true,
+          data: request.body,
+          request_id: request.id,
+        }));
+      },
     },
-  });
+  );
 });
 afterAll(() => t.close());
 
@@ -103,7 +106,12 @@ describe('envelope and errors', () => {
 
   it('malformed JSON is 400 parse_error', async () => {
     for (const payload of ['{"account_name": ', '{bad json}', '{"__proto__": {"x": 1}}']) {
-      const res = await t.request({ method: 'POST', url: '/test/echo', headers: { 'content-type': 'application/json' }, payload });
+      const res = await t.request({
+        method: 'POST',
+        url: '/test/echo',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
       expect(res.statusCode).toBe(400);
       expect(expectEnvelope(res, false).code).toBe('parse_error');
     }
@@ -120,7 +128,12 @@ describe('envelope and errors', () => {
   });
 
   it('a body in another media type is 415 unsupported_media_type', async () => {
-    const res = await t.request({ method: 'POST', url: '/test/echo', headers: { 'content-type': 'text/plain' }, payload: 'hello' });
+    const res = await t.request({
+      method: 'POST',
+      url: '/test/echo',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
     expect(res.statusCode).toBe(415);
     expect(expectEnvelope(res, false).code).toBe('unsupported_media_type');
   });
@@ -134,7 +147,13 @@ describe('envelope and errors', () => {
   });
 
   it('the trailing slash is optional', async () => {
-    for (const url of ['/api/v1/auth/industries', '/api/v1/auth/industries/', '/api/v1/auth/industries/1', '/api/v1/auth/industries/1/', '/api/v1/system/health']) {
+    for (const url of [
+      '/api/v1/auth/industries',
+      '/api/v1/auth/industries/',
+      '/api/v1/auth/industries/1',
+      '/api/v1/auth/industries/1/',
+      '/api/v1/system/health',
+    ]) {
       const res = await t.request({ method: 'GET', url });
       expect(res.statusCode, url).toBe(200);
     }
@@ -205,7 +224,11 @@ describe('bodies', () => {
   });
 
   it('both spellings of one key are a 400', async () => {
-    const res = await t.request({ method: 'POST', url: '/test/echo', ...json({ account_name: 'a', accountName: 'b', page_size: 1 }) });
+    const res = await t.request({
+      method: 'POST',
+      url: '/test/echo',
+      ...json({ account_name: 'a', accountName: 'b', page_size: 1 }),
+    });
     expect(res.statusCode).toBe(400);
     const body = expectEnvelope(res, false);
     expect(body.code).toBe('validation_error');
@@ -213,7 +236,11 @@ describe('bodies', () => {
   });
 
   it('unknown keys are field errors', async () => {
-    const res = await t.request({ method: 'POST', url: '/test/echo', ...json({ account_name: 'a', page_size: 1, colour: 'red' }) });
+    const res = await t.request({
+      method: 'POST',
+      url: '/test/echo',
+      ...json({ account_name: 'a', page_size: 1, colour: 'red' }),
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().errors.colour).toEqual(['This field is not allowed.']);
   });
@@ -276,10 +303,22 @@ describe('headers', () => {
     expect(res.headers['access-control-allow-origin']).toBe(ORIGIN);
     expect(res.headers['access-control-allow-credentials']).toBe('true');
     const exposed = String(res.headers['access-control-expose-headers']).split(/,\s*/);
-    for (const header of ['X-Request-ID', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'ETag', 'Location']) {
+    for (const header of [
+      'X-Request-ID',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+      'Retry-After',
+      'ETag',
+      'Location',
+    ]) {
       expect(exposed).toContain(header);
     }
-    const other = await t.request({ method: 'GET', url: '/api/v1/system/health/', headers: { origin: 'https://evil.example.com' } });
+    const other = await t.request({
+      method: 'GET',
+      url: '/api/v1/system/health/',
+      headers: { origin: 'https://evil.example.com' },
+    });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
@@ -287,7 +326,11 @@ describe('headers', () => {
     const res = await t.request({
       method: 'OPTIONS',
       url: '/api/v1/auth/industries/1/',
-      headers: { origin: ORIGIN, 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'authorization,content-type,idempotency-key' },
+      headers: {
+        origin: ORIGIN,
+        'access-control-request-method': 'PATCH',
+        'access-control-request-headers': 'authorization,content-type,idempotency-key',
+      },
     });
     expect(res.statusCode).toBe(204);
     expect(res.headers['access-control-allow-origin']).toBe(ORIGIN);

@@ -19,7 +19,10 @@ let sequence = 0;
 export const uniqueEmail = (label = 'user') => `${label}-${process.pid}-${++sequence}-${Date.now().toString(36)}@example.com`;
 export const PASSWORD = 'correct horse battery staple';
 
-export async function signUp(t: TestApp, overrides: { email?: string; password?: string; account_name?: string } = {}): Promise<SignedUp> {
+export async function signUp(
+  t: TestApp,
+  overrides: { email?: string; password?: string; account_name?: string } = {},
+): Promise<SignedUp> {
   const email = overrides.email ?? uniqueEmail('owner');
   const password = overrides.password ?? PASSWORD;
   const res = await t.request({
@@ -55,7 +58,11 @@ export async function addMember(
     payload: { email, password: PASSWORD, role, site_ids: siteIds },
   });
   if (created.statusCode !== 201) throw new Error(`addMember failed: ${created.statusCode} ${created.body}`);
-  const login = await t.request({ method: 'POST', url: '/api/v1/auth/login/', payload: { email, password: PASSWORD, account_id: owner.accountId } });
+  const login = await t.request({
+    method: 'POST',
+    url: '/api/v1/auth/login/',
+    payload: { email, password: PASSWORD, account_id: owner.accountId },
+  });
   if (login.statusCode !== 200) throw new Error(`member login failed: ${login.statusCode} ${login.body}`);
   const data = login.json().data;
   return {
@@ -75,8 +82,18 @@ export async function createSite(t: TestApp, who: SignedUp, name = `Site ${++seq
   return res.json().data;
 }
 
-export async function createSector(t: TestApp, who: SignedUp, siteId: number, name = `Sector ${++sequence}`): Promise<{ id: number; site_id: number }> {
-  const res = await t.request({ method: 'POST', url: '/api/v1/auth/sectors/', headers: who.headers, payload: { site_id: siteId, name } });
+export async function createSector(
+  t: TestApp,
+  who: SignedUp,
+  siteId: number,
+  name = `Sector ${++sequence}`,
+): Promise<{ id: number; site_id: number }> {
+  const res = await t.request({
+    method: 'POST',
+    url: '/api/v1/auth/sectors/',
+    headers: who.headers,
+    payload: { site_id: siteId, name },
+  });
   if (res.statusCode !== 201) throw new Error(`createSector failed: ${res.statusCode} ${res.body}`);
   return res.json().data;
 }
@@ -86,7 +103,12 @@ export async function createApiKey(
   who: SignedUp,
   body: { name?: string; scopes?: string[]; site_id?: number | null } = {},
 ): Promise<{ id: number; key: string; headers: Record<string, string> }> {
-  const res = await t.request({ method: 'POST', url: '/api/v1/account/api-keys/', headers: who.headers, payload: { name: 'test key', ...body } });
+  const res = await t.request({
+    method: 'POST',
+    url: '/api/v1/account/api-keys/',
+    headers: who.headers,
+    payload: { name: 'test key', ...body },
+  });
   if (res.statusCode !== 201) throw new Error(`createApiKey failed: ${res.statusCode} ${res.body}`);
   const data = res.json().data;
   return { id: data.id, key: data.key, headers: { authorization: `Bearer ${data.key}` } };

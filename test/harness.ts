@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -9,7 +9,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
 import { type Config, loadConfig } from '../src/core/config.js';
-import { type Database, connect } from '../src/core/db.js';
+import { connect, type Database } from '../src/core/db.js';
 import type { AnyJobDefinition } from '../src/core/jobs.js';
 
 /**
@@ -80,7 +80,14 @@ export interface TestAppOptions {
 export async function buildTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(env);
   const { database, drop } = await testDatabase();
-  const app = await buildApp({ config, database, redis: options.redis ?? null, logger: false, version: 'test', jobs: options.jobs });
+  const app = await buildApp({
+    config,
+    database,
+    redis: options.redis ?? null,
+    logger: false,
+    version: 'test',
+    jobs: options.jobs,
+  });
   await options.routes?.(app);
   await app.ready();
   return {

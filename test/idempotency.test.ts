@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ok } from '../src/core/envelope.js';
 import { type SignedUp, signUp } from './factories.js';
-import { type TestApp, buildTestApp } from './harness.js';
+import { buildTestApp, type TestApp } from './harness.js';
 
 /**
  * Idempotency-Key on authenticated POSTs (core/idempotency.ts): replay of the stored answer, another body or
@@ -18,25 +18,28 @@ let runs = 0;
 let hold: Promise<void> | null = null;
 
 beforeAll(async () => {
-  t = await buildTestApp({}, {
-    routes: (app) => {
-      app.post(
-        '/test/things',
-        {
-          schema: { hide: true, body: Type.Object({ name: Type.String(), fail: Type.Optional(Type.Boolean()) }) },
-          config: { access: 'write' },
-        },
-        async (request, reply) => {
-          runs++;
-          if (hold) await hold;
-          const body = request.body as { name: string; fail?: boolean };
-          if (body.fail) throw new Error('the handler failed');
-          reply.code(201);
-          return ok(request, { run: runs, name: body.name });
-        },
-      );
+  t = await buildTestApp(
+    {},
+    {
+      routes: (app) => {
+        app.post(
+          '/test/things',
+          {
+            schema: { hide: true, body: Type.Object({ name: Type.String(), fail: Type.Optional(Type.Boolean()) }) },
+            config: { access: 'write' },
+          },
+          async (request, reply) => {
+            runs++;
+            if (hold) await hold;
+            const body = request.body as { name: string; fail?: boolean };
+            if (body.fail) throw new Error('the handler failed');
+            reply.code(201);
+            return ok(request, { run: runs, name: body.name });
+          },
+        );
+      },
     },
-  });
+  );
   owner = await signUp(t);
 });
 afterAll(() => t.close());
@@ -132,7 +135,9 @@ describe('Idempotency-Key', () => {
   it('a stored answer lasts 24 hours', async () => {
     const key = newKey();
     await post(owner, key, { name: 'h' });
-    await t.database.db.execute(sql`update system_idempotency_keys set created_at = now() - interval '25 hours' where key = ${key}`);
+    await t.database.db.execute(
+      sql`update system_idempotency_keys set created_at = now() - interval '25 hours' where key = ${key}`,
+    );
     const later = await post(owner, key, { name: 'other body, after expiry' });
     expect(later.statusCode).toBe(201);
     expect(later.headers['idempotent-replayed']).toBeUndefined();

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestApp, buildTestApp } from './harness.js';
+import { buildTestApp, type TestApp } from './harness.js';
 import { stepsJob } from './job-types.js';
 
 /**
@@ -55,10 +55,17 @@ describe.skipIf(!url)('a worker killed mid-task (Postgres)', () => {
 
   it('finishes the task on a restarted worker, each unit once', async () => {
     const started = await t.database.db.transaction((tx) =>
-      t.app.services.jobs.startTask(tx, { accountId: 77, actorId: null }, 'test.steps', { account_id: 77, steps: 8, delay_ms: 300 }),
+      t.app.services.jobs.startTask(tx, { accountId: 77, actorId: null }, 'test.steps', {
+        account_id: 77,
+        steps: 8,
+        delay_ms: 300,
+      }),
     );
     const first = startWorker();
-    await until(() => task(started.id), (row) => row.progress.current >= 3);
+    await until(
+      () => task(started.id),
+      (row) => row.progress.current >= 3,
+    );
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
     const stalled = await task(started.id);
@@ -66,7 +73,10 @@ describe.skipIf(!url)('a worker killed mid-task (Postgres)', () => {
     expect(stalled.progress.current).toBeLessThan(8);
 
     startWorker();
-    const done = await until(() => task(started.id), (row) => row.status === 'succeeded');
+    const done = await until(
+      () => task(started.id),
+      (row) => row.status === 'succeeded',
+    );
     expect(done.attempts).toBeGreaterThanOrEqual(2);
     expect(done.result).toEqual({ steps: 8 });
     const { rows } = (await t.database.db.execute(

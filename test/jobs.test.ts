@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestContext } from '../src/core/tenancy.js';
 import type { Db } from '../src/core/db.js';
+import type { RequestContext } from '../src/core/tenancy.js';
 import { signUp } from './factories.js';
-import { type TestApp, buildTestApp } from './harness.js';
+import { buildTestApp, type TestApp } from './harness.js';
 import { stepsJob } from './job-types.js';
 
 /** Jobs and tasks through the real queue on the test database, with this process as the worker. */
@@ -25,7 +25,10 @@ const ctxFor = (accountId: number): RequestContext & { accountId: number } => ({
   siteIds: null,
 });
 
-async function startSteps(accountId: number, payload: Partial<typeof stepsJob extends { sample: (...a: never[]) => infer P } ? P : never> = {}) {
+async function startSteps(
+  accountId: number,
+  payload: Partial<typeof stepsJob extends { sample: (...a: never[]) => infer P } ? P : never> = {},
+) {
   const { jobs } = t.app.services;
   return t.database.db.transaction((tx) =>
     jobs.startTask(tx, { accountId, actorId: 1 }, 'test.steps', { account_id: accountId, steps: 3, delay_ms: 0, ...payload }),
@@ -99,7 +102,11 @@ describe('tasks through the queue', () => {
     const { tasks, jobs } = t.app.services;
     // Enqueued and cancelled in one transaction, so no worker can pick it up in between.
     const result = await t.database.db.transaction(async (tx) => {
-      const task = await jobs.startTask(tx, { accountId, actorId: 1 }, 'test.steps', { account_id: accountId, steps: 2, delay_ms: 0 });
+      const task = await jobs.startTask(tx, { accountId, actorId: 1 }, 'test.steps', {
+        account_id: accountId,
+        steps: 2,
+        delay_ms: 0,
+      });
       return { task };
     });
     const cancelled = await tasks.cancel(ctxFor(accountId), result.task.id).catch((e) => e);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ok } from '../src/core/envelope.js';
 import { type ListQuery, listQuerySchema, runList } from '../src/core/lists.js';
 import { auth_industries } from '../src/modules/auth/auth.tables.js';
-import { type TestApp, buildTestApp } from './harness.js';
+import { buildTestApp, type TestApp } from './harness.js';
 
 /**
  * core/lists.ts, proven on the public industries list (16 seeded rows, default order by name): pagination in
@@ -15,30 +15,33 @@ const LIST = '/api/v1/auth/industries/';
 let t: TestApp;
 
 beforeAll(async () => {
-  t = await buildTestApp({}, {
-    routes: (app) => {
-      const spec = { cursor: true, filters: { slug: { column: auth_industries.slug, kind: 'string' as const, in: true } } };
-      app.get(
-        '/test/industries-feed',
-        { schema: { hide: true, querystring: listQuerySchema(spec) }, config: { access: 'public' } },
-        async (request) =>
-          ok(
-            request,
-            await runList({
-              db: t.database.db,
-              table: auth_industries,
-              idColumn: auth_industries.id,
-              select: { id: auth_industries.id, slug: auth_industries.slug },
-              where: [],
-              spec,
-              query: request.query as ListQuery,
+  t = await buildTestApp(
+    {},
+    {
+      routes: (app) => {
+        const spec = { cursor: true, filters: { slug: { column: auth_industries.slug, kind: 'string' as const, in: true } } };
+        app.get(
+          '/test/industries-feed',
+          { schema: { hide: true, querystring: listQuerySchema(spec) }, config: { access: 'public' } },
+          async (request) =>
+            ok(
               request,
-              baseUrl: '',
-            }),
-          ),
-      );
+              await runList({
+                db: t.database.db,
+                table: auth_industries,
+                idColumn: auth_industries.id,
+                select: { id: auth_industries.id, slug: auth_industries.slug },
+                where: [],
+                spec,
+                query: request.query as ListQuery,
+                request,
+                baseUrl: '',
+              }),
+            ),
+        );
+      },
     },
-  });
+  );
 });
 afterAll(() => t.close());
 
@@ -203,7 +206,9 @@ describe('filters', () => {
       expect(slugs((await list('?created_after=2020-01-15T23:30:00.000Z&created_before=2020-01-16')).body)).toEqual(['pets']);
       expect((await list('?created_after=2020-01-16')).body.data.count).toBe(15);
     } finally {
-      await t.database.db.execute(sql`update auth_industries set created_at = (select min(created_at) from auth_industries where slug <> 'pets') where slug = 'pets'`);
+      await t.database.db.execute(
+        sql`update auth_industries set created_at = (select min(created_at) from auth_industries where slug <> 'pets') where slug = 'pets'`,
+      );
     }
   });
 

@@ -1,6 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestApp, buildTestApp } from './harness.js';
+import { buildTestApp, type TestApp } from './harness.js';
 
 /**
  * The OpenAPI document served at /api/schema is valid OpenAPI 3.1 (checked by a real validator), and every
@@ -47,7 +47,9 @@ describe('the OpenAPI document', () => {
       expect.arrayContaining(['/api/v1/system/health', '/api/v1/auth/industries', '/api/v1/auth/industries/{id}']),
     );
     // Test-only and docs plumbing stay out of it.
-    expect(Object.keys(document.paths).filter((p) => p.startsWith('/api/docs') || p === '/metrics' || p === '/api/schema')).toEqual([]);
+    expect(
+      Object.keys(document.paths).filter((p) => p.startsWith('/api/docs') || p === '/metrics' || p === '/api/schema'),
+    ).toEqual([]);
   });
 
   it('gives every operation a declared tag and a summary', () => {
@@ -74,10 +76,14 @@ describe('the OpenAPI document', () => {
       const success = Object.entries(operation.responses).filter(([status]) => /^2\d\d$/.test(status));
       expect(success.length, name).toBeGreaterThan(0);
       // Not enveloped by the contract: server-sent event streams and CSV downloads.
-      const json = success.filter(([status, response]) => status !== '204' && (!response.content || response.content['application/json']));
+      const json = success.filter(
+        ([status, response]) => status !== '204' && (!response.content || response.content['application/json']),
+      );
       for (const [status, response] of json) {
         const schema = response.content?.['application/json']?.schema as { properties?: Record<string, unknown> } | undefined;
-        expect(Object.keys(schema?.properties ?? {}), `${name} ${status}`).toEqual(expect.arrayContaining(['success', 'data', 'request_id']));
+        expect(Object.keys(schema?.properties ?? {}), `${name} ${status}`).toEqual(
+          expect.arrayContaining(['success', 'data', 'request_id']),
+        );
       }
     }
   });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/core/db.js';
-import { type TestApp, buildTestApp } from './harness.js';
+import { buildTestApp, type TestApp } from './harness.js';
 
 /** Operations: /metrics, health when the database is down, and a graceful stop of the real server on SIGTERM. */
 
@@ -29,8 +29,12 @@ describe('/metrics', () => {
     expect(text).toContain('http_requests_total{method="GET",route="/api/v1/auth/industries/:id",status="200"} 2');
     expect(text).toContain('http_requests_total{method="GET",route="/api/v1/auth/industries/:id",status="404"} 1');
     expect(text).toContain('http_requests_total{method="GET",route="unmatched",status="404"} 1');
-    expect(text).toMatch(/http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/api\/v1\/auth\/industries\/:id",status="200"\} \d/);
-    expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/auth\/industries\/:id",status="200"\} 2/);
+    expect(text).toMatch(
+      /http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/api\/v1\/auth\/industries\/:id",status="200"\} \d/,
+    );
+    expect(text).toMatch(
+      /http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/auth\/industries\/:id",status="200"\} 2/,
+    );
     expect(text).toContain('process_cpu_user_seconds_total');
     // Raw URLs never become labels.
     expect(text).not.toMatch(/route="[^"]*\/(1|2|999|123)\/?"/);
@@ -47,7 +51,11 @@ describe('/metrics', () => {
     try {
       const none = await guarded.request({ method: 'GET', url: '/metrics' });
       expect(none.statusCode).toBe(401);
-      const wrong = await guarded.request({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-me-pleasX' } });
+      const wrong = await guarded.request({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: 'Bearer scrape-me-pleasX' },
+      });
       expect(wrong.statusCode).toBe(401);
       const right = await guarded.request({
         method: 'GET',
@@ -104,7 +112,15 @@ describe('graceful shutdown (the real server, over HTTP)', () => {
     let output = '';
     server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', WORKER: 'false', DATABASE_URL: '' },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'info',
+        WORKER: 'false',
+        DATABASE_URL: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     server.stdout?.on('data', (chunk) => (output += chunk));
@@ -114,7 +130,10 @@ describe('graceful shutdown (the real server, over HTTP)', () => {
 
     const deadline = Date.now() + 45_000;
     for (;;) {
-      const ready = await fetch(`${base}/api/v1/system/health/`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${base}/api/v1/system/health/`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) break;
       if (Date.now() > deadline || server.exitCode !== null) throw new Error(`server did not start:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 250));

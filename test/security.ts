@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { type SignedUp, addMember, createApiKey, createSector, createSite, signUp } from './factories.js';
+import { addMember, createApiKey, createSector, createSite, type SignedUp, signUp } from './factories.js';
 import type { TestApp } from './harness.js';
 
 /**
@@ -49,15 +49,24 @@ function strangerOf(t: TestApp) {
 const membersOf = new WeakMap<SignedUp, Map<string, Promise<SignedUp>>>();
 function memberOf(t: TestApp, owner: SignedUp, role: 'viewer' | 'editor' | 'admin') {
   let byRole = membersOf.get(owner);
-  if (!byRole) membersOf.set(owner, (byRole = new Map()));
+  if (!byRole) {
+    byRole = new Map();
+    membersOf.set(owner, byRole);
+  }
   let member = byRole.get(role);
-  if (!member) byRole.set(role, (member = addMember(t, owner, role)));
+  if (!member) {
+    member = addMember(t, owner, role);
+    byRole.set(role, member);
+  }
   return member;
 }
 const readKeysOf = new WeakMap<SignedUp, ReturnType<typeof createApiKey>>();
 function readKeyOf(t: TestApp, owner: SignedUp) {
   let key = readKeysOf.get(owner);
-  if (!key) readKeysOf.set(owner, (key = createApiKey(t, owner, { name: 'read-only', scopes: ['read'] })));
+  if (!key) {
+    key = createApiKey(t, owner, { name: 'read-only', scopes: ['read'] });
+    readKeysOf.set(owner, key);
+  }
   return key;
 }
 
@@ -67,7 +76,12 @@ const neededRole = { read: 'viewer', write: 'editor', admin: 'admin', owner: 'ow
 export async function expectSecured(t: TestApp, route: SecuredRoute): Promise<void> {
   const needs = route.needs ?? (route.method === 'GET' ? 'read' : 'write');
   const send = (headers: Record<string, string>, payload = route.payload) =>
-    t.request({ method: route.method, url: route.url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+    t.request({
+      method: route.method,
+      url: route.url,
+      headers,
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
   const label = `${route.method} ${route.url}`;
 
   const anonymous = await send({});

@@ -33,13 +33,22 @@ describe('serializableSchema', () => {
     const at = new Date('2026-11-21T09:30:00.123Z');
     for (const value of [
       { id: 1, when: at, note: 'x', count: 3, status: 'new', maybe: 'a', nested: [{ at, cpc: '1.25' }], either: { x: 1 } },
-      { id: 2, when: null, note: null, count: null, status: 'archived', maybe: null, nested: [{ at: null, cpc: null }], either: null },
+      {
+        id: 2,
+        when: null,
+        note: null,
+        count: null,
+        status: 'archived',
+        maybe: null,
+        nested: [{ at: null, cpc: null }],
+        either: null,
+      },
       { id: 3, when: '2026-11-21T09:30:00.123Z', note: '', count: 0, status: 'mapped', maybe: 'b', nested: [], either: null },
     ]) {
       expect(fast(value)).toBe(original(value));
     }
-    expect(JSON.parse(fast({ id: 1, when: at, note: null, count: null, status: 'new', maybe: null, nested: [], either: null })).when).toBe(
-      '2026-11-21T09:30:00.123Z',
-    );
+    expect(
+      JSON.parse(fast({ id: 1, when: at, note: null, count: null, status: 'new', maybe: null, nested: [], either: null })).when,
+    ).toBe('2026-11-21T09:30:00.123Z');
   });
 });

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type TestApp, buildTestApp } from './harness.js';
+import { buildTestApp, type TestApp } from './harness.js';
 
 /**
  * Throttling (core/throttle.ts): RateLimit-* headers under the limit, 429 `throttled` with Retry-After past it,
@@ -14,7 +14,12 @@ const LIST = '/api/v1/auth/industries/';
 const THROTTLED = { THROTTLE_DISABLED: 'false', THROTTLE_RATES: 'default=3/min' };
 
 async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const probe = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 500,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   probe.on('error', () => {});
   try {
     await probe.connect();

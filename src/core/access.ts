@@ -38,7 +38,9 @@ export function checkAccess(request: FastifyRequest, access: Access): void {
     throw new AppError('permission_denied', 'This route acts for an account, and you are not a member of one.');
   }
   if (!roleReaches(ctx.role, access)) {
-    const what = ctx.apiKey ? `This API key's scopes (${ctx.apiKey.scopes.join(', ')}) do not allow this` : `Your role (${ctx.role}) does not allow this`;
+    const what = ctx.apiKey
+      ? `This API key's scopes (${ctx.apiKey.scopes.join(', ')}) do not allow this`
+      : `Your role (${ctx.role}) does not allow this`;
     throw new AppError('permission_denied', `${what}; it needs ${access === 'read' ? 'read' : `${access}`} access.`);
   }
 }

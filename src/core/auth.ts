@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { AppError } from './errors.js';
 
 /**
@@ -24,7 +24,8 @@ export function readCredential(request: FastifyRequest): Credential | null {
     const space = header.indexOf(' ');
     const scheme = header.slice(0, space).toLowerCase();
     const value = header.slice(space + 1).trim();
-    if (scheme === 'bearer' && value) return JWT_SHAPE.test(value) ? { kind: 'jwt', token: value } : { kind: 'api_key', key: value };
+    if (scheme === 'bearer' && value)
+      return JWT_SHAPE.test(value) ? { kind: 'jwt', token: value } : { kind: 'api_key', key: value };
     if (scheme === 'basic' && value) {
       const decoded = Buffer.from(value, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
@@ -54,7 +55,10 @@ export interface AccessClaims {
 const keyCache = new Map<string, Uint8Array>();
 const keyOf = (secret: string) => {
   let key = keyCache.get(secret);
-  if (!key) keyCache.set(secret, (key = new TextEncoder().encode(secret)));
+  if (!key) {
+    key = new TextEncoder().encode(secret);
+    keyCache.set(secret, key);
+  }
   return key;
 };
 
@@ -79,7 +83,10 @@ const VERIFIED_MAX = 20_000;
 
 export async function verifyAccessToken(secret: string, token: string): Promise<AccessClaims> {
   let bySecret = verified.get(secret);
-  if (!bySecret) verified.set(secret, (bySecret = new Map()));
+  if (!bySecret) {
+    bySecret = new Map();
+    verified.set(secret, bySecret);
+  }
   const known = bySecret.get(token);
   if (known) {
     if (known.expiresAt > Date.now()) return known.claims;

@@ -9,7 +9,10 @@ import { AppError, validationError } from './errors.js';
 const READ_ONLY_FIELDS = ['id', 'created_at', 'updated_at'];
 
 export function toSnakeCase(key: string): string {
-  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase();
 }
 
 export function normaliseBodyKeys(body: unknown, method: string): unknown {

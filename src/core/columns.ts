@@ -19,4 +19,9 @@ export const TimestampFields = { id: Id, created_at: DateTime, updated_at: DateT
 
 /** One of a fixed list of strings (an enum), typed as that union for TypeScript and documented as such. */
 export const StringEnum = <const T extends readonly string[]>(values: T, options: { description?: string } = {}) =>
-  Type.Unsafe<T[number]>(Type.Union(values.map((v) => Type.Literal(v)), options));
+  Type.Unsafe<T[number]>(
+    Type.Union(
+      values.map((v) => Type.Literal(v)),
+      options,
+    ),
+  );

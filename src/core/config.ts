@@ -8,16 +8,7 @@ import { join, resolve } from 'node:path';
  * Everything else receives a `Config` object, so tests build one explicitly.
  */
 
-export const THROTTLE_SCOPES = [
-  'auth',
-  'planner',
-  'writer',
-  'ai',
-  'billing',
-  'automation',
-  'integration',
-  'default',
-] as const;
+export const THROTTLE_SCOPES = ['auth', 'planner', 'writer', 'ai', 'billing', 'automation', 'integration', 'default'] as const;
 export type ThrottleScope = (typeof THROTTLE_SCOPES)[number];
 export interface Rate {
   max: number;
@@ -102,7 +93,18 @@ const DEFAULT_RATES: Record<ThrottleScope, Rate> = {
   default: { max: 1200, windowSeconds: 60 },
 };
 
-const WINDOWS: Record<string, number> = { s: 1, sec: 1, second: 1, m: 60, min: 60, minute: 60, h: 3600, hour: 3600, d: 86400, day: 86400 };
+const WINDOWS: Record<string, number> = {
+  s: 1,
+  sec: 1,
+  second: 1,
+  m: 60,
+  min: 60,
+  minute: 60,
+  h: 3600,
+  hour: 3600,
+  d: 86400,
+  day: 86400,
+};
 
 type Env = Record<string, string | undefined>;
 
@@ -192,7 +194,9 @@ class EnvReader {
     for (const part of value.split(',')) {
       const match = /^\s*([^=\s]+)\s*=\s*(\d+(?:\.\d+)?)\s*(?:\/\s*(\d+(?:\.\d+)?))?\s*$/.exec(part);
       if (!match?.[1]) {
-        this.problems.push(`${name}: "${part.trim()}" is not <model>=<in>/<out> (dollars per million tokens) or <model>=<dollars per image>`);
+        this.problems.push(
+          `${name}: "${part.trim()}" is not <model>=<in>/<out> (dollars per million tokens) or <model>=<dollars per image>`,
+        );
         continue;
       }
       result[match[1]] = match[3] === undefined ? { image: Number(match[2]) } : { in: Number(match[2]), out: Number(match[3]) };
@@ -239,7 +243,7 @@ export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = read.url('DATABASE_URL', ['postgres:', 'postgresql:']);
   const publicUrl = read.url('PUBLIC_URL', ['http:', 'https:']);
 
-  let secretKey = read.optional('SECRET_KEY');
+  const secretKey = read.optional('SECRET_KEY');
   if (secretKey !== null && secretKey.length < 32) {
     read.problems.push('SECRET_KEY: must be at least 32 characters (use `openssl rand -base64 48`)');
   }

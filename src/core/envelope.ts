@@ -111,7 +111,8 @@ export function fieldErrorsFromAjv(errors: AjvError[]): FieldErrors {
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   for (const error of errors) {
     let path = error.instancePath.split('/').slice(1).join('.');
-    if (error.keyword === 'required') path = path ? `${path}.${error.params.missingProperty}` : String(error.params.missingProperty);
+    if (error.keyword === 'required')
+      path = path ? `${path}.${error.params.missingProperty}` : String(error.params.missingProperty);
     if (error.keyword === 'additionalProperties') {
       const extra = String(error.params.additionalProperty);
       path = path ? `${path}.${extra}` : extra;
@@ -188,7 +189,11 @@ function uniqueViolation(error: unknown): AppError | null {
   let current = error as { code?: string; detail?: string; cause?: unknown } | undefined;
   for (let depth = 0; current && depth < 3; depth++) {
     if (current.code === '23505') {
-      const keyColumns = /Key \(([^)]+)\)=/.exec(current.detail ?? '')?.[1]?.split(',').map((c) => c.trim()) ?? [];
+      const keyColumns =
+        /Key \(([^)]+)\)=/
+          .exec(current.detail ?? '')?.[1]
+          ?.split(',')
+          .map((c) => c.trim()) ?? [];
       const field = keyColumns.filter((c) => !SCOPE_COLUMNS.has(c)).pop() ?? keyColumns.pop() ?? 'non_field_errors';
       const readable = field.replace(/^lower\((\w+)\)$/, '$1').replace(/::\w+$/, '');
       return validationError({ [readable]: ['A row with this value already exists.'] });

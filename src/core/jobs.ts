@@ -1,14 +1,14 @@
-import type { FastifyBaseLogger } from 'fastify';
 import { type SQL, sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
 import PgBoss from 'pg-boss';
 import type { Static, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import type { TaskError, TaskStatus } from '../modules/system/system.tables.js';
+import * as tasks from '../modules/system/system.tasks.repository.js';
 import type { Config } from './config.js';
 import type { Database, Db } from './db.js';
 import { AppError } from './errors.js';
 import { record } from './events.js';
-import * as tasks from '../modules/system/system.tasks.repository.js';
-import type { TaskError, TaskStatus } from '../modules/system/system.tables.js';
 
 /**
  * Durable background jobs on the app's own database through pg-boss: Postgres natively, PGlite through the
@@ -320,7 +320,11 @@ export function createJobs(deps: JobsDeps) {
      * Runs one job's handler right here, outside the queue, as a worker would (tests: every handler twice).
      * Returns what the handler returned.
      */
-    async runHandler(name: string, payload: unknown, context: { jobId: string; accountId: number | null; taskId?: number | null }) {
+    async runHandler(
+      name: string,
+      payload: unknown,
+      context: { jobId: string; accountId: number | null; taskId?: number | null },
+    ) {
       const definition = definitionOf(name);
       checkPayload(definition, payload);
       const controller = new AbortController();
@@ -489,7 +493,7 @@ class QueueWorker {
       const task = await tasks.startTask(rt.db, accountId, taskId).catch(() => undefined);
       if (task === undefined) return void (await this.handBack(job, 'database unavailable'));
       // Finished (an earlier run got that far) or deleted: nothing left to do.
-      if (!task || task.status !== 'running') return this.complete(job.id);
+      if (task?.status !== 'running') return this.complete(job.id);
       if (task.cancel_requested) {
         await settle('cancelled', {});
         return this.complete(job.id);
@@ -500,7 +504,10 @@ class QueueWorker {
       return this.complete(job.id);
     }
 
-    const timeout = setTimeout(() => controller.abort(new JobTimedOut(this.limits.timeoutSeconds)), this.limits.timeoutSeconds * 1000);
+    const timeout = setTimeout(
+      () => controller.abort(new JobTimedOut(this.limits.timeoutSeconds)),
+      this.limits.timeoutSeconds * 1000,
+    );
     const aborted = new Promise<never>((_, reject) => {
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });

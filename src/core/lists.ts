@@ -1,27 +1,27 @@
-import type { FastifyRequest } from 'fastify';
 import {
   type AnyColumn,
-  type SQL,
   and,
   asc,
+  Column,
   count,
   desc,
   eq,
+  getTableColumns,
   gt,
   gte,
   ilike,
   inArray,
+  is,
   isNull,
   like,
   lt,
   lte,
   or,
-  Column,
-  getTableColumns,
-  is,
+  type SQL,
   sql,
 } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { FastifyRequest } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import type { Db } from './db.js';
 import type { Page } from './envelope.js';
@@ -205,7 +205,9 @@ export function listConditions(spec: ListSpec, query: ListQuery, table: PgTable)
   }
   if (query.search && spec.search?.length) {
     const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const matches = spec.search.map((column) => (spec.searchLowercased ? like(column, pattern.toLowerCase()) : ilike(column, pattern)));
+    const matches = spec.search.map((column) =>
+      spec.searchLowercased ? like(column, pattern.toLowerCase()) : ilike(column, pattern),
+    );
     conditions.push((matches.length === 1 ? matches[0] : or(...matches)) as SQL);
   }
   if (Object.keys(errors).length > 0) throw validationError(errors);
@@ -251,11 +253,14 @@ export type Pagination =
   | { style: 'offset'; limit: number; offset: number }
   | { style: 'cursor'; size: number; after: number | null; before: number | null };
 
-export function pagination(spec: ListSpec, query: ListQuery): Pagination {
+export function pagination(_spec: ListSpec, query: ListQuery): Pagination {
   const pageStyle = query.page !== undefined || query.page_size !== undefined;
   const offsetStyle = query.limit !== undefined || query.offset !== undefined;
   const cursorStyle = query.cursor !== undefined;
-  if ([pageStyle && !cursorStyle, offsetStyle, cursorStyle].filter(Boolean).length > 1 || (cursorStyle && query.page !== undefined)) {
+  if (
+    [pageStyle && !cursorStyle, offsetStyle, cursorStyle].filter(Boolean).length > 1 ||
+    (cursorStyle && query.page !== undefined)
+  ) {
     throw validationError({
       non_field_errors: ['Use one pagination style: page and page_size, limit and offset, or cursor (with page_size).'],
     });
@@ -335,7 +340,10 @@ async function countedPage(
     .orderBy(...orderBy)
     .limit(limit)
     .offset(offset);
-  const counted = db.select({ total: count().as('total') }).from(table).where(where);
+  const counted = db
+    .select({ total: count().as('total') })
+    .from(table)
+    .where(where);
   const result = (await db.execute(
     sql`select c.total as "__total", p.* from (${counted}) c left join lateral (${page}) p on true`,
   )) as unknown as { rows: Record<string, unknown>[] };
@@ -370,9 +378,14 @@ export async function runList<Row>(run: ListRun<Row>): Promise<Page<Row>> {
   const map = run.map ?? ((row: Record<string, unknown>) => row as Row);
 
   if (paging.style === 'cursor') {
-    if (query.ordering !== undefined) throw validationError({ ordering: ['Cursor pages are ordered newest first; drop ordering.'] });
+    if (query.ordering !== undefined)
+      throw validationError({ ordering: ['Cursor pages are ordered newest first; drop ordering.'] });
     const backwards = paging.before !== null;
-    const bound = backwards ? gt(idColumn, paging.before as number) : paging.after !== null ? lt(idColumn, paging.after) : undefined;
+    const bound = backwards
+      ? gt(idColumn, paging.before as number)
+      : paging.after !== null
+        ? lt(idColumn, paging.after)
+        : undefined;
     const rows = (await base()
       .where(and(where, bound))
       .orderBy(backwards ? asc(idColumn) : desc(idColumn))
@@ -387,8 +400,7 @@ export async function runList<Row>(run: ListRun<Row>): Promise<Page<Row>> {
     return {
       count: null,
       next: hasNext && lastId !== undefined ? linkTo(request, baseUrl, { cursor: encodeCursor('a', lastId) }) : null,
-      previous:
-        hasPrevious && firstId !== undefined ? linkTo(request, baseUrl, { cursor: encodeCursor('b', firstId) }) : null,
+      previous: hasPrevious && firstId !== undefined ? linkTo(request, baseUrl, { cursor: encodeCursor('b', firstId) }) : null,
       results: page.map(map),
     };
   }

@@ -80,7 +80,10 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
     {
       schema: {
         hide: true,
-        querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('yaml')])) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('yaml')])) },
+          { additionalProperties: false },
+        ),
       },
       config: { access: 'public', throttle: false },
     },
@@ -109,7 +112,8 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
   app.get(
     '/api/redoc/redoc.standalone.js',
     { schema: { hide: true }, config: { access: 'public', throttle: false } },
-    async (_request, reply) => reply.type('application/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=86400').send(redocBundle),
+    async (_request, reply) =>
+      reply.type('application/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=86400').send(redocBundle),
   );
 }
 

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
-import { type SQL, and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type TObject, type TSchema, Type } from 'typebox';
 import type { Access } from './access.js';
 import type { ThrottleScope } from './config.js';
 import type { Db } from './db.js';
-import { Envelope, PageEnvelope, ok } from './envelope.js';
+import { Envelope, ok, PageEnvelope } from './envelope.js';
 import { AppError, notFound, validationError } from './errors.js';
 import { type ListSpec, listQuerySchema, runList } from './lists.js';
-import { type RequestContext, type SiteAccess, accountContext } from './tenancy.js';
+import { accountContext, type RequestContext, type SiteAccess } from './tenancy.js';
 
 /**
  * Declarative CRUD on one table: list (with the contract's pagination, filters, search, ordering), retrieve
@@ -66,7 +66,13 @@ export interface ResourceSpec {
   present?: (row: Row) => Row;
 }
 
-const DEFAULT_ACCESS: Record<Action, Access> = { list: 'read', retrieve: 'read', create: 'write', update: 'write', delete: 'write' };
+const DEFAULT_ACCESS: Record<Action, Access> = {
+  list: 'read',
+  retrieve: 'read',
+  create: 'write',
+  update: 'write',
+  delete: 'write',
+};
 
 export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
 
@@ -79,7 +85,7 @@ export function sendDetail<T>(request: FastifyRequest, reply: unknown, data: T) 
   const etag = etagOf(data);
   (reply as FastifyReply).header('ETag', etag);
   const given = request.headers['if-none-match'];
-  if (given && given.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) {
+  if (given?.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) {
     (reply as FastifyReply).code(304).send();
     return undefined;
   }
@@ -136,13 +142,19 @@ export function registerResource(app: FastifyInstance, db: Db, spec: ResourceSpe
       : db
           .select()
           .from(spec.table)
-          .where(and(eq(idColumn, sql.placeholder('id')), eq(accountColumn, sql.placeholder('account')), ...(spec.baseWhere ?? [])))
+          .where(
+            and(eq(idColumn, sql.placeholder('id')), eq(accountColumn, sql.placeholder('account')), ...(spec.baseWhere ?? [])),
+          )
           .prepare(`detail ${spec.path}`);
 
   async function readOwn(request: FastifyRequest, id: number): Promise<Row> {
-    const siteLimited = spec.scope !== 'global' && accountContext(request).siteIds !== null && (spec.siteColumn ?? spec.scope === 'site');
+    const siteLimited =
+      spec.scope !== 'global' && accountContext(request).siteIds !== null && (spec.siteColumn ?? spec.scope === 'site');
     if (siteLimited) return findOwn(db, request, id);
-    const [row] = (await readOne.execute({ id, account: spec.scope === 'global' ? undefined : accountContext(request).accountId })) as Row[];
+    const [row] = (await readOne.execute({
+      id,
+      account: spec.scope === 'global' ? undefined : accountContext(request).accountId,
+    })) as Row[];
     if (!row) throw notFound(capitalise(singular));
     return row;
   }

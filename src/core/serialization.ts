@@ -38,11 +38,12 @@ export function serializableSchema(schema: unknown): unknown {
   if (!isObject(schema)) return schema;
   const copy: Schema = {};
   for (const [key, value] of Object.entries(schema)) {
-    copy[key] = key === 'properties' || key === 'patternProperties' || key === '$defs' || key === 'definitions'
-      ? Object.fromEntries(Object.entries(value as Schema).map(([name, sub]) => [name, serializableSchema(sub)]))
-      : key === 'const' || key === 'enum' || key === 'default' || key === 'examples' || key === 'required'
-        ? value
-        : serializableSchema(value);
+    copy[key] =
+      key === 'properties' || key === 'patternProperties' || key === '$defs' || key === 'definitions'
+        ? Object.fromEntries(Object.entries(value as Schema).map(([name, sub]) => [name, serializableSchema(sub)]))
+        : key === 'const' || key === 'enum' || key === 'default' || key === 'examples' || key === 'required'
+          ? value
+          : serializableSchema(value);
   }
   if (Array.isArray(copy.anyOf) && copy.anyOf.every(isObject)) {
     const { anyOf, ...rest } = copy;

@@ -50,5 +50,10 @@ export function canReachSite(ctx: RequestContext, siteId: number): boolean {
  * sector must belong to that site. Implemented by the account module (it owns sites); resources receive it.
  */
 export interface SiteAccess {
-  check(db: Db, ctx: RequestContext & { accountId: number }, siteId: number, sectorId: number | null): Promise<FieldErrors | null>;
+  check(
+    db: Db,
+    ctx: RequestContext & { accountId: number },
+    siteId: number,
+    sectorId: number | null,
+  ): Promise<FieldErrors | null>;
 }

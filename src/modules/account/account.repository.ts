@@ -81,7 +81,11 @@ export async function deleteMembership(db: Db, accountId: number, userId: number
   await db.delete(auth_memberships).where(and(eq(auth_memberships.account_id, accountId), eq(auth_memberships.user_id, userId)));
 }
 
-export async function updateUserNames(db: Db, userId: number, values: { first_name?: string; last_name?: string }): Promise<void> {
+export async function updateUserNames(
+  db: Db,
+  userId: number,
+  values: { first_name?: string; last_name?: string },
+): Promise<void> {
   if (Object.keys(values).length === 0) return;
   await db
     .update(auth_users)

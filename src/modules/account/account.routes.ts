@@ -31,13 +31,21 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
 
   app.get(
     '/api/v1/account/settings',
-    { schema: { tags, summary: "The account's settings", response: { 200: Envelope(SettingsSchema) } }, config: { access: 'read' } },
+    {
+      schema: { tags, summary: "The account's settings", response: { 200: Envelope(SettingsSchema) } },
+      config: { access: 'read' },
+    },
     async (request, reply) => sendDetail(request, reply, await account.settings(accountContext(request))),
   );
   app.patch(
     '/api/v1/account/settings',
     {
-      schema: { tags, summary: "Change the account's name, time zone or billing email", body: SettingsBody, response: { 200: Envelope(SettingsSchema) } },
+      schema: {
+        tags,
+        summary: "Change the account's name, time zone or billing email",
+        body: SettingsBody,
+        response: { 200: Envelope(SettingsSchema) },
+      },
       config: { access: 'admin' },
     },
     async (request) => ok(request, await account.updateSettings(accountContext(request), request.body)),
@@ -46,7 +54,9 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
   // -------------------------------------------------------------------------------------------------------
   // Team
 
-  const MemberList = Envelope(Type.Object({ count: Type.Integer(), next: Type.Null(), previous: Type.Null(), results: Type.Array(MemberSchema) }));
+  const MemberList = Envelope(
+    Type.Object({ count: Type.Integer(), next: Type.Null(), previous: Type.Null(), results: Type.Array(MemberSchema) }),
+  );
   app.get(
     '/api/v1/account/team',
     { schema: { tags, summary: 'The members of the account', response: { 200: MemberList } }, config: { access: 'read' } },
@@ -58,14 +68,23 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
   app.patch(
     '/api/v1/account/team/:id',
     {
-      schema: { tags, summary: "Change a member's role or sites (by user id)", params: IdParams, body: UpdateMemberBody, response: { 200: Envelope(MemberSchema) } },
+      schema: {
+        tags,
+        summary: "Change a member's role or sites (by user id)",
+        params: IdParams,
+        body: UpdateMemberBody,
+        response: { 200: Envelope(MemberSchema) },
+      },
       config: { access: 'admin' },
     },
     async (request) => ok(request, await account.updateMember(accountContext(request), request.params.id, request.body)),
   );
   app.delete(
     '/api/v1/account/team/:id',
-    { schema: { tags, summary: 'Remove a member (by user id)', params: IdParams, response: { 204: Type.Null() } }, config: { access: 'admin' } },
+    {
+      schema: { tags, summary: 'Remove a member (by user id)', params: IdParams, response: { 204: Type.Null() } },
+      config: { access: 'admin' },
+    },
     async (request, reply) => {
       await account.removeMember(accountContext(request), request.params.id);
       return noContent(reply);
@@ -88,7 +107,8 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
       schema: {
         tags,
         summary: 'Accept an invitation',
-        description: 'A new person sends a password (and name) and becomes a user; an existing user signs in first and just joins.',
+        description:
+          'A new person sends a password (and name) and becomes a user; an existing user signs in first and just joins.',
         body: AcceptBody,
         response: { 200: Envelope(TokenPairSchema) },
       },
@@ -117,7 +137,11 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
       list: {
         filters: { site_id: { column: account_api_keys.site_id, kind: 'integer', nullable: true } },
         search: [account_api_keys.name, account_api_keys.prefix],
-        ordering: { name: account_api_keys.name, created_at: account_api_keys.created_at, last_used_at: account_api_keys.last_used_at },
+        ordering: {
+          name: account_api_keys.name,
+          created_at: account_api_keys.created_at,
+          last_used_at: account_api_keys.last_used_at,
+        },
       },
     },
     config.publicUrl,
@@ -141,7 +165,10 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
   );
   app.delete(
     '/api/v1/account/api-keys/:id',
-    { schema: { tags, summary: 'Revoke an API key', params: IdParams, response: { 204: Type.Null() } }, config: { access: 'admin' } },
+    {
+      schema: { tags, summary: 'Revoke an API key', params: IdParams, response: { 204: Type.Null() } },
+      config: { access: 'admin' },
+    },
     async (request, reply) => {
       await account.revokeApiKey(accountContext(request), request.params.id);
       return noContent(reply);
@@ -150,7 +177,12 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
   app.post(
     '/api/v1/account/api-keys/:id/rotate',
     {
-      schema: { tags, summary: 'Replace an API key with a new one (the old stops working)', params: IdParams, response: { 201: Envelope(CreatedApiKeySchema) } },
+      schema: {
+        tags,
+        summary: 'Replace an API key with a new one (the old stops working)',
+        params: IdParams,
+        response: { 201: Envelope(CreatedApiKeySchema) },
+      },
       config: { access: 'admin' },
     },
     async (request, reply) => {

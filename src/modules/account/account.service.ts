@@ -77,19 +77,31 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
           last_name: input.last_name?.trim() ?? '',
           last_account_id: ctx.accountId,
         });
-        await authRepo.insertMembership(tx, { account_id: ctx.accountId, user_id: user.id, role: input.role, site_ids: input.site_ids ?? [] });
+        await authRepo.insertMembership(tx, {
+          account_id: ctx.accountId,
+          user_id: user.id,
+          role: input.role,
+          site_ids: input.site_ids ?? [],
+        });
         return (await repo.member(tx, ctx.accountId, user.id)) as repo.MemberRow;
       });
     },
 
-    async updateMember(ctx: Ctx, userId: number, input: { role?: Role; site_ids?: number[]; first_name?: string; last_name?: string }) {
+    async updateMember(
+      ctx: Ctx,
+      userId: number,
+      input: { role?: Role; site_ids?: number[]; first_name?: string; last_name?: string },
+    ) {
       const row = await db.transaction(async (tx) => {
         const current = await repo.member(tx, ctx.accountId, userId, true);
         if (!current) throw notFound('Member');
         checkRoleChange(ctx, current, input.role);
         if (current.role === 'owner' && input.role !== undefined && input.role !== 'owner') {
           const owners = await repo.ownerIds(tx, ctx.accountId);
-          if (owners.length <= 1) throw new AppError('conflict', 'The last owner cannot be demoted; make someone else an owner first.', { details: { current_role: 'owner' } });
+          if (owners.length <= 1)
+            throw new AppError('conflict', 'The last owner cannot be demoted; make someone else an owner first.', {
+              details: { current_role: 'owner' },
+            });
         }
         await checkSiteIds(tx, ctx.accountId, input.site_ids);
         const { first_name, last_name, ...membership } = input;
@@ -112,7 +124,10 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
         checkRoleChange(ctx, current, undefined);
         if (current.role === 'owner') {
           const owners = await repo.ownerIds(tx, ctx.accountId);
-          if (owners.length <= 1) throw new AppError('conflict', 'The last owner cannot be removed; make someone else an owner first.', { details: { current_role: 'owner' } });
+          if (owners.length <= 1)
+            throw new AppError('conflict', 'The last owner cannot be removed; make someone else an owner first.', {
+              details: { current_role: 'owner' },
+            });
         }
         await repo.deleteMembership(tx, ctx.accountId, userId);
       });
@@ -174,7 +189,8 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
           }
         } else {
           if (!input.password) throw fieldError('password', 'This field is required to create your user.');
-          if (input.password.length < 8 || input.password.length > 128) throw fieldError('password', 'Must be 8 to 128 characters.');
+          if (input.password.length < 8 || input.password.length > 128)
+            throw fieldError('password', 'Must be 8 to 128 characters.');
           checkPasswordPolicy(input.password);
           user = await authRepo.insertUser(tx, {
             email: invitation.email,
@@ -183,7 +199,8 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
             last_name: input.last_name?.trim() ?? '',
           });
         }
-        if (await repo.member(tx, invitation.account_id, user.id)) throw fieldError('token', 'You are already a member of this account.');
+        if (await repo.member(tx, invitation.account_id, user.id))
+          throw fieldError('token', 'You are already a member of this account.');
         await authRepo.insertMembership(tx, {
           account_id: invitation.account_id,
           user_id: user.id,
@@ -200,7 +217,10 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
     // -------------------------------------------------------------------------------------------------------
     // API keys
 
-    async createApiKey(ctx: Ctx, input: { name: string; scopes?: ApiKeyScope[]; site_id?: number | null; expires_at?: string | null }) {
+    async createApiKey(
+      ctx: Ctx,
+      input: { name: string; scopes?: ApiKeyScope[]; site_id?: number | null; expires_at?: string | null },
+    ) {
       const expiresAt = input.expires_at ? new Date(input.expires_at) : null;
       if (expiresAt && expiresAt <= new Date()) throw fieldError('expires_at', 'Must be in the future.');
       const scopes = input.scopes ?? ['read', 'write'];

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type TObject, Type } from 'typebox';
-import { Envelope, PageEnvelope, noContent, ok } from '../../core/envelope.js';
+import { Envelope, noContent, ok, PageEnvelope } from '../../core/envelope.js';
 import { fieldError } from '../../core/errors.js';
 import { type ListQuery, listQuerySchema } from '../../core/lists.js';
-import { IdParams, checkIfMatch, sendDetail } from '../../core/resource.js';
+import { checkIfMatch, IdParams, sendDetail } from '../../core/resource.js';
 import { ACCOUNT_LIST, STAFF_USAGE_LIST } from '../billing/billing.repository.js';
 import {
   CostCreate,
@@ -19,7 +19,14 @@ import {
 } from '../billing/billing.schemas.js';
 import type { BillingService } from '../billing/billing.service.js';
 import { CATALOG_LISTS, type CatalogKind } from '../billing/billing.staff.js';
-import { AdjustBody, AdjustSchema, AdminAccountDetailSchema, AdminAccountSchema, StatsQuery, StatsSchema } from './admin.schemas.js';
+import {
+  AdjustBody,
+  AdjustSchema,
+  AdminAccountDetailSchema,
+  AdminAccountSchema,
+  StatsQuery,
+  StatsSchema,
+} from './admin.schemas.js';
 
 /**
  * Staff's billing routes (`config.access: 'staff'`): accounts with balances and plans, credit adjustments
@@ -41,7 +48,8 @@ export async function adminBillingRoutes(app: FastifyInstance, deps: { billing: 
       schema: {
         tags,
         summary: 'Accounts with their balances and plans',
-        description: 'Filters: `status`, `plan_id`, `credits__gte`, `credits__lte`; `search` in name and slug; ordering by created_at, credits, name.',
+        description:
+          'Filters: `status`, `plan_id`, `credits__gte`, `credits__lte`; `search` in name and slug; ordering by created_at, credits, name.',
         querystring: listQuerySchema(ACCOUNT_LIST),
         response: { 200: PageEnvelope(AdminAccountSchema) },
       },
@@ -97,7 +105,8 @@ export async function adminBillingRoutes(app: FastifyInstance, deps: { billing: 
       schema: {
         tags,
         summary: 'AI usage across accounts',
-        description: 'Newest first; a cursor feed unless page, offset or ordering is asked for. Filters as on billing/credits/usage/, plus `account_id`.',
+        description:
+          'Newest first; a cursor feed unless page, offset or ordering is asked for. Filters as on billing/credits/usage/, plus `account_id`.',
         querystring: listQuerySchema(STAFF_USAGE_LIST),
         response: { 200: PageEnvelope(UsageSchema) },
       },
@@ -109,7 +118,12 @@ export async function adminBillingRoutes(app: FastifyInstance, deps: { billing: 
   app.get(
     '/api/v1/admin/usage/summary',
     {
-      schema: { tags, summary: 'AI usage totals across accounts per operation per period', querystring: SummaryQuery, response: { 200: Envelope(SummarySchema) } },
+      schema: {
+        tags,
+        summary: 'AI usage totals across accounts per operation per period',
+        querystring: SummaryQuery,
+        response: { 200: Envelope(SummarySchema) },
+      },
       config,
     },
     async (request) => ok(request, await billing.usageSummary(null, request.query as SummaryQuery)),
@@ -130,8 +144,24 @@ export async function adminBillingRoutes(app: FastifyInstance, deps: { billing: 
   );
 
   catalogRoutes(app, staff, 'plans', '/api/v1/admin/plans', ['plan', 'plans'], PlanSchema, PlanCreate);
-  catalogRoutes(app, staff, 'credit_packs', '/api/v1/admin/credit-packs', ['credit pack', 'credit packs'], PackSchema, PackCreate);
-  catalogRoutes(app, staff, 'credit_costs', '/api/v1/admin/credit-costs', ['credit cost', 'credit costs'], CostSchema, CostCreate);
+  catalogRoutes(
+    app,
+    staff,
+    'credit_packs',
+    '/api/v1/admin/credit-packs',
+    ['credit pack', 'credit packs'],
+    PackSchema,
+    PackCreate,
+  );
+  catalogRoutes(
+    app,
+    staff,
+    'credit_costs',
+    '/api/v1/admin/credit-costs',
+    ['credit cost', 'credit costs'],
+    CostSchema,
+    CostCreate,
+  );
 }
 
 /** List, retrieve, create, PATCH/PUT and delete of one kind of billing reference data. */
@@ -147,7 +177,15 @@ function catalogRoutes(
   const detail = `${path}/:id`;
   app.get(
     path,
-    { schema: { tags, summary: `List ${plural}`, querystring: listQuerySchema(CATALOG_LISTS[kind]), response: { 200: PageEnvelope(item) } }, config },
+    {
+      schema: {
+        tags,
+        summary: `List ${plural}`,
+        querystring: listQuerySchema(CATALOG_LISTS[kind]),
+        response: { 200: PageEnvelope(item) },
+      },
+      config,
+    },
     async (request) => ok(request, await staff.list(kind, request.query as ListQuery, request)),
   );
   app.get(
@@ -177,8 +215,11 @@ function catalogRoutes(
       },
       config,
       handler: async (request: FastifyRequest) => {
-        const row = await staff.update(kind, (request.params as Id).id, { ...(request.body as Record<string, unknown>) }, (current) =>
-          checkIfMatch(request, current),
+        const row = await staff.update(
+          kind,
+          (request.params as Id).id,
+          { ...(request.body as Record<string, unknown>) },
+          (current) => checkIfMatch(request, current),
         );
         return ok(request, row);
       },

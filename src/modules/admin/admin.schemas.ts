@@ -32,7 +32,11 @@ export const AdminAccountDetailSchema = Type.Object({
 
 export const AdjustBody = Type.Object(
   {
-    amount: Type.Integer({ minimum: -100_000_000, maximum: 100_000_000, description: 'Credits to add (positive) or take (negative); not 0.' }),
+    amount: Type.Integer({
+      minimum: -100_000_000,
+      maximum: 100_000_000,
+      description: 'Credits to add (positive) or take (negative); not 0.',
+    }),
     reason: Type.String({ minLength: 1, maxLength: 500, description: 'Why; shown in the ledger.' }),
   },
   { additionalProperties: false },
@@ -53,6 +57,11 @@ export const StatsSchema = Type.Object({
   spent_credits: Type.Integer({ description: 'Usage net of refunds.' }),
   adjusted_credits: Type.Integer(),
   spent_by_day: Type.Array(
-    Type.Object({ day: Type.String({ description: 'YYYY-MM-DD (UTC).' }), operation: Type.String(), credits: Type.Integer(), charges: Type.Integer() }),
+    Type.Object({
+      day: Type.String({ description: 'YYYY-MM-DD (UTC).' }),
+      operation: Type.String(),
+      credits: Type.Integer(),
+      charges: Type.Integer(),
+    }),
   ),
 });

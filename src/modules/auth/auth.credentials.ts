@@ -27,7 +27,10 @@ interface Cached<T> {
 
 class TtlCache<K, V> {
   private readonly entries = new Map<K, Cached<V>>();
-  constructor(private readonly ttlMs: number, private readonly max = 50_000) {}
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max = 50_000,
+  ) {}
   get(key: K): V | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;

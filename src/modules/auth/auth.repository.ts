@@ -19,10 +19,7 @@ export type AccountRow = typeof auth_accounts.$inferSelect;
 export type SessionRow = typeof auth_sessions.$inferSelect;
 
 export async function userByEmail(db: Db, email: string): Promise<UserRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(auth_users)
-    .where(sql`lower(${auth_users.email}) = ${email.trim().toLowerCase()}`);
+  const [row] = await db.select().from(auth_users).where(sql`lower(${auth_users.email}) = ${email.trim().toLowerCase()}`);
   return row;
 }
 
@@ -139,7 +136,12 @@ export async function revokeSession(db: Db, userId: number | null, sessionId: nu
 }
 
 /** Revokes every live session of a user but one (kept: the caller's own, after a password change). */
-export async function revokeSessionsOfUser(db: Db, userId: number, reason: string, keepSessionId: number | null): Promise<number[]> {
+export async function revokeSessionsOfUser(
+  db: Db,
+  userId: number,
+  reason: string,
+  keepSessionId: number | null,
+): Promise<number[]> {
   const rows = await db
     .update(auth_sessions)
     .set({ revoked_at: new Date(), revoked_reason: reason, updated_at: new Date() })
@@ -223,10 +225,7 @@ export async function sectorOfAccount(db: Db, accountId: number, sectorId: numbe
 }
 
 export async function countSites(db: Db, accountId: number): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(auth_sites)
-    .where(eq(auth_sites.account_id, accountId));
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(auth_sites).where(eq(auth_sites.account_id, accountId));
   return row?.n ?? 0;
 }
 
@@ -241,7 +240,12 @@ export async function lockAccountPlan(db: Db, accountId: number) {
   return row;
 }
 
-export async function slugsLike(db: Db, table: typeof auth_sites | typeof auth_sectors, scope: ReturnType<typeof eq>, base: string) {
+export async function slugsLike(
+  db: Db,
+  table: typeof auth_sites | typeof auth_sectors,
+  scope: ReturnType<typeof eq>,
+  base: string,
+) {
   const rows = await db
     .select({ slug: table.slug })
     .from(table)

@@ -15,8 +15,8 @@ import {
   IndustrySchema,
   LoginBody,
   LogoutBody,
-  MeSchema,
   MemberSchema,
+  MeSchema,
   PasswordResetBody,
   PasswordResetConfirmBody,
   RefreshBody,
@@ -62,7 +62,12 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
   app.post(
     '/api/v1/auth/register',
     {
-      schema: { tags, summary: 'Create an account, its owner and a session', body: RegisterBody, response: { 201: Envelope(TokenPairSchema) } },
+      schema: {
+        tags,
+        summary: 'Create an account, its owner and a session',
+        body: RegisterBody,
+        response: { 201: Envelope(TokenPairSchema) },
+      },
       config: publicAuth,
     },
     async (request, reply) => {
@@ -108,7 +113,12 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
   app.post(
     '/api/v1/auth/logout',
     {
-      schema: { tags, summary: 'Sign out: revoke the session, its refresh tokens and its access tokens', body: LogoutBody, response: { 200: Done } },
+      schema: {
+        tags,
+        summary: 'Sign out: revoke the session, its refresh tokens and its access tokens',
+        body: LogoutBody,
+        response: { 200: Done },
+      },
       config: publicAuth,
     },
     async (request, reply) => {
@@ -133,7 +143,11 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       schema: {
         tags,
         summary: 'Your signed-in sessions',
-        response: { 200: Envelope(Type.Object({ count: Type.Integer(), next: Type.Null(), previous: Type.Null(), results: Type.Array(SessionSchema) })) },
+        response: {
+          200: Envelope(
+            Type.Object({ count: Type.Integer(), next: Type.Null(), previous: Type.Null(), results: Type.Array(SessionSchema) }),
+          ),
+        },
       },
       config: { access: 'authenticated' },
     },
@@ -158,7 +172,12 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
   app.post(
     '/api/v1/auth/change-password',
     {
-      schema: { tags, summary: 'Change your password (signs out your other sessions)', body: ChangePasswordBody, response: { 200: Done } },
+      schema: {
+        tags,
+        summary: 'Change your password (signs out your other sessions)',
+        body: ChangePasswordBody,
+        response: { 200: Done },
+      },
       config: { access: 'authenticated', throttle: 'auth' },
     },
     async (request) => {
@@ -200,7 +219,9 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
   // -------------------------------------------------------------------------------------------------------
   // Members of the caller's account (the same people as account/team/)
 
-  const MemberList = Envelope(Type.Object({ count: Type.Integer(), next: Type.Null(), previous: Type.Null(), results: Type.Array(MemberSchema) }));
+  const MemberList = Envelope(
+    Type.Object({ count: Type.Integer(), next: Type.Null(), previous: Type.Null(), results: Type.Array(MemberSchema) }),
+  );
   const UserIdParams = Type.Object({ id: IdParams.properties.id });
 
   app.get(
@@ -214,7 +235,12 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
   app.post(
     '/api/v1/auth/users',
     {
-      schema: { tags, summary: 'Add a member with a password', body: CreateMemberBody, response: { 201: Envelope(MemberSchema) } },
+      schema: {
+        tags,
+        summary: 'Add a member with a password',
+        body: CreateMemberBody,
+        response: { 201: Envelope(MemberSchema) },
+      },
       config: { access: 'admin' },
     },
     async (request, reply) => {
@@ -224,20 +250,32 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
   );
   app.get(
     '/api/v1/auth/users/:id',
-    { schema: { tags, summary: 'Get a member', params: UserIdParams, response: { 200: Envelope(MemberSchema) } }, config: { access: 'read' } },
+    {
+      schema: { tags, summary: 'Get a member', params: UserIdParams, response: { 200: Envelope(MemberSchema) } },
+      config: { access: 'read' },
+    },
     async (request, reply) => sendDetail(request, reply, await account.getMember(accountContext(request), request.params.id)),
   );
   app.patch(
     '/api/v1/auth/users/:id',
     {
-      schema: { tags, summary: "Change a member's role, sites or name", params: UserIdParams, body: UpdateMemberBody, response: { 200: Envelope(MemberSchema) } },
+      schema: {
+        tags,
+        summary: "Change a member's role, sites or name",
+        params: UserIdParams,
+        body: UpdateMemberBody,
+        response: { 200: Envelope(MemberSchema) },
+      },
       config: { access: 'admin' },
     },
     async (request) => ok(request, await account.updateMember(accountContext(request), request.params.id, request.body)),
   );
   app.delete(
     '/api/v1/auth/users/:id',
-    { schema: { tags, summary: 'Remove a member from the account', params: UserIdParams, response: { 204: Type.Null() } }, config: { access: 'admin' } },
+    {
+      schema: { tags, summary: 'Remove a member from the account', params: UserIdParams, response: { 204: Type.Null() } },
+      config: { access: 'admin' },
+    },
     async (request, reply) => {
       await account.removeMember(accountContext(request), request.params.id);
       return noContent(reply);

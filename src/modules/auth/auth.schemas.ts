@@ -76,7 +76,10 @@ export const RefreshBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const LogoutBody = Type.Object({ refresh: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
+export const LogoutBody = Type.Object(
+  { refresh: Type.Optional(Type.String({ maxLength: 200 })) },
+  { additionalProperties: false },
+);
 
 export const MembershipSummary = Type.Object({ id: Id, name: Type.String(), slug: Type.String(), role: RoleSchema });
 
@@ -112,7 +115,10 @@ export const ChangePasswordBody = Type.Object(
   { old_password: Type.String({ minLength: 1, maxLength: 128 }), new_password: Password },
   { additionalProperties: false },
 );
-export const PasswordResetBody = Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false });
+export const PasswordResetBody = Type.Object(
+  { email: Type.String({ minLength: 1, maxLength: 254 }) },
+  { additionalProperties: false },
+);
 export const PasswordResetConfirmBody = Type.Object(
   { token: Type.String({ minLength: 1, maxLength: 200 }), new_password: Password },
   { additionalProperties: false },

@@ -68,7 +68,9 @@ export function createAuthService(deps: {
   async function uniqueAccountSlug(tx: Db, name: string): Promise<string> {
     const base = slugify(name, { lower: true, strict: true }).slice(0, 200) || 'account';
     if (!(await repo.accountSlugTaken(tx, base))) return base;
-    return `${base}-${randomToken(4).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+    return `${base}-${randomToken(4)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')}`;
   }
 
   /** Issues an access token and a refresh token for a session (a new one unless given). */
@@ -94,7 +96,11 @@ export function createAuthService(deps: {
         last_used_at: new Date(),
       }));
     await repo.insertRefreshToken(tx, session.id, sha256(refresh), refreshExpires);
-    const access = await signAccessToken(config.secretKey, { userId: user.id, accountId, sessionId: session.id }, config.accessTokenTtlSeconds);
+    const access = await signAccessToken(
+      config.secretKey,
+      { userId: user.id, accountId, sessionId: session.id },
+      config.accessTokenTtlSeconds,
+    );
     const account = accountId === null ? null : await repo.accountById(tx, accountId);
     return {
       payload: {
@@ -133,10 +139,20 @@ export function createAuthService(deps: {
       return db.transaction(async (tx) => {
         const existing = await repo.userByEmail(tx, input.email);
         if (existing) {
-          await repo.updateUser(tx, existing.id, { is_staff: true, is_superuser: true, is_active: true, password_hash: passwordHash });
+          await repo.updateUser(tx, existing.id, {
+            is_staff: true,
+            is_superuser: true,
+            is_active: true,
+            password_hash: passwordHash,
+          });
           return { id: existing.id, email: existing.email, created: false };
         }
-        const user = await repo.insertUser(tx, { email: input.email.trim(), password_hash: passwordHash, is_staff: true, is_superuser: true });
+        const user = await repo.insertUser(tx, {
+          email: input.email.trim(),
+          password_hash: passwordHash,
+          is_staff: true,
+          is_superuser: true,
+        });
         return { id: user.id, email: user.email, created: true };
       });
     },
@@ -207,7 +223,10 @@ export function createAuthService(deps: {
         await repo.revokeSession(db, session.user_id, session.id, 'refresh_reuse');
         credentials.forgetSessions([session.id]);
         deps.log.warn({ session_id: session.id }, 'refresh token reused: session revoked');
-        throw new AppError('authentication_failed', 'This refresh token was already used; the session has been revoked for safety.');
+        throw new AppError(
+          'authentication_failed',
+          'This refresh token was already used; the session has been revoked for safety.',
+        );
       }
       if (token.expires_at <= new Date() || session.expires_at <= new Date()) {
         throw new AppError('authentication_failed', 'The refresh token has expired; sign in again.');
@@ -220,7 +239,13 @@ export function createAuthService(deps: {
           await repo.setSessionAccount(tx, session.id, accountId);
           await repo.updateUser(tx, user.id, { last_account_id: accountId });
         }
-        const { payload } = await issueTokens(tx, user, accountId, { ip: session.ip, userAgent: session.user_agent }, { session });
+        const { payload } = await issueTokens(
+          tx,
+          user,
+          accountId,
+          { ip: session.ip, userAgent: session.user_agent },
+          { session },
+        );
         return payload;
       });
     },
@@ -286,7 +311,8 @@ export function createAuthService(deps: {
       if (!user || !(await credentials.checkPassword(user.email, input.old_password))) {
         throw fieldError('old_password', 'The current password is not correct.');
       }
-      if (input.old_password === input.new_password) throw fieldError('new_password', 'Choose a password different from the current one.');
+      if (input.old_password === input.new_password)
+        throw fieldError('new_password', 'Choose a password different from the current one.');
       checkPasswordPolicy(input.new_password, 'new_password');
       await repo.updateUser(db, userId, { password_hash: await hashNewPassword(input.new_password) });
       // Everyone else signed in as this user is signed out; the caller's own session carries on.

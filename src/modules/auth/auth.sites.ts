@@ -3,7 +3,7 @@ import slugify from 'slugify';
 import type { Db } from '../../core/db.js';
 import { AppError, type FieldErrors, fieldError } from '../../core/errors.js';
 import type { ResourceHooks } from '../../core/resource.js';
-import { type SiteAccess, canReachSite } from '../../core/tenancy.js';
+import { canReachSite, type SiteAccess } from '../../core/tenancy.js';
 import * as repo from './auth.repository.js';
 import { auth_industries, auth_sectors, auth_sites } from './auth.tables.js';
 
@@ -43,7 +43,10 @@ async function freeSlug(
 
 async function checkIndustry(db: Db, industry: unknown): Promise<void> {
   if (industry === undefined || industry === null) return;
-  const [row] = await db.select({ id: auth_industries.id }).from(auth_industries).where(eq(auth_industries.slug, String(industry)));
+  const [row] = await db
+    .select({ id: auth_industries.id })
+    .from(auth_industries)
+    .where(eq(auth_industries.slug, String(industry)));
   if (!row) throw fieldError('industry', `Unknown industry "${industry}"; see /api/v1/auth/industries/.`);
 }
 
@@ -70,7 +73,8 @@ export const sectorHooks: ResourceHooks = {
   async beforeCreate(tx, ctx, values) {
     const errors = await siteAccess.check(tx, ctx, values.site_id as number, null);
     if (errors) throw fieldError('site_id', 'Unknown site.');
-    const slug = values.slug ?? (await freeSlug(tx, auth_sectors, eq(auth_sectors.site_id, values.site_id as number), String(values.name)));
+    const slug =
+      values.slug ?? (await freeSlug(tx, auth_sectors, eq(auth_sectors.site_id, values.site_id as number), String(values.name)));
     return { ...values, name: String(values.name).trim(), slug };
   },
   beforeUpdate(_tx, _ctx, _current, changes) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, addMember, createApiKey, createSector, createSite, signUp, uniqueEmail } from '../../../test/factories.js';
-import { type TestApp, buildTestApp } from '../../../test/harness.js';
+import { addMember, createApiKey, createSector, createSite, PASSWORD, signUp, uniqueEmail } from '../../../test/factories.js';
+import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
 
 let t: TestApp;
@@ -45,7 +45,11 @@ describe('register', () => {
 
   it('refuses a duplicate email, whatever its case, without a second account', async () => {
     const owner = await signUp(t);
-    const res = await post('/api/v1/auth/register/', { email: owner.email.toUpperCase(), password: PASSWORD, account_name: 'Again' });
+    const res = await post('/api/v1/auth/register/', {
+      email: owner.email.toUpperCase(),
+      password: PASSWORD,
+      account_name: 'Again',
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().errors.email).toBeDefined();
     const me = await get('/api/v1/auth/me/', owner.headers);
@@ -147,10 +151,18 @@ describe('passwords', () => {
   it('changes the password and signs out the other sessions', async () => {
     const owner = await signUp(t);
     const other = (await post('/api/v1/auth/login/', { email: owner.email, password: PASSWORD })).json().data;
-    const wrong = await post('/api/v1/auth/change-password/', { old_password: 'nope nope nope', new_password: 'a brand new passphrase' }, owner.headers);
+    const wrong = await post(
+      '/api/v1/auth/change-password/',
+      { old_password: 'nope nope nope', new_password: 'a brand new passphrase' },
+      owner.headers,
+    );
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json().errors.old_password).toBeDefined();
-    const ok = await post('/api/v1/auth/change-password/', { oldPassword: PASSWORD, newPassword: 'a brand new passphrase' }, owner.headers);
+    const ok = await post(
+      '/api/v1/auth/change-password/',
+      { oldPassword: PASSWORD, newPassword: 'a brand new passphrase' },
+      owner.headers,
+    );
     expect(ok.statusCode, ok.body).toBe(200);
     expect((await get('/api/v1/auth/me/', owner.headers)).statusCode).toBe(200);
     expect((await get('/api/v1/auth/me/', { authorization: `Bearer ${other.access}` })).statusCode).toBe(401);
@@ -224,7 +236,13 @@ describe('tenancy', () => {
       expect(me.json().data.account.id, scheme.name).toBe(b.accountId);
       for (const [url, methods] of urlsOfA) {
         for (const method of methods) {
-          const res = await t.request({ method, url, headers: scheme.headers, cookies: scheme.cookies, ...(method === 'PATCH' ? { payload: {} } : {}) });
+          const res = await t.request({
+            method,
+            url,
+            headers: scheme.headers,
+            cookies: scheme.cookies,
+            ...(method === 'PATCH' ? { payload: {} } : {}),
+          });
           expect(res.statusCode, `${scheme.name} ${method} ${url}`).toBe(404);
         }
       }
@@ -232,8 +250,16 @@ describe('tenancy', () => {
         const res = await t.request({ method: 'GET', url: list, headers: scheme.headers, cookies: scheme.cookies });
         expect(res.statusCode, `${scheme.name} ${list}`).toBe(200);
         const results = res.json().data.results as Array<{ id: number; account_id?: number }>;
-        if (list.includes('users')) expect(results.map((r) => r.id), `${scheme.name} ${list}`).not.toContain(memberA.userId);
-        else expect(results.every((r) => r.account_id === b.accountId), `${scheme.name} ${list}`).toBe(true);
+        if (list.includes('users'))
+          expect(
+            results.map((r) => r.id),
+            `${scheme.name} ${list}`,
+          ).not.toContain(memberA.userId);
+        else
+          expect(
+            results.every((r) => r.account_id === b.accountId),
+            `${scheme.name} ${list}`,
+          ).toBe(true);
       }
       // Another account's site in a body is a field error, not a way in.
       const sector = await t.request({
@@ -297,7 +323,11 @@ describe('sites and sectors', () => {
 
   it('makes slugs from names, refuses duplicates as field errors, checks industries', async () => {
     const owner = await signUp(t);
-    const first = await post('/api/v1/auth/sites/', { name: 'Trail Shoes', industry: 'apparel-footwear', url: 'https://shoes.example' }, owner.headers);
+    const first = await post(
+      '/api/v1/auth/sites/',
+      { name: 'Trail Shoes', industry: 'apparel-footwear', url: 'https://shoes.example' },
+      owner.headers,
+    );
     expect(first.statusCode, first.body).toBe(201);
     expect(first.json().data.slug).toBe('trail-shoes');
     const second = await post('/api/v1/auth/sites/', { name: 'Trail Shoes' }, owner.headers);
@@ -315,19 +345,27 @@ describe('sites and sectors', () => {
 
     const siteId = first.json().data.id;
     await createSector(t, owner, siteId, 'Road Running');
-    const dupSector = await post('/api/v1/auth/sectors/', { site_id: siteId, name: 'Other', slug: 'road-running' }, owner.headers);
+    const dupSector = await post(
+      '/api/v1/auth/sectors/',
+      { site_id: siteId, name: 'Other', slug: 'road-running' },
+      owner.headers,
+    );
     expect(dupSector.statusCode).toBe(400);
     expect(dupSector.json().errors.slug).toBeDefined();
     // The same slug on another site is fine: sector slugs are unique per site.
     const otherSite = second.json().data.id;
-    expect((await post('/api/v1/auth/sectors/', { site_id: otherSite, name: 'Road Running' }, owner.headers)).statusCode).toBe(201);
+    expect((await post('/api/v1/auth/sectors/', { site_id: otherSite, name: 'Road Running' }, owner.headers)).statusCode).toBe(
+      201,
+    );
   });
 
-  it("deleting a site removes its sectors", async () => {
+  it('deleting a site removes its sectors', async () => {
     const owner = await signUp(t);
     const site = await createSite(t, owner);
     const sector = await createSector(t, owner, site.id);
-    expect((await t.request({ method: 'DELETE', url: `/api/v1/auth/sites/${site.id}/`, headers: owner.headers })).statusCode).toBe(204);
+    expect(
+      (await t.request({ method: 'DELETE', url: `/api/v1/auth/sites/${site.id}/`, headers: owner.headers })).statusCode,
+    ).toBe(204);
     expect((await get(`/api/v1/auth/sectors/${sector.id}/`, owner.headers)).statusCode).toBe(404);
   });
 });
@@ -336,17 +374,50 @@ describe('team', () => {
   it('keeps the last owner, and only owners touch owners', async () => {
     const owner = await signUp(t);
     const admin = await addMember(t, owner, 'admin');
-    const demote = await t.request({ method: 'PATCH', url: `/api/v1/account/team/${owner.userId}/`, headers: owner.headers, payload: { role: 'admin' } });
+    const demote = await t.request({
+      method: 'PATCH',
+      url: `/api/v1/account/team/${owner.userId}/`,
+      headers: owner.headers,
+      payload: { role: 'admin' },
+    });
     expect(demote.statusCode).toBe(409);
     const remove = await t.request({ method: 'DELETE', url: `/api/v1/account/team/${owner.userId}/`, headers: owner.headers });
     expect(remove.statusCode).toBe(409);
-    const byAdmin = await t.request({ method: 'PATCH', url: `/api/v1/account/team/${owner.userId}/`, headers: admin.headers, payload: { role: 'viewer' } });
+    const byAdmin = await t.request({
+      method: 'PATCH',
+      url: `/api/v1/account/team/${owner.userId}/`,
+      headers: admin.headers,
+      payload: { role: 'viewer' },
+    });
     expect(byAdmin.statusCode).toBe(403);
-    const promote = await t.request({ method: 'PATCH', url: `/api/v1/account/team/${admin.userId}/`, headers: admin.headers, payload: { role: 'owner' } });
+    const promote = await t.request({
+      method: 'PATCH',
+      url: `/api/v1/account/team/${admin.userId}/`,
+      headers: admin.headers,
+      payload: { role: 'owner' },
+    });
     expect(promote.statusCode).toBe(403);
     // With a second owner, the first may step down.
-    expect((await t.request({ method: 'PATCH', url: `/api/v1/account/team/${admin.userId}/`, headers: owner.headers, payload: { role: 'owner' } })).statusCode).toBe(200);
-    expect((await t.request({ method: 'PATCH', url: `/api/v1/account/team/${owner.userId}/`, headers: owner.headers, payload: { role: 'editor' } })).statusCode).toBe(200);
+    expect(
+      (
+        await t.request({
+          method: 'PATCH',
+          url: `/api/v1/account/team/${admin.userId}/`,
+          headers: owner.headers,
+          payload: { role: 'owner' },
+        })
+      ).statusCode,
+    ).toBe(200);
+    expect(
+      (
+        await t.request({
+          method: 'PATCH',
+          url: `/api/v1/account/team/${owner.userId}/`,
+          headers: owner.headers,
+          payload: { role: 'editor' },
+        })
+      ).statusCode,
+    ).toBe(200);
     // The role change applies to the next request of the demoted user at once.
     expect((await post('/api/v1/auth/sites/', { name: 'No longer' }, owner.headers)).statusCode).toBe(403);
   });
@@ -434,7 +505,15 @@ describe('Basic auth and sign-in throttling', () => {
       expect((await limited.request({ method: 'GET', url: '/api/v1/auth/me/', headers: basic })).statusCode).toBe(200);
       const statuses: number[] = [];
       for (let i = 0; i < 4; i++) {
-        statuses.push((await limited.request({ method: 'POST', url: '/api/v1/auth/login/', payload: { email: owner.email, password: 'wrong guess here' } })).statusCode);
+        statuses.push(
+          (
+            await limited.request({
+              method: 'POST',
+              url: '/api/v1/auth/login/',
+              payload: { email: owner.email, password: 'wrong guess here' },
+            })
+          ).statusCode,
+        );
       }
       expect(statuses).toContain(429);
       const throttled = await limited.request({ method: 'GET', url: '/api/v1/auth/me/', headers: basic });
@@ -457,20 +536,67 @@ describe('security checks for every route', () => {
       { method: 'GET', url: '/api/v1/auth/sites/', owner },
       { method: 'POST', url: '/api/v1/auth/sites/', owner, payload: { name: 'Checked' }, needs: 'admin' },
       { method: 'GET', url: `/api/v1/auth/sites/${site.id}/`, owner, objectScoped: true },
-      { method: 'PATCH', url: `/api/v1/auth/sites/${site.id}/`, owner, payload: { description: 'x' }, needs: 'admin', objectScoped: true },
+      {
+        method: 'PATCH',
+        url: `/api/v1/auth/sites/${site.id}/`,
+        owner,
+        payload: { description: 'x' },
+        needs: 'admin',
+        objectScoped: true,
+      },
       { method: 'GET', url: '/api/v1/auth/sectors/', owner },
-      { method: 'POST', url: '/api/v1/auth/sectors/', owner, payload: { site_id: site.id, name: 'Checked' }, needs: 'admin', siteScopedBody: true },
+      {
+        method: 'POST',
+        url: '/api/v1/auth/sectors/',
+        owner,
+        payload: { site_id: site.id, name: 'Checked' },
+        needs: 'admin',
+        siteScopedBody: true,
+      },
       { method: 'GET', url: `/api/v1/auth/sectors/${sector.id}/`, owner, objectScoped: true },
-      { method: 'PATCH', url: `/api/v1/auth/sectors/${sector.id}/`, owner, payload: { name: 'y' }, needs: 'admin', objectScoped: true },
+      {
+        method: 'PATCH',
+        url: `/api/v1/auth/sectors/${sector.id}/`,
+        owner,
+        payload: { name: 'y' },
+        needs: 'admin',
+        objectScoped: true,
+      },
       { method: 'GET', url: '/api/v1/auth/users/', owner },
-      { method: 'POST', url: '/api/v1/auth/users/', owner, payload: { email: uniqueEmail(), password: PASSWORD, role: 'viewer' }, needs: 'admin' },
+      {
+        method: 'POST',
+        url: '/api/v1/auth/users/',
+        owner,
+        payload: { email: uniqueEmail(), password: PASSWORD, role: 'viewer' },
+        needs: 'admin',
+      },
       { method: 'GET', url: `/api/v1/auth/users/${member.userId}/`, owner, objectScoped: true },
-      { method: 'PATCH', url: `/api/v1/auth/users/${member.userId}/`, owner, payload: { first_name: 'Z' }, needs: 'admin', objectScoped: true },
+      {
+        method: 'PATCH',
+        url: `/api/v1/auth/users/${member.userId}/`,
+        owner,
+        payload: { first_name: 'Z' },
+        needs: 'admin',
+        objectScoped: true,
+      },
       { method: 'GET', url: '/api/v1/account/settings/', owner },
       { method: 'PATCH', url: '/api/v1/account/settings/', owner, payload: { timezone: 'Europe/Paris' }, needs: 'admin' },
       { method: 'GET', url: '/api/v1/account/team/', owner },
-      { method: 'PATCH', url: `/api/v1/account/team/${member.userId}/`, owner, payload: { role: 'viewer' }, needs: 'admin', objectScoped: true },
-      { method: 'POST', url: '/api/v1/account/team/invite/', owner, payload: { email: uniqueEmail(), role: 'viewer' }, needs: 'admin' },
+      {
+        method: 'PATCH',
+        url: `/api/v1/account/team/${member.userId}/`,
+        owner,
+        payload: { role: 'viewer' },
+        needs: 'admin',
+        objectScoped: true,
+      },
+      {
+        method: 'POST',
+        url: '/api/v1/account/team/invite/',
+        owner,
+        payload: { email: uniqueEmail(), role: 'viewer' },
+        needs: 'admin',
+      },
       { method: 'GET', url: '/api/v1/account/api-keys/', owner, needs: 'admin' },
       { method: 'POST', url: '/api/v1/account/api-keys/', owner, payload: { name: 'k' }, needs: 'admin' },
       { method: 'GET', url: `/api/v1/account/api-keys/${key.id}/`, owner, needs: 'admin', objectScoped: true },

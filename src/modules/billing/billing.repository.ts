@@ -1,11 +1,9 @@
-import { type SQL, and, asc, desc, eq, gte, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../core/db.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
 import { auth_accounts } from '../auth/auth.tables.js';
 import {
-  LEDGER_TYPES,
-  type LedgerType,
   billing_credit_costs,
   billing_credit_packs,
   billing_credit_transactions,
@@ -13,6 +11,8 @@ import {
   billing_subscriptions,
   billing_usage,
   billing_webhook_events,
+  LEDGER_TYPES,
+  type LedgerType,
 } from './billing.tables.js';
 
 /**

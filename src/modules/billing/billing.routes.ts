@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
 import { eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
-import { Envelope, PageEnvelope, ok } from '../../core/envelope.js';
+import { Envelope, ok, PageEnvelope } from '../../core/envelope.js';
 import type { Jobs } from '../../core/jobs.js';
 import { type ListQuery, listQuerySchema, originOf } from '../../core/lists.js';
 import { registerResource } from '../../core/resource.js';
@@ -73,7 +73,12 @@ export async function billingRoutes(app: FastifyInstance, deps: Deps) {
   app.get(
     '/api/v1/billing/credits/balance',
     {
-      schema: { tags, summary: "The account's credit balance", description: 'Readable by every member.', response: { 200: Envelope(BalanceSchema) } },
+      schema: {
+        tags,
+        summary: "The account's credit balance",
+        description: 'Readable by every member.',
+        response: { 200: Envelope(BalanceSchema) },
+      },
       config: { access: 'read', throttle },
     },
     async (request) => {
@@ -149,7 +154,7 @@ export async function billingRoutes(app: FastifyInstance, deps: Deps) {
         tags,
         summary: 'Start a checkout for a plan or a credit pack',
         description:
-          'Answers the provider\'s checkout URL. `503` when payments are not configured. The session, its customer and its subscription carry `metadata.account_id`.',
+          "Answers the provider's checkout URL. `503` when payments are not configured. The session, its customer and its subscription carry `metadata.account_id`.",
         body: SessionBody,
         response: { 200: Envelope(SessionSchema) },
       },
@@ -167,14 +172,17 @@ export async function billingRoutes(app: FastifyInstance, deps: Deps) {
       schema: {
         tags,
         summary: "The provider's customer portal",
-        description: '`503` when payments are not configured; `409` before the account\'s first checkout.',
+        description: "`503` when payments are not configured; `409` before the account's first checkout.",
         querystring: PortalQuery,
         response: { 200: Envelope(PortalSchema) },
       },
       config: { access: 'admin', throttle },
     },
     async (request) =>
-      ok(request, await billing.portal(accountContext(request), request.query as { return_url?: string }, originOf(request, baseUrl))),
+      ok(
+        request,
+        await billing.portal(accountContext(request), request.query as { return_url?: string }, originOf(request, baseUrl)),
+      ),
   );
 
   app.post(

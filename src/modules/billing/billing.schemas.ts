@@ -4,7 +4,12 @@ import { LEDGER_TYPES } from './billing.tables.js';
 
 /** Wire shapes of billing (and of the staff routes that edit billing's reference data). */
 
-const Slug = Type.String({ minLength: 1, maxLength: 120, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', description: 'Lowercase letters, digits and dashes.' });
+const Slug = Type.String({
+  minLength: 1,
+  maxLength: 120,
+  pattern: '^[a-z0-9]+(-[a-z0-9]+)*$',
+  description: 'Lowercase letters, digits and dashes.',
+});
 const Currency = Type.String({ pattern: '^[a-z]{3}$', description: 'ISO 4217 code, lowercase (`usd`).' });
 const Cents = Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'Integer minor units (cents).' });
 const Count = Type.Integer({ minimum: 0, maximum: 2_000_000_000 });

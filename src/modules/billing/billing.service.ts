@@ -2,12 +2,12 @@ import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { AppError, fieldError, notFound, validationError } from '../../core/errors.js';
-import { type SourceAgent, record } from '../../core/events.js';
+import { record, type SourceAgent } from '../../core/events.js';
 import type { Jobs } from '../../core/jobs.js';
 import type { ListQuery } from '../../core/lists.js';
 import * as repo from './billing.repository.js';
 import { createBillingStaff } from './billing.staff.js';
-import { type PaymentProvider, createStripeProvider } from './billing.stripe.js';
+import { createStripeProvider, type PaymentProvider } from './billing.stripe.js';
 import type { LedgerType } from './billing.tables.js';
 
 /**
@@ -64,7 +64,9 @@ interface Entry {
   actor_id?: number | null;
 }
 
-type Outcome = { applied: true; amount: number; balance: number } | { applied: false; amount: number; balance: number; refused: boolean };
+type Outcome =
+  | { applied: true; amount: number; balance: number }
+  | { applied: false; amount: number; balance: number; refused: boolean };
 
 const COSTS_TTL_MS = 30_000;
 const EVENT_TYPES: Record<LedgerType, string> = {
@@ -222,7 +224,11 @@ export function createBillingService(deps: BillingDeps) {
     },
 
     /** Gives back what the usage row named by `ref` took, once. */
-    async refund(ctx: AccountRef, ref: string, meta: ChargeMeta = {}): Promise<{ refunded: boolean; credits: number; balance: number }> {
+    async refund(
+      ctx: AccountRef,
+      ref: string,
+      meta: ChargeMeta = {},
+    ): Promise<{ refunded: boolean; credits: number; balance: number }> {
       checkRef(ref);
       return inTx(meta.tx, async (tx) => {
         const usage = await repo.ledgerByRef(tx, ref);
@@ -240,7 +246,12 @@ export function createBillingService(deps: BillingDeps) {
     },
 
     /** Adds credits (plan grants, purchases, positive adjustments), once per `ref`. */
-    async grant(ctx: AccountRef, credits: number, ref: string, meta: GrantMeta = {}): Promise<{ granted: boolean; credits: number; balance: number }> {
+    async grant(
+      ctx: AccountRef,
+      credits: number,
+      ref: string,
+      meta: GrantMeta = {},
+    ): Promise<{ granted: boolean; credits: number; balance: number }> {
       checkRef(ref);
       if (!Number.isInteger(credits) || credits < 0) throw new Error('grant() takes a whole number of credits, 0 or more');
       const type = meta.type ?? 'grant';
@@ -406,9 +417,9 @@ export function createBillingService(deps: BillingDeps) {
       }
       const plan = input.plan !== undefined ? await repo.planBySlug(db, input.plan) : undefined;
       const pack = input.credit_pack !== undefined ? await repo.packBySlug(db, input.credit_pack) : undefined;
-      if (input.plan !== undefined && (!plan || !plan.is_active)) throw fieldError('plan', `No active plan "${input.plan}".`);
+      if (input.plan !== undefined && !plan?.is_active) throw fieldError('plan', `No active plan "${input.plan}".`);
       if (plan && plan.price_cents === 0) throw fieldError('plan', `The ${plan.name} plan is free; it needs no checkout.`);
-      if (input.credit_pack !== undefined && (!pack || !pack.is_active)) {
+      if (input.credit_pack !== undefined && !pack?.is_active) {
         throw fieldError('credit_pack', `No active credit pack "${input.credit_pack}".`);
       }
       const provider = requirePayments();
@@ -434,7 +445,14 @@ export function createBillingService(deps: BillingDeps) {
         successUrl: input.success_url ?? back,
         cancelUrl: input.cancel_url ?? back,
         item: plan
-          ? { kind: 'plan', slug: plan.slug, name: plan.name, priceCents: plan.price_cents, currency: plan.currency, interval: plan.interval }
+          ? {
+              kind: 'plan',
+              slug: plan.slug,
+              name: plan.name,
+              priceCents: plan.price_cents,
+              currency: plan.currency,
+              interval: plan.interval,
+            }
           : {
               kind: 'credit_pack',
               slug: (pack as repo.PackRow).slug,

@@ -37,7 +37,8 @@ const KINDS: Record<CatalogKind, Kind> = {
       ordering: { price_cents: billing_plans.price_cents, created_at: billing_plans.created_at, name: billing_plans.name },
       defaultOrdering: 'price_cents',
     },
-    protect: (row) => (row.slug === 'free' ? 'The free plan is where every account starts and returns; it cannot be deleted or renamed.' : null),
+    protect: (row) =>
+      row.slug === 'free' ? 'The free plan is where every account starts and returns; it cannot be deleted or renamed.' : null,
   },
   credit_packs: {
     table: billing_credit_packs,
@@ -46,7 +47,11 @@ const KINDS: Record<CatalogKind, Kind> = {
     list: {
       filters: { is_active: { column: billing_credit_packs.is_active, kind: 'boolean' } },
       search: [billing_credit_packs.name, billing_credit_packs.slug],
-      ordering: { price_cents: billing_credit_packs.price_cents, credits: billing_credit_packs.credits, created_at: billing_credit_packs.created_at },
+      ordering: {
+        price_cents: billing_credit_packs.price_cents,
+        credits: billing_credit_packs.credits,
+        created_at: billing_credit_packs.created_at,
+      },
       defaultOrdering: 'price_cents',
     },
   },
@@ -88,7 +93,10 @@ export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (k
   }
 
   async function planSlugs(): Promise<Map<number, string>> {
-    const rows = (await db.select({ id: billing_plans.id, slug: billing_plans.slug }).from(billing_plans)) as { id: number; slug: string }[];
+    const rows = (await db.select({ id: billing_plans.id, slug: billing_plans.slug }).from(billing_plans)) as {
+      id: number;
+      slug: string;
+    }[];
     return new Map(rows.map((r) => [r.id, r.slug]));
   }
 
@@ -96,7 +104,10 @@ export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (k
     /** Every account with its balance and plan. */
     async accounts(query: ListQuery, request: FastifyRequest) {
       const [page, slugs] = await Promise.all([repo.listAccounts(db, query, { request, baseUrl: deps.baseUrl }), planSlugs()]);
-      return { ...page, results: (page.results as Row[]).map((a) => ({ ...a, plan_slug: slugs.get(a.plan_id as number) ?? null })) };
+      return {
+        ...page,
+        results: (page.results as Row[]).map((a) => ({ ...a, plan_slug: slugs.get(a.plan_id as number) ?? null })),
+      };
     },
 
     async account(accountId: number) {
@@ -134,7 +145,16 @@ export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (k
 
     list(kindName: CatalogKind, query: ListQuery, request: FastifyRequest) {
       const kind = KINDS[kindName];
-      return runList({ db, table: kind.table, idColumn: kind.id, where: [], spec: kind.list, query, request, baseUrl: deps.baseUrl });
+      return runList({
+        db,
+        table: kind.table,
+        idColumn: kind.id,
+        where: [],
+        spec: kind.list,
+        query,
+        request,
+        baseUrl: deps.baseUrl,
+      });
     },
 
     get(kindName: CatalogKind, id: number): Promise<Row> {
@@ -180,7 +200,10 @@ export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (k
         });
       } catch (error) {
         if (inUse(error)) {
-          throw new AppError('conflict', `This ${kind.what.toLowerCase()} is in use; set is_active to false instead of deleting it.`);
+          throw new AppError(
+            'conflict',
+            `This ${kind.what.toLowerCase()} is in use; set is_active to false instead of deleting it.`,
+          );
         }
         throw error;
       }

@@ -1,10 +1,10 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SignedUp, signUp } from '../../../test/factories.js';
-import { type TestApp, buildTestApp } from '../../../test/harness.js';
+import { buildTestApp, type TestApp } from '../../../test/harness.js';
 
 /**
  * Payments against a fake Stripe: a real HTTP server started here that answers the few API calls billing
@@ -31,7 +31,11 @@ function fakeStripe(req: IncomingMessage, res: ServerResponse) {
     };
     if (req.method === 'POST' && path === '/v1/customers') return send(200, { id: `cus_${calls.length}`, object: 'customer' });
     if (req.method === 'POST' && path === '/v1/checkout/sessions') {
-      return send(200, { id: `cs_test_${calls.length}`, object: 'checkout.session', url: `https://checkout.example.test/cs_test_${calls.length}` });
+      return send(200, {
+        id: `cs_test_${calls.length}`,
+        object: 'checkout.session',
+        url: `https://checkout.example.test/cs_test_${calls.length}`,
+      });
     }
     if (req.method === 'POST' && path === '/v1/billing_portal/sessions') {
       return send(200, { id: 'bps_1', object: 'billing_portal.session', url: 'https://portal.example.test/session' });
@@ -45,7 +49,14 @@ const sign = (payload: string, options: { secret?: string; timestamp?: number } 
 
 let eventSeq = 0;
 function event(type: string, object: Record<string, unknown>, created = Math.floor(Date.now() / 1000)) {
-  return { id: `evt_${Date.now()}_${++eventSeq}`, object: 'event', type, created, api_version: Stripe.API_VERSION, data: { object } };
+  return {
+    id: `evt_${Date.now()}_${++eventSeq}`,
+    object: 'event',
+    type,
+    created,
+    api_version: Stripe.API_VERSION,
+    data: { object },
+  };
 }
 
 async function deliver(body: unknown, header?: string) {
@@ -64,15 +75,27 @@ async function rows<T>(query: ReturnType<typeof sql>): Promise<T[]> {
 const balanceOf = async (accountId: number) =>
   Number((await rows<{ credits: number }>(sql`select credits from auth_accounts where id = ${accountId}`))[0]?.credits);
 const ledgerSum = async (accountId: number) =>
-  Number((await rows<{ s: number }>(sql`select coalesce(sum(amount), 0)::int as s from billing_credit_transactions where account_id = ${accountId}`))[0]?.s);
+  Number(
+    (
+      await rows<{ s: number }>(
+        sql`select coalesce(sum(amount), 0)::int as s from billing_credit_transactions where account_id = ${accountId}`,
+      )
+    )[0]?.s,
+  );
 
 /** Applies every stored event of these ids the way the worker would, twice (a retried job changes nothing). */
 async function applyStored(eventIds: string[]) {
   for (const id of eventIds) {
-    const [row] = await rows<{ id: number }>(sql`select id from billing_webhook_events where provider = 'stripe' and event_id = ${id}`);
+    const [row] = await rows<{ id: number }>(
+      sql`select id from billing_webhook_events where provider = 'stripe' and event_id = ${id}`,
+    );
     if (!row) throw new Error(`event ${id} was not stored`);
     for (let run = 0; run < 2; run++) {
-      await t.app.services.jobs.runHandler('billing.stripe_event', { event_id: row.id }, { jobId: `job-${row.id}`, accountId: null });
+      await t.app.services.jobs.runHandler(
+        'billing.stripe_event',
+        { event_id: row.id },
+        { jobId: `job-${row.id}`, accountId: null },
+      );
     }
   }
 }
@@ -101,7 +124,15 @@ beforeAll(async () => {
     method: 'POST',
     url: '/api/v1/admin/plans/',
     headers: staff.headers,
-    payload: { name: 'Pro', slug: 'pro', price_cents: 4900, monthly_credits: 5000, max_sites: 50, max_users: 20, max_keywords: 1_000_000 },
+    payload: {
+      name: 'Pro',
+      slug: 'pro',
+      price_cents: 4900,
+      monthly_credits: 5000,
+      max_sites: 50,
+      max_users: 20,
+      max_keywords: 1_000_000,
+    },
   });
   expect(pro.statusCode).toBe(201);
   const pack = await t.request({
@@ -120,7 +151,12 @@ afterAll(async () => {
 describe('checkout and portal', () => {
   it('opens a subscription checkout with the account on the session, customer and subscription', async () => {
     calls.length = 0;
-    const res = await t.request({ method: 'POST', url: '/api/v1/billing/session/', headers: owner.headers, payload: { plan: 'pro' } });
+    const res = await t.request({
+      method: 'POST',
+      url: '/api/v1/billing/session/',
+      headers: owner.headers,
+      payload: { plan: 'pro' },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().data.url).toMatch(/^https:\/\/checkout\.example\.test\//);
     const customer = calls.find((c) => c.path === '/v1/customers');
@@ -137,7 +173,12 @@ describe('checkout and portal', () => {
 
   it('opens a one-payment checkout for a credit pack and reuses the customer', async () => {
     calls.length = 0;
-    const res = await t.request({ method: 'POST', url: '/api/v1/billing/session/', headers: owner.headers, payload: { credit_pack: 'boost' } });
+    const res = await t.request({
+      method: 'POST',
+      url: '/api/v1/billing/session/',
+      headers: owner.headers,
+      payload: { credit_pack: 'boost' },
+    });
     expect(res.statusCode).toBe(200);
     expect(calls.some((c) => c.path === '/v1/customers')).toBe(false);
     const session = calls.find((c) => c.path === '/v1/checkout/sessions');
@@ -147,10 +188,20 @@ describe('checkout and portal', () => {
   });
 
   it('refuses the free plan and unknown slugs as field errors', async () => {
-    const free = await t.request({ method: 'POST', url: '/api/v1/billing/session/', headers: owner.headers, payload: { plan: 'free' } });
+    const free = await t.request({
+      method: 'POST',
+      url: '/api/v1/billing/session/',
+      headers: owner.headers,
+      payload: { plan: 'free' },
+    });
     expect(free.statusCode).toBe(400);
     expect(free.json().errors.plan).toBeDefined();
-    const both = await t.request({ method: 'POST', url: '/api/v1/billing/session/', headers: owner.headers, payload: { plan: 'pro', credit_pack: 'boost' } });
+    const both = await t.request({
+      method: 'POST',
+      url: '/api/v1/billing/session/',
+      headers: owner.headers,
+      payload: { plan: 'pro', credit_pack: 'boost' },
+    });
     expect(both.statusCode).toBe(400);
   });
 
@@ -209,7 +260,12 @@ describe('webhooks', () => {
       }),
       await deliver(body, sign(payload, { secret: 'whsec_wrong' })),
       await deliver(body, sign(payload, { timestamp: Math.floor(Date.now() / 1000) - 301 })),
-      await t.request({ method: 'POST', url: '/api/v1/billing/webhooks/stripe/', headers: { 'content-type': 'application/json' }, payload }),
+      await t.request({
+        method: 'POST',
+        url: '/api/v1/billing/webhooks/stripe/',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      }),
     ];
     for (const res of answers) {
       expect(res.statusCode).toBe(400);
@@ -295,7 +351,9 @@ describe('webhooks', () => {
     const orphan = event('invoice.paid', { id: 'in_orphan', subscription: 'sub_nobody', customer: 'cus_nobody' });
     expect((await deliver(orphan)).statusCode).toBe(200);
     await applyStored([orphan.id]);
-    const [row] = await rows<{ status: string; error: string }>(sql`select status, error from billing_webhook_events where event_id = ${orphan.id}`);
+    const [row] = await rows<{ status: string; error: string }>(
+      sql`select status, error from billing_webhook_events where event_id = ${orphan.id}`,
+    );
     expect(row?.status).toBe('ignored');
     expect(row?.error).toMatch(/No account/);
   });

@@ -119,15 +119,24 @@ export interface VerifiedEvent {
  * Checks Stripe's `t=..,v1=..` signature over the raw body with the package's own verifier (HMAC-SHA256,
  * constant-time compare, 300 s tolerance). Any failure, or no secret configured, is a 400.
  */
-export function verifyStripeEvent(rawBody: string | undefined, header: string | string[] | undefined, secret: string | null): VerifiedEvent {
-  if (!secret) throw new AppError('validation_error', 'Stripe webhooks are not configured on this server (set STRIPE_WEBHOOK_SECRET).');
-  if (typeof header !== 'string' || header === '') throw new AppError('validation_error', 'The Stripe-Signature header is missing.');
+export function verifyStripeEvent(
+  rawBody: string | undefined,
+  header: string | string[] | undefined,
+  secret: string | null,
+): VerifiedEvent {
+  if (!secret)
+    throw new AppError('validation_error', 'Stripe webhooks are not configured on this server (set STRIPE_WEBHOOK_SECRET).');
+  if (typeof header !== 'string' || header === '')
+    throw new AppError('validation_error', 'The Stripe-Signature header is missing.');
   if (rawBody === undefined) throw new AppError('validation_error', 'The webhook body must be JSON.');
   let event: Stripe.Event;
   try {
     event = Stripe.webhooks.constructEvent(rawBody, header, secret, SIGNATURE_TOLERANCE_SECONDS);
   } catch (error) {
-    throw new AppError('validation_error', `Invalid Stripe signature: ${error instanceof Error ? error.message : 'verification failed'}`);
+    throw new AppError(
+      'validation_error',
+      `Invalid Stripe signature: ${error instanceof Error ? error.message : 'verification failed'}`,
+    );
   }
   if (typeof event.id !== 'string' || typeof event.type !== 'string') {
     throw new AppError('validation_error', 'The event has no id or type.');

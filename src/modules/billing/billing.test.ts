@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../core/errors.js';
-import { type SignedUp, addMember, createApiKey, signUp } from '../../../test/factories.js';
-import { type TestApp, buildTestApp } from '../../../test/harness.js';
+import { addMember, createApiKey, type SignedUp, signUp } from '../../../test/factories.js';
+import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
+import { AppError } from '../../core/errors.js';
 import { addMonth, periodRef } from './billing.service.js';
 
 /**
@@ -19,7 +19,13 @@ async function rows<T>(query: ReturnType<typeof sql>): Promise<T[]> {
   return ((await t.database.db.execute(query)) as unknown as { rows: T[] }).rows;
 }
 const ledgerSum = async (accountId: number) =>
-  Number((await rows<{ s: number }>(sql`select coalesce(sum(amount), 0)::int as s from billing_credit_transactions where account_id = ${accountId}`))[0]?.s);
+  Number(
+    (
+      await rows<{ s: number }>(
+        sql`select coalesce(sum(amount), 0)::int as s from billing_credit_transactions where account_id = ${accountId}`,
+      )
+    )[0]?.s,
+  );
 const balanceOf = async (accountId: number) =>
   Number((await rows<{ credits: number }>(sql`select credits from auth_accounts where id = ${accountId}`))[0]?.credits);
 
@@ -28,7 +34,8 @@ async function accountWith(credits: number): Promise<SignedUp> {
   const who = await signUp(t);
   const billing = t.app.services.billing;
   const current = await billing.balance(who);
-  if (current !== credits) await billing.adjust(who, credits - current, `test-set:${who.accountId}`, { reason: 'test setup', actor_id: null });
+  if (current !== credits)
+    await billing.adjust(who, credits - current, `test-set:${who.accountId}`, { reason: 'test setup', actor_id: null });
   return who;
 }
 
@@ -54,13 +61,20 @@ describe('registration and the balance', () => {
     const tx = await t.request({ method: 'GET', url: '/api/v1/billing/credits/transactions/', headers: owner.headers });
     expect(tx.statusCode).toBe(200);
     expect(tx.json().data.count).toBeNull();
-    expect(tx.json().data.results).toMatchObject([{ amount: 200, type: 'grant', balance_after: 200, account_id: owner.accountId }]);
+    expect(tx.json().data.results).toMatchObject([
+      { amount: 200, type: 'grant', balance_after: 200, account_id: owner.accountId },
+    ]);
   });
 
   it('shows the subscription to admins', async () => {
     const res = await t.request({ method: 'GET', url: '/api/v1/billing/status/', headers: owner.headers });
     expect(res.statusCode).toBe(200);
-    expect(res.json().data).toMatchObject({ plan: { slug: 'free', monthly_credits: 200 }, status: 'active', provider: null, balance: 200 });
+    expect(res.json().data).toMatchObject({
+      plan: { slug: 'free', monthly_credits: 200 },
+      status: 'active',
+      provider: null,
+      balance: 200,
+    });
   });
 });
 
@@ -105,7 +119,10 @@ describe('the ledger service', () => {
   it('charges once per ref, refuses short balances without changing anything, and refunds once', async () => {
     const who = await accountWith(10);
     const billing = t.app.services.billing;
-    const first = await billing.charge(who, 'image_generation', 1, `img:${who.accountId}:1`, { object_type: 'image', object_id: 7 });
+    const first = await billing.charge(who, 'image_generation', 1, `img:${who.accountId}:1`, {
+      object_type: 'image',
+      object_id: 7,
+    });
     expect(first).toEqual({ charged: true, credits: 5, balance: 5 });
     const again = await billing.charge(who, 'image_generation', 1, `img:${who.accountId}:1`);
     expect(again).toEqual({ charged: false, credits: 5, balance: 5 });
@@ -118,7 +135,9 @@ describe('the ledger service', () => {
     expect(await billing.refund(who, `img:${who.accountId}:1`)).toEqual({ refunded: false, credits: 5, balance: 10 });
     await expect(billing.refund(who, 'never-charged')).rejects.toMatchObject({ code: 'not_found' });
     expect(await ledgerSum(who.accountId)).toBe(10);
-    const types = await rows<{ type: string }>(sql`select type from billing_credit_transactions where account_id = ${who.accountId} order by id`);
+    const types = await rows<{ type: string }>(
+      sql`select type from billing_credit_transactions where account_id = ${who.accountId} order by id`,
+    );
     expect(types.map((r) => r.type)).toEqual(['grant', 'adjustment', 'usage', 'refund']);
   });
 
@@ -138,23 +157,47 @@ describe('the ledger service', () => {
   it('records usage once per ref and summarises it per period', async () => {
     const who = await signUp(t);
     const billing = t.app.services.billing;
-    const usage = { operation: 'content_generation', model: 'gpt-test', tokens_in: 100, tokens_out: 900, credits: 15, cost_micros: 1234, latency_ms: 800 };
+    const usage = {
+      operation: 'content_generation',
+      model: 'gpt-test',
+      tokens_in: 100,
+      tokens_out: 900,
+      credits: 15,
+      cost_micros: 1234,
+      latency_ms: 800,
+    };
     await billing.recordUsage(who, { ...usage, ref: `u:${who.accountId}:1` });
     await billing.recordUsage(who, { ...usage, ref: `u:${who.accountId}:1` });
     await billing.recordUsage(who, { ...usage, operation: 'image_generation', credits: 5 });
-    const feed = await t.request({ method: 'GET', url: '/api/v1/billing/credits/usage/?operation=content_generation', headers: who.headers });
+    const feed = await t.request({
+      method: 'GET',
+      url: '/api/v1/billing/credits/usage/?operation=content_generation',
+      headers: who.headers,
+    });
     expect(feed.statusCode).toBe(200);
     expect(feed.json().data.results).toHaveLength(1);
     expect(feed.json().data.results[0]).toMatchObject(usage);
-    const summary = await t.request({ method: 'GET', url: '/api/v1/billing/credits/usage/summary/?period=month', headers: who.headers });
+    const summary = await t.request({
+      method: 'GET',
+      url: '/api/v1/billing/credits/usage/summary/?period=month',
+      headers: who.headers,
+    });
     expect(summary.statusCode).toBe(200);
     const byOp = Object.fromEntries(summary.json().data.results.map((r: { operation: string }) => [r.operation, r]));
     expect(byOp.content_generation).toMatchObject({ calls: 1, credits: 15, tokens_in: 100, tokens_out: 900, cost_micros: 1234 });
     expect(byOp.image_generation).toMatchObject({ calls: 1, credits: 5 });
-    const bad = await t.request({ method: 'GET', url: '/api/v1/billing/credits/usage/summary/?period=year', headers: who.headers });
+    const bad = await t.request({
+      method: 'GET',
+      url: '/api/v1/billing/credits/usage/summary/?period=year',
+      headers: who.headers,
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors.period).toBeDefined();
-    const badFilter = await t.request({ method: 'GET', url: '/api/v1/billing/credits/transactions/?type=gift', headers: who.headers });
+    const badFilter = await t.request({
+      method: 'GET',
+      url: '/api/v1/billing/credits/transactions/?type=gift',
+      headers: who.headers,
+    });
     expect(badFilter.statusCode).toBe(400);
   });
 
@@ -162,13 +205,17 @@ describe('the ledger service', () => {
     const who = await signUp(t);
     const billing = t.app.services.billing;
     const past = new Date(Date.now() - 3 * 86_400_000);
-    await t.database.db.execute(sql`update billing_subscriptions set current_period_end = ${past.toISOString()} where account_id = ${who.accountId}`);
+    await t.database.db.execute(
+      sql`update billing_subscriptions set current_period_end = ${past.toISOString()} where account_id = ${who.accountId}`,
+    );
     expect((await billing.renewDue()).renewed).toBeGreaterThanOrEqual(1);
     expect(await balanceOf(who.accountId)).toBe(400);
     const again = await billing.renewDue();
     expect(again.renewed).toBe(0);
     expect(await balanceOf(who.accountId)).toBe(400);
-    const [sub] = await rows<{ current_period_start: string }>(sql`select current_period_start from billing_subscriptions where account_id = ${who.accountId}`);
+    const [sub] = await rows<{ current_period_start: string }>(
+      sql`select current_period_start from billing_subscriptions where account_id = ${who.accountId}`,
+    );
     const ref = periodRef(who.accountId, new Date(sub?.current_period_start as string));
     expect(await rows(sql`select 1 from billing_credit_transactions where ref = ${ref}`)).toHaveLength(1);
     // The renewal job itself, run twice as a retried job would be: nothing more.
@@ -177,7 +224,9 @@ describe('the ledger service', () => {
   });
 
   it('schedules the renewal hourly in the queue, once for every process', async () => {
-    const schedules = await rows<{ name: string; cron: string; timezone: string }>(sql`select name, cron, timezone from pgboss.schedule`);
+    const schedules = await rows<{ name: string; cron: string; timezone: string }>(
+      sql`select name, cron, timezone from pgboss.schedule`,
+    );
     expect(schedules).toContainEqual({ name: 'billing.renew_plans', cron: '7 * * * *', timezone: 'UTC' });
   });
 
@@ -190,53 +239,118 @@ describe('the ledger service', () => {
 describe('who may read what', () => {
   it('viewers read the balance but not transactions, usage or status', async () => {
     const viewer = await addMember(t, owner, 'viewer');
-    expect((await t.request({ method: 'GET', url: '/api/v1/billing/credits/balance/', headers: viewer.headers })).statusCode).toBe(200);
-    for (const url of ['/api/v1/billing/credits/transactions/', '/api/v1/billing/credits/usage/', '/api/v1/billing/credits/usage/summary/', '/api/v1/billing/status/']) {
+    expect(
+      (await t.request({ method: 'GET', url: '/api/v1/billing/credits/balance/', headers: viewer.headers })).statusCode,
+    ).toBe(200);
+    for (const url of [
+      '/api/v1/billing/credits/transactions/',
+      '/api/v1/billing/credits/usage/',
+      '/api/v1/billing/credits/usage/summary/',
+      '/api/v1/billing/status/',
+    ]) {
       const res = await t.request({ method: 'GET', url, headers: viewer.headers });
       expect(res.statusCode, url).toBe(403);
     }
     const key = await createApiKey(t, owner, { scopes: ['read'] });
-    expect((await t.request({ method: 'GET', url: '/api/v1/billing/credits/balance/', headers: key.headers })).statusCode).toBe(200);
+    expect((await t.request({ method: 'GET', url: '/api/v1/billing/credits/balance/', headers: key.headers })).statusCode).toBe(
+      200,
+    );
   });
 
   it('goes through the shared security checks', async () => {
     await expectSecured(t, { method: 'GET', url: '/api/v1/billing/credits/balance/', owner });
-    for (const url of ['/api/v1/billing/credits/transactions/', '/api/v1/billing/credits/usage/', '/api/v1/billing/credits/usage/summary/', '/api/v1/billing/status/', '/api/v1/billing/portal/']) {
+    for (const url of [
+      '/api/v1/billing/credits/transactions/',
+      '/api/v1/billing/credits/usage/',
+      '/api/v1/billing/credits/usage/summary/',
+      '/api/v1/billing/status/',
+      '/api/v1/billing/portal/',
+    ]) {
       await expectSecured(t, { method: 'GET', url, owner, needs: 'admin' });
     }
-    await expectSecured(t, { method: 'POST', url: '/api/v1/billing/session/', payload: { credit_pack: 'starter' }, owner, needs: 'admin' });
+    await expectSecured(t, {
+      method: 'POST',
+      url: '/api/v1/billing/session/',
+      payload: { credit_pack: 'starter' },
+      owner,
+      needs: 'admin',
+    });
   });
 
   it('staff routes answer 403 to owners and 401 without credentials', async () => {
-    const urls = ['/api/v1/admin/accounts/', `/api/v1/admin/accounts/${owner.accountId}/`, '/api/v1/admin/plans/', '/api/v1/admin/credit-packs/', '/api/v1/admin/credit-costs/', '/api/v1/admin/usage/', '/api/v1/admin/usage/summary/', '/api/v1/admin/stats/'];
+    const urls = [
+      '/api/v1/admin/accounts/',
+      `/api/v1/admin/accounts/${owner.accountId}/`,
+      '/api/v1/admin/plans/',
+      '/api/v1/admin/credit-packs/',
+      '/api/v1/admin/credit-costs/',
+      '/api/v1/admin/usage/',
+      '/api/v1/admin/usage/summary/',
+      '/api/v1/admin/stats/',
+    ];
     for (const url of urls) {
       expect((await t.request({ method: 'GET', url, headers: owner.headers })).statusCode, url).toBe(403);
       expect((await t.request({ method: 'GET', url })).statusCode, url).toBe(401);
     }
-    const adjust = await t.request({ method: 'POST', url: `/api/v1/admin/accounts/${owner.accountId}/adjust_credits/`, headers: owner.headers, payload: { amount: 5, reason: 'x' } });
+    const adjust = await t.request({
+      method: 'POST',
+      url: `/api/v1/admin/accounts/${owner.accountId}/adjust_credits/`,
+      headers: owner.headers,
+      payload: { amount: 5, reason: 'x' },
+    });
     expect(adjust.statusCode).toBe(403);
-    const create = await t.request({ method: 'POST', url: '/api/v1/admin/credit-packs/', headers: owner.headers, payload: { name: 'X', slug: 'x', credits: 1, price_cents: 1 } });
+    const create = await t.request({
+      method: 'POST',
+      url: '/api/v1/admin/credit-packs/',
+      headers: owner.headers,
+      payload: { name: 'X', slug: 'x', credits: 1, price_cents: 1 },
+    });
     expect(create.statusCode).toBe(403);
   });
 });
 
 describe('payments without Stripe configured', () => {
   it('session and portal answer 503; a bad slug is still a field error; webhooks are 400', async () => {
-    const session = await t.request({ method: 'POST', url: '/api/v1/billing/session/', headers: owner.headers, payload: { credit_pack: 'nope' } });
+    const session = await t.request({
+      method: 'POST',
+      url: '/api/v1/billing/session/',
+      headers: owner.headers,
+      payload: { credit_pack: 'nope' },
+    });
     expect(session.statusCode).toBe(400);
     expect(session.json().errors.credit_pack).toBeDefined();
-    const unknownPlan = await t.request({ method: 'POST', url: '/api/v1/billing/session/', headers: owner.headers, payload: { plan: 'platinum' } });
+    const unknownPlan = await t.request({
+      method: 'POST',
+      url: '/api/v1/billing/session/',
+      headers: owner.headers,
+      payload: { plan: 'platinum' },
+    });
     expect(unknownPlan.statusCode).toBe(400);
     expect(unknownPlan.json().errors.plan).toBeDefined();
     const both = await t.request({ method: 'POST', url: '/api/v1/billing/session/', headers: owner.headers, payload: {} });
     expect(both.statusCode).toBe(400);
-    await t.request({ method: 'POST', url: '/api/v1/admin/credit-packs/', headers: staff.headers, payload: { name: 'Starter', slug: 'starter', credits: 500, price_cents: 900 } });
-    const ok = await t.request({ method: 'POST', url: '/api/v1/billing/session/', headers: owner.headers, payload: { credit_pack: 'starter' } });
+    await t.request({
+      method: 'POST',
+      url: '/api/v1/admin/credit-packs/',
+      headers: staff.headers,
+      payload: { name: 'Starter', slug: 'starter', credits: 500, price_cents: 900 },
+    });
+    const ok = await t.request({
+      method: 'POST',
+      url: '/api/v1/billing/session/',
+      headers: owner.headers,
+      payload: { credit_pack: 'starter' },
+    });
     expect(ok.statusCode).toBe(503);
     expect(ok.json()).toMatchObject({ code: 'service_unavailable', error: expect.stringContaining('STRIPE_SECRET_KEY') });
     const portal = await t.request({ method: 'GET', url: '/api/v1/billing/portal/', headers: owner.headers });
     expect(portal.statusCode).toBe(503);
-    const hook = await t.request({ method: 'POST', url: '/api/v1/billing/webhooks/stripe/', headers: { 'stripe-signature': 't=1,v1=abc' }, payload: { id: 'evt_1', type: 'invoice.paid' } });
+    const hook = await t.request({
+      method: 'POST',
+      url: '/api/v1/billing/webhooks/stripe/',
+      headers: { 'stripe-signature': 't=1,v1=abc' },
+      payload: { id: 'evt_1', type: 'invoice.paid' },
+    });
     expect(hook.statusCode).toBe(400);
     expect(hook.json().error).toContain('STRIPE_WEBHOOK_SECRET');
   });
@@ -247,7 +361,12 @@ describe('staff', () => {
     const who = await accountWith(100);
     const answers = await Promise.all(
       Array.from({ length: 50 }, () =>
-        t.request({ method: 'POST', url: `/api/v1/admin/accounts/${who.accountId}/adjust_credits/`, headers: staff.headers, payload: { amount: -3, reason: 'load test' } }),
+        t.request({
+          method: 'POST',
+          url: `/api/v1/admin/accounts/${who.accountId}/adjust_credits/`,
+          headers: staff.headers,
+          payload: { amount: -3, reason: 'load test' },
+        }),
       ),
     );
     const codes = answers.map((a) => a.statusCode);
@@ -257,7 +376,12 @@ describe('staff', () => {
     expect(await balanceOf(who.accountId)).toBe(1);
     expect(await ledgerSum(who.accountId)).toBe(1);
     const detail = await t.request({ method: 'GET', url: `/api/v1/admin/accounts/${who.accountId}/`, headers: staff.headers });
-    expect(detail.json().data).toMatchObject({ credits: 1, ledger_sum: 1, plan_slug: 'free', subscription: { status: 'active' } });
+    expect(detail.json().data).toMatchObject({
+      credits: 1,
+      ledger_sum: 1,
+      plan_slug: 'free',
+      subscription: { status: 'active' },
+    });
   });
 
   it('validates adjustments and names missing accounts', async () => {
@@ -270,7 +394,12 @@ describe('staff', () => {
     expect(zero.json().errors.amount).toBeDefined();
     const asString = await t.request({ method: 'POST', url, headers: staff.headers, payload: { amount: '5', reason: 'typed' } });
     expect(asString.statusCode).toBe(400);
-    const missing = await t.request({ method: 'POST', url: '/api/v1/admin/accounts/999999/adjust_credits/', headers: staff.headers, payload: { amount: 5, reason: 'x' } });
+    const missing = await t.request({
+      method: 'POST',
+      url: '/api/v1/admin/accounts/999999/adjust_credits/',
+      headers: staff.headers,
+      payload: { amount: 5, reason: 'x' },
+    });
     expect(missing.statusCode).toBe(404);
     const plus = await t.request({ method: 'POST', url, headers: staff.headers, payload: { amount: 25, reason: 'goodwill' } });
     expect(plus.statusCode).toBe(200);
@@ -278,21 +407,38 @@ describe('staff', () => {
   });
 
   it('lists accounts with balances and plans', async () => {
-    const res = await t.request({ method: 'GET', url: `/api/v1/admin/accounts/?search=${encodeURIComponent('Team')}&ordering=-credits`, headers: staff.headers });
+    const res = await t.request({
+      method: 'GET',
+      url: `/api/v1/admin/accounts/?search=${encodeURIComponent('Team')}&ordering=-credits`,
+      headers: staff.headers,
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().data.results[0]).toMatchObject({ plan_slug: 'free', credits: expect.any(Number) });
   });
 
   it('edits plans, packs and costs with field errors for bad input', async () => {
     const h = staff.headers;
-    const negative = await t.request({ method: 'POST', url: '/api/v1/admin/credit-packs/', headers: h, payload: { name: 'Bad', slug: 'bad', credits: 10, price_cents: -1 } });
+    const negative = await t.request({
+      method: 'POST',
+      url: '/api/v1/admin/credit-packs/',
+      headers: h,
+      payload: { name: 'Bad', slug: 'bad', credits: 10, price_cents: -1 },
+    });
     expect(negative.statusCode).toBe(400);
     expect(negative.json().errors.price_cents).toBeDefined();
     const plan = await t.request({
       method: 'POST',
       url: '/api/v1/admin/plans/',
       headers: h,
-      payload: { name: 'Pro', slug: 'pro', price_cents: 4900, monthly_credits: 5000, max_sites: 50, max_users: 20, max_keywords: 1_000_000 },
+      payload: {
+        name: 'Pro',
+        slug: 'pro',
+        price_cents: 4900,
+        monthly_credits: 5000,
+        max_sites: 50,
+        max_users: 20,
+        max_keywords: 1_000_000,
+      },
     });
     expect(plan.statusCode).toBe(201);
     const dup = await t.request({
@@ -304,18 +450,35 @@ describe('staff', () => {
     expect(dup.statusCode).toBe(400);
     expect(dup.json().errors.slug).toBeDefined();
     const planId = plan.json().data.id;
-    const patched = await t.request({ method: 'PATCH', url: `/api/v1/admin/plans/${planId}/`, headers: h, payload: { monthly_credits: 6000 } });
+    const patched = await t.request({
+      method: 'PATCH',
+      url: `/api/v1/admin/plans/${planId}/`,
+      headers: h,
+      payload: { monthly_credits: 6000 },
+    });
     expect(patched.json().data.monthly_credits).toBe(6000);
     const free = (await t.request({ method: 'GET', url: '/api/v1/admin/plans/?search=free', headers: h })).json().data.results[0];
     expect((await t.request({ method: 'DELETE', url: `/api/v1/admin/plans/${free.id}/`, headers: h })).statusCode).toBe(409);
     expect((await t.request({ method: 'DELETE', url: `/api/v1/admin/plans/${planId}/`, headers: h })).statusCode).toBe(204);
 
-    const badOp = await t.request({ method: 'POST', url: '/api/v1/admin/credit-costs/', headers: h, payload: { operation: 'Bad Op!', credits: 1, unit: 'thing' } });
+    const badOp = await t.request({
+      method: 'POST',
+      url: '/api/v1/admin/credit-costs/',
+      headers: h,
+      payload: { operation: 'Bad Op!', credits: 1, unit: 'thing' },
+    });
     expect(badOp.statusCode).toBe(400);
     expect(badOp.json().errors.operation).toBeDefined();
-    const costs = (await t.request({ method: 'GET', url: '/api/v1/admin/credit-costs/?search=image_generation', headers: h })).json().data.results;
+    const costs = (
+      await t.request({ method: 'GET', url: '/api/v1/admin/credit-costs/?search=image_generation', headers: h })
+    ).json().data.results;
     const imageCost = costs.find((c: { operation: string }) => c.operation === 'image_generation');
-    const edit = await t.request({ method: 'PATCH', url: `/api/v1/admin/credit-costs/${imageCost.id}/`, headers: h, payload: { credits: 7 } });
+    const edit = await t.request({
+      method: 'PATCH',
+      url: `/api/v1/admin/credit-costs/${imageCost.id}/`,
+      headers: h,
+      payload: { credits: 7 },
+    });
     expect(edit.statusCode).toBe(200);
     // The edit takes effect at once in this process (the cache is dropped on change).
     expect(await t.app.services.billing.estimate('image_generation', 2)).toBe(14);
@@ -328,9 +491,15 @@ describe('staff', () => {
     const stats = await t.request({ method: 'GET', url: '/api/v1/admin/stats/?days=7', headers: staff.headers });
     expect(stats.statusCode).toBe(200);
     const today = new Date().toISOString().slice(0, 10);
-    const row = stats.json().data.spent_by_day.find((r: { day: string; operation: string }) => r.day === today && r.operation === 'idea_generation');
+    const row = stats
+      .json()
+      .data.spent_by_day.find((r: { day: string; operation: string }) => r.day === today && r.operation === 'idea_generation');
     expect(row.credits).toBeGreaterThanOrEqual(6);
-    const usage = await t.request({ method: 'GET', url: `/api/v1/admin/usage/?account_id=${owner.accountId}`, headers: staff.headers });
+    const usage = await t.request({
+      method: 'GET',
+      url: `/api/v1/admin/usage/?account_id=${owner.accountId}`,
+      headers: staff.headers,
+    });
     expect(usage.statusCode).toBe(200);
   });
 });

@@ -3,7 +3,7 @@ import type { Db } from '../../core/db.js';
 import { record } from '../../core/events.js';
 import type { Jobs } from '../../core/jobs.js';
 import * as repo from './billing.repository.js';
-import { type BillingService, addMonth, periodRef } from './billing.service.js';
+import { addMonth, type BillingService, periodRef } from './billing.service.js';
 import { verifyStripeEvent } from './billing.stripe.js';
 import type { SubscriptionStatus } from './billing.tables.js';
 
@@ -49,7 +49,12 @@ export function createStripeWebhooks(deps: { db: Db; config: Config; jobs: Jobs;
   async function receive(rawBody: string | undefined, signature: string | string[] | undefined) {
     const event = verifyStripeEvent(rawBody, signature, deps.config.stripe.webhookSecret);
     const first = await db.transaction(async (tx) => {
-      const id = await repo.storeWebhookEvent(tx, { provider: 'stripe', event_id: event.id, type: event.type, payload: event.payload });
+      const id = await repo.storeWebhookEvent(tx, {
+        provider: 'stripe',
+        event_id: event.id,
+        type: event.type,
+        payload: event.payload,
+      });
       if (id !== null) await deps.jobs.enqueue(tx, 'billing.stripe_event', { event_id: id });
       return id !== null;
     });
@@ -110,7 +115,9 @@ export function createStripeWebhooks(deps: { db: Db; config: Config; jobs: Jobs;
   async function checkoutCompleted(tx: Db, session: Obj, at: Date): Promise<number> {
     const metadata = asObj(session.metadata);
     const accountId =
-      accountIdOf(metadata) ?? accountIdOf({ account_id: session.client_reference_id }) ?? (await accountFor(tx, undefined, idOf(session.subscription), idOf(session.customer)));
+      accountIdOf(metadata) ??
+      accountIdOf({ account_id: session.client_reference_id }) ??
+      (await accountFor(tx, undefined, idOf(session.subscription), idOf(session.customer)));
     const sub = await existingAccount(tx, accountId);
     const paid = session.payment_status === 'paid' || session.payment_status === 'no_payment_required';
     if (session.mode === 'payment' && typeof metadata?.credit_pack === 'string') {
@@ -150,7 +157,9 @@ export function createStripeWebhooks(deps: { db: Db; config: Config; jobs: Jobs;
     const metadata = asObj(parentDetails?.metadata) ?? asObj(asObj(invoice.subscription_details)?.metadata);
     const accountId = await accountFor(tx, metadata, subscriptionId, idOf(invoice.customer));
     const sub = await existingAccount(tx, accountId);
-    const plan = (await planFrom(tx, metadata)) ?? (sub.provider_subscription_id === subscriptionId ? await repo.planById(tx, sub.plan_id) : undefined);
+    const plan =
+      (await planFrom(tx, metadata)) ??
+      (sub.provider_subscription_id === subscriptionId ? await repo.planById(tx, sub.plan_id) : undefined);
     if (!plan) throw new Skip('The invoice names no plan this server knows.');
     const line = asObj((asObj(invoice.lines)?.data as unknown[] | undefined)?.[0]);
     const period = asObj(line?.period);
@@ -196,7 +205,8 @@ export function createStripeWebhooks(deps: { db: Db; config: Config; jobs: Jobs;
     }
     // The end of a paid subscription (not of an older one the account already replaced): back to the free plan,
     // renewed here from now on, with its first period's credits.
-    if (!newer(sub, at) || (sub.provider_subscription_id !== null && sub.provider_subscription_id !== subscriptionId)) return accountId;
+    if (!newer(sub, at) || (sub.provider_subscription_id !== null && sub.provider_subscription_id !== subscriptionId))
+      return accountId;
     const free = await billing.freePlan(tx);
     const start = new Date();
     await repo.updateSubscription(tx, accountId, {
@@ -250,7 +260,11 @@ export function createStripeWebhooks(deps: { db: Db; config: Config; jobs: Jobs;
       } catch (error) {
         // Skips are final (nothing a retry could change); anything else rolls back and the job retries.
         if (!(error instanceof Skip)) throw error;
-        await repo.finishWebhookEvent(tx, row.id, { status: 'ignored', account_id: accountId, error: error.message.slice(0, 1000) });
+        await repo.finishWebhookEvent(tx, row.id, {
+          status: 'ignored',
+          account_id: accountId,
+          error: error.message.slice(0, 1000),
+        });
         return { status: 'ignored', account_id: accountId };
       }
       await repo.finishWebhookEvent(tx, row.id, { status: 'processed', account_id: accountId, error: null });
@@ -269,4 +283,3 @@ export function createStripeWebhooks(deps: { db: Db; config: Config; jobs: Jobs;
   return { receive, apply };
 }
 export type StripeWebhooks = ReturnType<typeof createStripeWebhooks>;
-

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { PageEnvelope, ok } from '../../core/envelope.js';
+import { ok, PageEnvelope } from '../../core/envelope.js';
 import { type ListQuery, listQuerySchema } from '../../core/lists.js';
 import { accountContext } from '../../core/tenancy.js';
 import { EVENT_LIST } from './events.repository.js';

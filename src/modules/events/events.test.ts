@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { record } from '../../core/events.js';
 import { type SignedUp, signUp } from '../../../test/factories.js';
-import { type TestApp, buildTestApp } from '../../../test/harness.js';
+import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
+import { record } from '../../core/events.js';
 
 let t: TestApp;
 let owner: SignedUp;
@@ -14,9 +14,23 @@ beforeAll(async () => {
   await t.database.db.transaction(async (tx) => {
     await record(
       tx,
-      { account_id: owner.accountId, type: 'keywords.imported', source_agent: 'api', actor_id: owner.userId, object_type: 'keyword', object_id: 1, payload: { count: 3 } },
+      {
+        account_id: owner.accountId,
+        type: 'keywords.imported',
+        source_agent: 'api',
+        actor_id: owner.userId,
+        object_type: 'keyword',
+        object_id: 1,
+        payload: { count: 3 },
+      },
       { account_id: owner.accountId, type: 'content.generated', source_agent: 'worker', object_type: 'content', object_id: 7 },
-      { account_id: owner.accountId, type: 'content.published', source_agent: 'webhook:wordpress', object_type: 'content', object_id: 7 },
+      {
+        account_id: owner.accountId,
+        type: 'content.published',
+        source_agent: 'webhook:wordpress',
+        object_type: 'content',
+        object_id: 7,
+      },
       { account_id: other.accountId, type: 'content.published', source_agent: 'api', object_type: 'content', object_id: 9 },
     );
   });
@@ -26,10 +40,11 @@ afterAll(() => t?.close());
 const get = (url: string, who = owner) => t.request({ method: 'GET', url, headers: who.headers });
 /** The types this file records (sign-up records events of its own, such as credits granted). */
 const MINE = new Set(['keywords.imported', 'content.generated', 'content.published', 'content.rejected']);
-const own = (body: { data: { results: { type: string }[] } }) => body.data.results.map((e) => e.type).filter((type) => MINE.has(type));
+const own = (body: { data: { results: { type: string }[] } }) =>
+  body.data.results.map((e) => e.type).filter((type) => MINE.has(type));
 
 describe('GET /api/v1/events/', () => {
-  it('lists the account\'s events newest first, as a cursor feed', async () => {
+  it("lists the account's events newest first, as a cursor feed", async () => {
     const res = await get('/api/v1/events/');
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -49,7 +64,8 @@ describe('GET /api/v1/events/', () => {
   });
 
   it('pages with next and previous cursors', async () => {
-    const first = (await get('/api/v1/events/?page_size=1&type__in=content.generated,content.published,keywords.imported')).json().data;
+    const first = (await get('/api/v1/events/?page_size=1&type__in=content.generated,content.published,keywords.imported')).json()
+      .data;
     expect(first.results).toHaveLength(1);
     expect(first.previous).toBeNull();
     const second = (await get(first.next.replace(/^https?:\/\/[^/]+/, ''))).json().data;
@@ -59,10 +75,14 @@ describe('GET /api/v1/events/', () => {
   });
 
   it('also answers page and offset styles, newest first', async () => {
-    const paged = (await get('/api/v1/events/?page=1&page_size=2&type__in=content.generated,content.published,keywords.imported')).json().data;
+    const paged = (
+      await get('/api/v1/events/?page=1&page_size=2&type__in=content.generated,content.published,keywords.imported')
+    ).json().data;
     expect(paged.count).toBe(3);
     expect(paged.results.map((e: { type: string }) => e.type)).toEqual(['content.published', 'content.generated']);
-    const offset = (await get('/api/v1/events/?limit=1&offset=2&type__in=content.generated,content.published,keywords.imported')).json().data;
+    const offset = (
+      await get('/api/v1/events/?limit=1&offset=2&type__in=content.generated,content.published,keywords.imported')
+    ).json().data;
     expect(offset.results.map((e: { type: string }) => e.type)).toEqual(['keywords.imported']);
   });
 
@@ -73,10 +93,15 @@ describe('GET /api/v1/events/', () => {
       'keywords.imported',
     ]);
     expect(own((await get('/api/v1/events/?source_agent=webhook:wordpress')).json())).toEqual(['content.published']);
-    expect(own((await get('/api/v1/events/?object_type=content&object_id=7')).json())).toEqual(['content.published', 'content.generated']);
+    expect(own((await get('/api/v1/events/?object_type=content&object_id=7')).json())).toEqual([
+      'content.published',
+      'content.generated',
+    ]);
     expect(own((await get('/api/v1/events/?created_before=2000-01-01')).json())).toEqual([]);
     const today = new Date().toISOString().slice(0, 10);
-    expect(own((await get(`/api/v1/events/?created_after=${today}&type=keywords.imported`)).json())).toEqual(['keywords.imported']);
+    expect(own((await get(`/api/v1/events/?created_after=${today}&type=keywords.imported`)).json())).toEqual([
+      'keywords.imported',
+    ]);
   });
 
   it('rejects unknown parameters and bad values', async () => {
@@ -86,7 +111,7 @@ describe('GET /api/v1/events/', () => {
     expect((await get('/api/v1/events/?created_after=yesterday')).statusCode).toBe(400);
   });
 
-  it('never shows another account\'s events', async () => {
+  it("never shows another account's events", async () => {
     const theirs = (await get('/api/v1/events/?object_id=9')).json().data.results;
     expect(theirs).toEqual([]);
     const mine = (await get('/api/v1/events/?object_id=9', other)).json().data.results;
@@ -100,7 +125,9 @@ describe('GET /api/v1/events/', () => {
 
 describe('record()', () => {
   it('refuses a malformed type or source, and writes nothing when the transaction rolls back', async () => {
-    await expect(record(t.database.db, { account_id: owner.accountId, type: 'Published', source_agent: 'api' })).rejects.toThrow(/lowercase dotted/);
+    await expect(record(t.database.db, { account_id: owner.accountId, type: 'Published', source_agent: 'api' })).rejects.toThrow(
+      /lowercase dotted/,
+    );
     await expect(
       record(t.database.db, { account_id: owner.accountId, type: 'content.published', source_agent: 'robot' as never }),
     ).rejects.toThrow(/source_agent/);

@@ -1,5 +1,5 @@
-import type { FastifyBaseLogger } from 'fastify';
 import { parse } from 'csv-parse/sync';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../core/db.js';
 import { AppError, validationError } from '../../core/errors.js';
 import { record } from '../../core/events.js';

@@ -247,7 +247,9 @@ export function createKeywordsService(deps: { db: Db }) {
             .orderBy(asc(planner_keywords.id))
             .limit(BATCH);
           if (rows.length === 0) return;
-          yield stringify(rows.map((r) => columns.map((c) => (c === 'created_at' ? r.created_at.toISOString() : spreadsheetSafe(r[c] ?? '')))));
+          yield stringify(
+            rows.map((r) => columns.map((c) => (c === 'created_at' ? r.created_at.toISOString() : spreadsheetSafe(r[c] ?? '')))),
+          );
           after = rows[rows.length - 1]?.id ?? after;
           if (rows.length < BATCH) return;
         }

@@ -20,7 +20,6 @@ export interface Outline {
   sections: { heading: string; level: number; points: string[] }[];
 }
 
-
 /**
  * A group of keywords one article (or a few) can target. `keywords_count`, `volume` (sum) and `difficulty`
  * (rounded mean) are derived from its keywords and rewritten by the planner whenever one joins or leaves.

@@ -30,12 +30,13 @@ export function createSystemService(deps: { database: Database; probe: HealthPro
       } catch {
         database = { status: 'down', latency_ms: null };
       }
-      const jobStatus: Health['job_queue']['status'] = deps.probe.jobQueue ? await deps.probe.jobQueue().catch(() => 'down' as const) : 'not_configured';
+      const jobStatus: Health['job_queue']['status'] = deps.probe.jobQueue
+        ? await deps.probe.jobQueue().catch(() => 'down' as const)
+        : 'not_configured';
       const job_queue = { status: jobStatus };
       const ai_provider = { status: deps.probe.aiConfigured?.() ? ('configured' as const) : ('not_configured' as const) };
       const parts = [database.status, jobStatus === 'not_configured' ? 'ok' : jobStatus];
-      const status: ComponentStatus =
-        database.status === 'down' ? 'down' : parts.every((p) => p === 'ok') ? 'ok' : 'degraded';
+      const status: ComponentStatus = database.status === 'down' ? 'down' : parts.every((p) => p === 'ok') ? 'ok' : 'degraded';
       return { status, database, job_queue, ai_provider };
     },
   };

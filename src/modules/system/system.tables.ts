@@ -1,4 +1,17 @@
-import { boolean, index, integer, jsonb, pgTable, primaryKey, real, smallint, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  real,
+  smallint,
+  text,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
 import { idColumn, timestamps, timestamptz } from '../../core/columns.js';
 import { auth_accounts } from '../auth/auth.tables.js';
 
@@ -59,7 +72,6 @@ export const system_job_units = pgTable(
   },
   (t) => [primaryKey({ columns: [t.job_key, t.unit] }), index().on(t.created_at)],
 );
-
 
 // ---------------------------------------------------------------------------------------------------------
 // AI: the account's prompt overrides, settings and author profiles (core/ai.ts reads them through

@@ -2,11 +2,11 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import {
   FINISHED_STATUSES,
+  system_job_units,
+  system_tasks,
   type TaskError,
   type TaskProgress,
   type TaskStatus,
-  system_job_units,
-  system_tasks,
 } from './system.tables.js';
 
 /** Queries on tasks and job units. Every task query takes the account id: another account's task is absent. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { Envelope, PageEnvelope, ok } from '../../core/envelope.js';
+import { Envelope, ok, PageEnvelope } from '../../core/envelope.js';
 import { type ListQuery, listQuerySchema } from '../../core/lists.js';
 import { IdParams, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
@@ -24,7 +24,7 @@ export async function systemTasksRoutes(app: FastifyInstance, services: { tasks:
         tags,
         summary: 'List background tasks',
         description:
-          'The account\'s tasks, newest first. A feed: with no pagination parameter, the first cursor page (`count` null); page and offset styles also work.',
+          "The account's tasks, newest first. A feed: with no pagination parameter, the first cursor page (`count` null); page and offset styles also work.",
         querystring: listQuerySchema(TASK_LIST),
         response: { 200: PageEnvelope(TaskSchema) },
       },
@@ -103,7 +103,9 @@ export async function systemTasksRoutes(app: FastifyInstance, services: { tasks:
         if (!closed.signal.aborted) reply.raw.write(`event: end\ndata: ${JSON.stringify(wire(last))}\n\n`);
       } catch (error) {
         request.log.warn({ err: error }, 'task event stream failed');
-        reply.raw.write(`event: error\ndata: ${JSON.stringify({ code: 'internal_error', message: 'The stream stopped; reconnect.' })}\n\n`);
+        reply.raw.write(
+          `event: error\ndata: ${JSON.stringify({ code: 'internal_error', message: 'The stream stopped; reconnect.' })}\n\n`,
+        );
       }
       reply.raw.end();
     },

@@ -5,8 +5,8 @@ import { record } from '../../core/events.js';
 import type { Jobs } from '../../core/jobs.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
 import type { RequestContext } from '../../core/tenancy.js';
+import { FINISHED_STATUSES, system_tasks, TASK_STATUSES } from './system.tables.js';
 import * as repo from './system.tasks.repository.js';
-import { FINISHED_STATUSES, TASK_STATUSES, system_tasks } from './system.tables.js';
 
 type Ctx = RequestContext & { accountId: number };
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedUp, addMember, signUp } from '../../../test/factories.js';
-import { type TestApp, buildTestApp } from '../../../test/harness.js';
+import { addMember, type SignedUp, signUp } from '../../../test/factories.js';
+import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { stepsJob } from '../../../test/job-types.js';
 import { expectSecured } from '../../../test/security.js';
 
@@ -24,7 +24,8 @@ async function startTask(who: SignedUp, payload: { steps: number; delay_ms: numb
   return task.id;
 }
 
-const detail = (who: SignedUp, id: number) => t.request({ method: 'GET', url: `/api/v1/system/tasks/${id}/`, headers: who.headers });
+const detail = (who: SignedUp, id: number) =>
+  t.request({ method: 'GET', url: `/api/v1/system/tasks/${id}/`, headers: who.headers });
 
 async function until(id: number, done: (task: any) => boolean, who = owner) {
   const started = Date.now();
@@ -41,12 +42,32 @@ describe('GET /api/v1/system/tasks/<id>/', () => {
   it('shows a task going queued → running → succeeded with its progress', async () => {
     const id = await startTask(owner, { steps: 3, delay_ms: 200 });
     const running = await until(id, (task) => task.status === 'running' && task.progress.current >= 1);
-    expect(running).toMatchObject({ id, type: 'test.steps', progress: { total: 3 }, result: null, error: null, finished_at: null });
+    expect(running).toMatchObject({
+      id,
+      type: 'test.steps',
+      progress: { total: 3 },
+      result: null,
+      error: null,
+      finished_at: null,
+    });
     expect(running.started_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const done = await until(id, (task) => task.status === 'succeeded');
     expect(done).toMatchObject({ progress: { current: 3, total: 3, message: 'step 3 of 3' }, result: { steps: 3 }, attempts: 1 });
     expect(Object.keys(done).sort()).toEqual(
-      ['attempts', 'cancel_requested', 'created_at', 'error', 'finished_at', 'id', 'progress', 'result', 'started_at', 'status', 'type', 'updated_at'].sort(),
+      [
+        'attempts',
+        'cancel_requested',
+        'created_at',
+        'error',
+        'finished_at',
+        'id',
+        'progress',
+        'result',
+        'started_at',
+        'status',
+        'type',
+        'updated_at',
+      ].sort(),
     );
   });
 
@@ -123,7 +144,7 @@ describe('POST /api/v1/system/tasks/<id>/cancel/', () => {
 });
 
 describe('GET /api/v1/system/tasks/', () => {
-  it('is a cursor feed of the account\'s own tasks, filtered by status', async () => {
+  it("is a cursor feed of the account's own tasks, filtered by status", async () => {
     const who = await signUp(t);
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push(await startTask(who, { steps: 1, delay_ms: 0 }));
@@ -139,7 +160,11 @@ describe('GET /api/v1/system/tasks/', () => {
     expect(byDefault.json().data).toMatchObject({ count: null });
     const succeeded = await t.request({ method: 'GET', url: '/api/v1/system/tasks/?status=succeeded', headers: who.headers });
     expect(succeeded.json().data.results).toHaveLength(3);
-    const queued = await t.request({ method: 'GET', url: '/api/v1/system/tasks/?status__in=queued,running', headers: who.headers });
+    const queued = await t.request({
+      method: 'GET',
+      url: '/api/v1/system/tasks/?status__in=queued,running',
+      headers: who.headers,
+    });
     expect(queued.json().data.results).toHaveLength(0);
     const bad = await t.request({ method: 'GET', url: '/api/v1/system/tasks/?status=done', headers: who.headers });
     expect(bad.statusCode).toBe(400);
@@ -147,7 +172,7 @@ describe('GET /api/v1/system/tasks/', () => {
     expect(unknown.statusCode).toBe(400);
   });
 
-  it('is secured, and never lists another account\'s tasks', async () => {
+  it("is secured, and never lists another account's tasks", async () => {
     await startTask(owner, { steps: 1, delay_ms: 0 });
     await expectSecured(t, { method: 'GET', url: '/api/v1/system/tasks/', owner });
     const stranger = await signUp(t);
