@@ -334,7 +334,11 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
         const event = apiKeyEvent(old);
         await record(
           tx,
-          byCaller(ctx, { type: 'api_key.rotated', ...event, payload: { ...event.payload, new_api_key_id: row.id, new_prefix: row.prefix } }),
+          byCaller(ctx, {
+            type: 'api_key.rotated',
+            ...event,
+            payload: { ...event.payload, new_api_key_id: row.id, new_prefix: row.prefix },
+          }),
         );
         return { ...presentApiKey(row), key: generated.key };
       });
