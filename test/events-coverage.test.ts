@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, createSector, createSite, PASSWORD, type SignedUp, signUp, uniqueEmail } from './factories.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
@@ -23,9 +24,8 @@ const NO_DURABLE_CHANGE: Record<string, string> = {
     'mails a one-time token and must answer the same for an unknown email; the change is the confirm, which records',
   'POST /api/v1/system/ai/check': 'one tiny provider call; nothing is stored or charged',
   'POST /api/v1/billing/session':
-    "opens a checkout at the payment provider; the plan or credits change only when the provider's webhook is applied",
-  'POST /api/v1/billing/webhooks/stripe':
-    'stores the signed event and enqueues its job; the job records webhook.ingested and the credits.* events (billing.stripe.test.ts)',
+    "opens a checkout at the payment provider (keeping the provider's customer id); the plan or credits change only " +
+    'when its webhook is applied, which records webhook.ingested and credits.* (driven below)',
 };
 
 /**
@@ -49,6 +49,7 @@ interface FeedEvent {
   payload: Record<string, unknown>;
 }
 
+const WEBHOOK_SECRET = 'whsec_events_coverage';
 let t: TestApp;
 let fake: FakeOpenAI;
 let owner: SignedUp;
@@ -57,7 +58,13 @@ let staff: SignedUp;
 beforeAll(async () => {
   fake = await startFakeOpenAI();
   t = await buildTestApp(
-    { WORKER: 'true', JOBS_POLL_MS: '50', AI_BASE_URL: fake.url, AI_MAX_RETRIES: '0' },
+    {
+      WORKER: 'true',
+      JOBS_POLL_MS: '50',
+      AI_BASE_URL: fake.url,
+      AI_MAX_RETRIES: '0',
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    },
     { jobs: [stepsJob] },
   );
   owner = await signUp(t);
@@ -646,6 +653,35 @@ step('POST /api/v1/admin/accounts/{id}/adjust_credits', async () => {
     { object: 'credit_transaction', actor: staff.userId },
   );
   expect(event.payload).toMatchObject({ amount: 5 });
+});
+
+step('POST /api/v1/billing/webhooks/stripe', async () => {
+  // Stored and handed to a job; the job applies it and records webhook.ingested in the account's feed.
+  const payload = JSON.stringify({
+    id: `evt_coverage_${Date.now()}`,
+    object: 'event',
+    type: 'customer.subscription.updated',
+    created: Math.floor(Date.now() / 1000),
+    api_version: Stripe.API_VERSION,
+    data: {
+      object: { id: 'sub_coverage', object: 'subscription', status: 'active', metadata: { account_id: String(owner.accountId) } },
+    },
+  });
+  const before = await newest(owner);
+  const res = await t.request({
+    method: 'POST',
+    url: '/api/v1/billing/webhooks/stripe/',
+    headers: {
+      'content-type': 'application/json',
+      'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }),
+    },
+    payload,
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  const event = await until('the applied webhook', async () =>
+    (await gained(owner, before, 'billing_webhook_event')).find((e) => e.type === 'webhook.ingested'),
+  );
+  expect(event.source_agent).toBe('webhook:stripe');
 });
 
 describe('every change is an event', () => {
