@@ -711,12 +711,16 @@ describe('every change is an event', () => {
   }, 60_000);
 });
 
-describe('the resource layer', () => {
+describe('no change, no event', () => {
   it('records nothing for an update that changes nothing, and nothing when the change rolls back', async () => {
     const site = await createSite(t, owner);
     const sector = await createSector(t, owner, site.id);
     const before = await newest(owner);
     await call('PATCH', `/api/v1/auth/sectors/${sector.id}/`, {});
+    await call('PATCH', '/api/v1/account/settings/', {});
+    await call('PATCH', '/api/v1/system/settings/', {});
+    await call('PATCH', `/api/v1/auth/users/${owner.userId}/`, {});
+    await call('POST', '/api/v1/system/prompts/content/reset/');
     const refused = await t.request({
       method: 'POST',
       url: '/api/v1/auth/sectors/',

@@ -124,20 +124,23 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
         const updated = (await repo.member(tx, ctx.accountId, userId)) as repo.MemberRow;
         // A role change is its own type (people and agents watch for it); any other change is `member.updated`.
         const roleChanged = updated.role !== current.role;
-        await record(
-          tx,
-          byCaller(ctx, {
-            type: roleChanged ? 'member.role_changed' : 'member.updated',
-            object_type: 'member',
-            object_id: userId,
-            payload: {
-              fields: Object.keys(input).sort(),
-              role: updated.role,
-              ...(roleChanged ? { previous_role: current.role } : {}),
-              site_ids: updated.site_ids,
-            },
-          }),
-        );
+        // An empty PATCH changes nothing, so it records nothing.
+        if (Object.keys(input).length > 0) {
+          await record(
+            tx,
+            byCaller(ctx, {
+              type: roleChanged ? 'member.role_changed' : 'member.updated',
+              object_type: 'member',
+              object_id: userId,
+              payload: {
+                fields: Object.keys(input).sort(),
+                role: updated.role,
+                ...(roleChanged ? { previous_role: current.role } : {}),
+                site_ids: updated.site_ids,
+              },
+            }),
+          );
+        }
         return updated;
       });
       auth.credentials.forgetUser(userId);
@@ -360,6 +363,7 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
         throw validationError({ timezone: ['Not a known IANA time zone, such as Europe/Paris.'] });
       }
       if (input.name !== undefined && !input.name.trim()) throw fieldError('name', 'This field may not be blank.');
+      if (Object.keys(input).length === 0) return this.settings(ctx);
       await db.transaction(async (tx) => {
         await repo.updateAccountSettings(tx, ctx.accountId, { ...input, ...(input.name ? { name: input.name.trim() } : {}) });
         await record(
