@@ -128,7 +128,6 @@ export const keywordHooks: ResourceHooks = {
 
 export function createKeywordsService(deps: { db: Db }) {
   const { db } = deps;
-  const actorOf = (ctx: ScopedContext) => ctx.user?.id ?? null;
 
   return {
     async bulkDelete(ctx: ScopedContext, body: BulkIds): Promise<{ deleted: number }> {
