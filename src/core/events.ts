@@ -17,11 +17,52 @@ export const KNOWN_EVENT_TYPES = [
   'content.rejected',
   'content.published',
   'credits.debited',
+  'credits.refunded',
+  'credits.granted',
+  'credits.purchased',
+  'credits.adjusted',
   'automation.run.completed',
   'webhook.ingested',
   'task.succeeded',
   'task.failed',
   'task.cancelled',
+  // Changes made by hand through the API (DOMAIN.md: every action that changes something records an event).
+  'account.created',
+  'site.created',
+  'site.updated',
+  'site.deleted',
+  'sector.created',
+  'sector.updated',
+  'sector.deleted',
+  'keyword.created',
+  'keyword.updated',
+  'keyword.deleted',
+  'keywords.updated',
+  'keywords.deleted',
+  'cluster.created',
+  'cluster.updated',
+  'cluster.deleted',
+  'content_idea.created',
+  'content_idea.updated',
+  'content_idea.deleted',
+  'ideas.queued',
+  'api_key.created',
+  'api_key.rotated',
+  'api_key.revoked',
+  'member.created',
+  'member.invited',
+  'member.joined',
+  'member.updated',
+  'member.role_changed',
+  'member.removed',
+  'session.revoked',
+  'password.changed',
+  'settings.updated',
+  'prompt.updated',
+  'prompt.reset',
+  'author_profile.created',
+  'author_profile.updated',
+  'author_profile.deleted',
 ] as const;
 export type KnownEventType = (typeof KNOWN_EVENT_TYPES)[number];
 
@@ -37,7 +78,26 @@ export interface EventInput {
   actor_id?: number | null;
   object_type?: string | null;
   object_id?: number | null;
+  /** The site the object belongs to, for site-scoped objects (so site-limited callers can be shown their own). */
+  site_id?: number | null;
+  /** Never secrets: no key plaintext, hashes, passwords or tokens. */
   payload?: Record<string, unknown>;
+}
+
+/** Who made a change through the API: the request context's account, user and API key. */
+export interface Caller {
+  accountId: number;
+  user: { id: number } | null;
+  apiKey: { id: number } | null;
+}
+
+/**
+ * An event caused by an API caller: `source_agent` `api`, `actor_id` the user (null for an API key, whose id goes
+ * in the payload as `api_key_id` so the feed still says which key did it).
+ */
+export function byCaller(caller: Caller, event: Omit<EventInput, 'account_id' | 'source_agent' | 'actor_id'>): EventInput {
+  const payload = caller.apiKey ? { ...event.payload, api_key_id: caller.apiKey.id } : (event.payload ?? {});
+  return { ...event, account_id: caller.accountId, source_agent: 'api', actor_id: caller.user?.id ?? null, payload };
 }
 
 const TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;

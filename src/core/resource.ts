@@ -8,6 +8,7 @@ import type { ThrottleScope } from './config.js';
 import type { Db } from './db.js';
 import { Envelope, ok, PageEnvelope } from './envelope.js';
 import { AppError, notFound, validationError } from './errors.js';
+import { byCaller, record } from './events.js';
 import { type ListSpec, listQuerySchema, runList } from './lists.js';
 import { accountContext, type RequestContext, type SiteAccess } from './tenancy.js';
 
@@ -64,6 +65,16 @@ export interface ResourceSpec {
   siteAccess?: SiteAccess;
   /** How a row becomes its wire shape, when it is not already it (table fields are named as on the wire). */
   present?: (row: Row) => Row;
+  /**
+   * The event object type (`site` → `site.created`, `site.updated`, `site.deleted`), required for a writable
+   * account or site resource: every write records its event in the write's own transaction.
+   */
+  objectType?: string;
+  /**
+   * Row fields copied into every event's payload (e.g. `name`), declared so that nothing secret is copied by
+   * accident; an update's payload also lists the names (never the values) of the fields it changed.
+   */
+  eventFields?: string[];
 }
 
 const DEFAULT_ACCESS: Record<Action, Access> = {
@@ -128,6 +139,28 @@ export function registerResource(app: FastifyInstance, db: Db, spec: ResourceSpe
   const [singular, plural] = spec.names;
   const config = (action: Action) => ({ access: access[action], throttle: spec.throttle ?? 'default' });
   const detailPath = `${spec.path}/:id`;
+
+  // Global rows (the platform's catalogue) belong to no account and so to no account's events feed.
+  const writable = spec.actions.some((a) => a === 'create' || a === 'update' || a === 'delete');
+  if (writable && spec.scope !== 'global' && !spec.objectType) {
+    throw new Error(`Resource ${spec.path} is writable but declares no objectType: its changes would record no event.`);
+  }
+  const siteColumnName = (spec.siteColumn ?? (spec.scope === 'site' ? columns.site_id : undefined))?.name;
+  async function recordChange(tx: Db, ctx: ScopedContext, verb: string, row: Row, extra: Row = {}): Promise<void> {
+    if (spec.scope === 'global' || !spec.objectType) return;
+    const payload: Row = {};
+    for (const field of spec.eventFields ?? []) payload[field] = row[field] ?? null;
+    await record(
+      tx,
+      byCaller(ctx, {
+        type: `${spec.objectType}.${verb}`,
+        object_type: spec.objectType,
+        object_id: row.id as number,
+        site_id: siteColumnName ? ((row[siteColumnName] as number | null) ?? null) : null,
+        payload: { ...payload, ...extra },
+      }),
+    );
+  }
 
   // The detail read of a caller who may see every site, built once and prepared: building the same query on
   // every request was a sixth of a detail GET's CPU, and a named statement spares Postgres the parse as well.
@@ -237,6 +270,7 @@ export function registerResource(app: FastifyInstance, db: Db, spec: ResourceSpe
           if (spec.hooks?.beforeCreate) values = await spec.hooks.beforeCreate(tx, ctx, values);
           const [created] = (await tx.insert(spec.table).values(values).returning()) as Row[];
           await spec.hooks?.afterCreate?.(tx, ctx, created as Row);
+          await recordChange(tx, ctx, 'created', created as Row);
           return created as Row;
         });
         reply.code(201).header('Location', `${spec.path}/${row.id}/`);
@@ -278,6 +312,7 @@ export function registerResource(app: FastifyInstance, db: Db, spec: ResourceSpe
               .where(eq(idColumn, id))
               .returning()) as Row[];
             await spec.hooks?.afterUpdate?.(tx, ctx, current, updated as Row);
+            await recordChange(tx, ctx, 'updated', updated as Row, { fields: Object.keys(values).sort() });
             return updated as Row;
           });
           return ok(request, present(row));
@@ -301,6 +336,7 @@ export function registerResource(app: FastifyInstance, db: Db, spec: ResourceSpe
           await spec.hooks?.beforeDelete?.(tx, ctx, row);
           await tx.delete(spec.table).where(eq(idColumn, id));
           await spec.hooks?.afterDelete?.(tx, ctx, row);
+          await recordChange(tx, ctx, 'deleted', row);
         });
         return reply.code(204).send();
       },

@@ -2,6 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { generateApiKey, randomToken, sha256 } from '../../core/auth.js';
 import type { Db } from '../../core/db.js';
 import { AppError, fieldError, notFound, permissionDenied, validationError } from '../../core/errors.js';
+import { byCaller, record } from '../../core/events.js';
 import type { Mailer } from '../../core/mailer.js';
 import type { ApiKeyScope, RequestContext, Role } from '../../core/tenancy.js';
 import * as authRepo from '../auth/auth.repository.js';
@@ -83,6 +84,15 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
           role: input.role,
           site_ids: input.site_ids ?? [],
         });
+        await record(
+          tx,
+          byCaller(ctx, {
+            type: 'member.created',
+            object_type: 'member',
+            object_id: user.id,
+            payload: { email: user.email, role: input.role, site_ids: input.site_ids ?? [] },
+          }),
+        );
         return (await repo.member(tx, ctx.accountId, user.id)) as repo.MemberRow;
       });
     },
@@ -111,7 +121,27 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
           ...(first_name !== undefined ? { first_name: first_name.trim() } : {}),
           ...(last_name !== undefined ? { last_name: last_name.trim() } : {}),
         });
-        return (await repo.member(tx, ctx.accountId, userId)) as repo.MemberRow;
+        const updated = (await repo.member(tx, ctx.accountId, userId)) as repo.MemberRow;
+        // A role change is its own type (people and agents watch for it); any other change is `member.updated`.
+        const roleChanged = updated.role !== current.role;
+        // An empty PATCH changes nothing, so it records nothing.
+        if (Object.keys(input).length > 0) {
+          await record(
+            tx,
+            byCaller(ctx, {
+              type: roleChanged ? 'member.role_changed' : 'member.updated',
+              object_type: 'member',
+              object_id: userId,
+              payload: {
+                fields: Object.keys(input).sort(),
+                role: updated.role,
+                ...(roleChanged ? { previous_role: current.role } : {}),
+                site_ids: updated.site_ids,
+              },
+            }),
+          );
+        }
+        return updated;
       });
       auth.credentials.forgetUser(userId);
       return row;
@@ -130,6 +160,15 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
             });
         }
         await repo.deleteMembership(tx, ctx.accountId, userId);
+        await record(
+          tx,
+          byCaller(ctx, {
+            type: 'member.removed',
+            object_type: 'member',
+            object_id: userId,
+            payload: { email: current.email, role: current.role },
+          }),
+        );
       });
       auth.credentials.forgetUser(userId);
     },
@@ -144,7 +183,7 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
         }
         await checkSiteIds(tx, ctx.accountId, input.site_ids);
         await checkMemberLimit(tx, ctx.accountId);
-        return repo.insertInvitation(tx, {
+        const created = await repo.insertInvitation(tx, {
           account_id: ctx.accountId,
           email: input.email.trim(),
           role: input.role,
@@ -153,6 +192,17 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
           invited_by: ctx.user?.id ?? null,
           expires_at: new Date(Date.now() + INVITE_TTL_MS),
         });
+        // The member does not exist yet: the event names the invitation (never its token).
+        await record(
+          tx,
+          byCaller(ctx, {
+            type: 'member.invited',
+            object_type: 'member',
+            object_id: null,
+            payload: { invitation_id: created.id, email: created.email, role: created.role, site_ids: created.site_ids },
+          }),
+        );
+        return created;
       });
       const acceptUrl = `${baseUrl}/api/v1/account/team/accept/?token=${token}`;
       const account = await authRepo.accountById(db, ctx.accountId);
@@ -208,6 +258,15 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
           site_ids: invitation.site_ids,
         });
         await authRepo.updateUser(tx, user.id, { last_account_id: invitation.account_id });
+        await record(tx, {
+          account_id: invitation.account_id,
+          type: 'member.joined',
+          source_agent: 'api',
+          actor_id: user.id,
+          object_type: 'member',
+          object_id: user.id,
+          payload: { invitation_id: invitation.id, email: invitation.email, role: invitation.role },
+        });
         return { userId: user.id, accountId: invitation.account_id };
       });
       auth.credentials.forgetUser(joined.userId);
@@ -244,12 +303,17 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
           created_by: ctx.user?.id ?? null,
           expires_at: expiresAt,
         });
+        await record(tx, byCaller(ctx, { type: 'api_key.created', ...apiKeyEvent(row) }));
         return { ...presentApiKey(row), key: generated.key };
       });
     },
 
     async revokeApiKey(ctx: Ctx, id: number) {
-      if (!(await repo.revokeApiKey(db, ctx.accountId, id))) throw notFound('API key');
+      await db.transaction(async (tx) => {
+        const key = await repo.liveApiKey(tx, ctx.accountId, id);
+        if (!key || !(await repo.revokeApiKey(tx, ctx.accountId, id))) throw notFound('API key');
+        await record(tx, byCaller(ctx, { type: 'api_key.revoked', ...apiKeyEvent(key) }));
+      });
       auth.credentials.forgetApiKey(id);
     },
 
@@ -269,6 +333,16 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
           created_by: ctx.user?.id ?? old.created_by,
           expires_at: old.expires_at,
         });
+        // Named by the old key (the one rotated); the new one's id is in the payload.
+        const event = apiKeyEvent(old);
+        await record(
+          tx,
+          byCaller(ctx, {
+            type: 'api_key.rotated',
+            ...event,
+            payload: { ...event.payload, new_api_key_id: row.id, new_prefix: row.prefix },
+          }),
+        );
         return { ...presentApiKey(row), key: generated.key };
       });
       auth.credentials.forgetApiKey(id);
@@ -289,12 +363,34 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
         throw validationError({ timezone: ['Not a known IANA time zone, such as Europe/Paris.'] });
       }
       if (input.name !== undefined && !input.name.trim()) throw fieldError('name', 'This field may not be blank.');
-      await repo.updateAccountSettings(db, ctx.accountId, { ...input, ...(input.name ? { name: input.name.trim() } : {}) });
+      if (Object.keys(input).length === 0) return this.settings(ctx);
+      await db.transaction(async (tx) => {
+        await repo.updateAccountSettings(tx, ctx.accountId, { ...input, ...(input.name ? { name: input.name.trim() } : {}) });
+        await record(
+          tx,
+          byCaller(ctx, {
+            type: 'settings.updated',
+            object_type: 'settings',
+            object_id: ctx.accountId,
+            payload: { section: 'account', fields: Object.keys(input).sort() },
+          }),
+        );
+      });
       return this.settings(ctx);
     },
   };
 }
 export type AccountService = ReturnType<typeof createAccountService>;
+
+/** What an API key's events say about it: never the key or its hash. */
+function apiKeyEvent(row: repo.ApiKeyRow) {
+  return {
+    object_type: 'api_key',
+    object_id: row.id,
+    site_id: row.site_id,
+    payload: { name: row.name, prefix: row.prefix, scopes: row.scopes, site_id: row.site_id },
+  };
+}
 
 export function presentApiKey(row: repo.ApiKeyRow) {
   const { key_hash: _hash, revoked_at: _revoked, created_by: _by, ...visible } = row;

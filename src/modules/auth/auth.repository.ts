@@ -120,7 +120,13 @@ export async function activeSessionsOfUser(db: Db, userId: number): Promise<Sess
 }
 
 /** Revokes one live session; `userId` null when possession of its refresh token already proves ownership. */
-export async function revokeSession(db: Db, userId: number | null, sessionId: number, reason: string): Promise<boolean> {
+/** The session revoked (for its event), or null when there was no such live session. */
+export async function revokeSession(
+  db: Db,
+  userId: number | null,
+  sessionId: number,
+  reason: string,
+): Promise<{ id: number; user_id: number; account_id: number | null } | null> {
   const rows = await db
     .update(auth_sessions)
     .set({ revoked_at: new Date(), revoked_reason: reason, updated_at: new Date() })
@@ -131,8 +137,8 @@ export async function revokeSession(db: Db, userId: number | null, sessionId: nu
         isNull(auth_sessions.revoked_at),
       ),
     )
-    .returning({ id: auth_sessions.id });
-  return rows.length > 0;
+    .returning({ id: auth_sessions.id, user_id: auth_sessions.user_id, account_id: auth_sessions.account_id });
+  return rows[0] ?? null;
 }
 
 /** Revokes every live session of a user but one (kept: the caller's own, after a password change). */

@@ -7,6 +7,7 @@ import { randomToken, sha256, signAccessToken } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { AppError, fieldError, notFound, validationError } from '../../core/errors.js';
+import { record } from '../../core/events.js';
 import type { Mailer } from '../../core/mailer.js';
 import type { RequestContext } from '../../core/tenancy.js';
 import { createCredentials } from './auth.credentials.js';
@@ -20,6 +21,47 @@ import * as repo from './auth.repository.js';
 
 const COMMON_PASSWORDS = new Set(dictionary.passwords.slice(0, 20_000).map((p: string) => p.toLowerCase()));
 const RESET_TTL_MS = 60 * 60 * 1000;
+
+/**
+ * A session's end, in its account's feed (a staff session without an account has none). The actor is the
+ * session's own user: only they (signing out, or revoking one of their sessions) end it through the API.
+ */
+async function recordSessionRevoked(
+  tx: Db,
+  session: { id: number; user_id: number; account_id: number | null },
+  reason: string,
+): Promise<void> {
+  if (session.account_id === null) return;
+  await record(tx, {
+    account_id: session.account_id,
+    type: 'session.revoked',
+    source_agent: 'api',
+    actor_id: session.user_id,
+    object_type: 'session',
+    object_id: session.id,
+    payload: { reason },
+  });
+}
+
+/**
+ * A password change concerns the person in every account they belong to, so each of those feeds records it
+ * (the payload never holds the password or its hash).
+ */
+async function recordPasswordChanged(tx: Db, userId: number, how: 'change' | 'reset', signedOut: number): Promise<void> {
+  const accounts = await repo.membershipsOfUser(tx, userId);
+  await record(
+    tx,
+    ...accounts.map((account) => ({
+      account_id: account.id,
+      type: 'password.changed',
+      source_agent: 'api' as const,
+      actor_id: userId,
+      object_type: 'user',
+      object_id: userId,
+      payload: { how, sessions_signed_out: signedOut },
+    })),
+  );
+}
 
 export function checkPasswordPolicy(password: string, field = 'password'): void {
   if (COMMON_PASSWORDS.has(password.toLowerCase())) {
@@ -189,6 +231,15 @@ export function createAuthService(deps: {
           billing_email: user.email,
         });
         await repo.insertMembership(tx, { account_id: account.id, user_id: user.id, role: 'owner' });
+        await record(tx, {
+          account_id: account.id,
+          type: 'account.created',
+          source_agent: 'api',
+          actor_id: user.id,
+          object_type: 'account',
+          object_id: account.id,
+          payload: { name: account.name, slug: account.slug, plan_id: plan.id },
+        });
         // The subscription and the plan's first credits, granted through billing's ledger in this transaction.
         await deps.billing.startPlan(tx, account.id, plan);
         await repo.updateUser(tx, user.id, { last_account_id: account.id, last_login_at: new Date() });
@@ -262,7 +313,12 @@ export function createAuthService(deps: {
       if (sessionIds.length === 0) {
         throw fieldError('refresh', 'Send the refresh token, or sign out with the access token or cookie of a session.');
       }
-      for (const id of sessionIds) await repo.revokeSession(db, null, id, 'logout');
+      await db.transaction(async (tx) => {
+        for (const id of sessionIds) {
+          const revoked = await repo.revokeSession(tx, null, id, 'logout');
+          if (revoked) await recordSessionRevoked(tx, revoked, 'logout');
+        }
+      });
       credentials.forgetSessions(sessionIds);
     },
 
@@ -301,7 +357,11 @@ export function createAuthService(deps: {
 
     async revokeSession(ctx: RequestContext, sessionId: number) {
       const userId = requireUser(ctx);
-      if (!(await repo.revokeSession(db, userId, sessionId, 'revoked'))) throw notFound('Session');
+      await db.transaction(async (tx) => {
+        const revoked = await repo.revokeSession(tx, userId, sessionId, 'revoked');
+        if (!revoked) throw notFound('Session');
+        await recordSessionRevoked(tx, revoked, 'revoked');
+      });
       credentials.forgetSessions([sessionId]);
     },
 
@@ -314,9 +374,15 @@ export function createAuthService(deps: {
       if (input.old_password === input.new_password)
         throw fieldError('new_password', 'Choose a password different from the current one.');
       checkPasswordPolicy(input.new_password, 'new_password');
-      await repo.updateUser(db, userId, { password_hash: await hashNewPassword(input.new_password) });
-      // Everyone else signed in as this user is signed out; the caller's own session carries on.
-      credentials.forgetSessions(await repo.revokeSessionsOfUser(db, userId, 'password_changed', ctx.sessionId));
+      const passwordHash = await hashNewPassword(input.new_password);
+      const signedOut = await db.transaction(async (tx) => {
+        await repo.updateUser(tx, userId, { password_hash: passwordHash });
+        // Everyone else signed in as this user is signed out; the caller's own session carries on.
+        const ids = await repo.revokeSessionsOfUser(tx, userId, 'password_changed', ctx.sessionId);
+        await recordPasswordChanged(tx, userId, 'change', ids.length);
+        return ids;
+      });
+      credentials.forgetSessions(signedOut);
     },
 
     /** Always answers the same, whether or not the email belongs to someone. */
@@ -338,13 +404,15 @@ export function createAuthService(deps: {
     async confirmPasswordReset(input: { token: string; new_password: string }) {
       checkPasswordPolicy(input.new_password, 'new_password');
       const passwordHash = await hashNewPassword(input.new_password);
-      const userId = await db.transaction(async (tx) => {
+      const signedOut = await db.transaction(async (tx) => {
         const id = await repo.usePasswordReset(tx, sha256(input.token));
         if (id === null) throw validationError({ token: ['This reset token is invalid, used or expired.'] });
         await repo.updateUser(tx, id, { password_hash: passwordHash });
-        return id;
+        const ids = await repo.revokeSessionsOfUser(tx, id, 'password_reset', null);
+        await recordPasswordChanged(tx, id, 'reset', ids.length);
+        return ids;
       });
-      credentials.forgetSessions(await repo.revokeSessionsOfUser(db, userId, 'password_reset', null));
+      credentials.forgetSessions(signedOut);
     },
   };
 }

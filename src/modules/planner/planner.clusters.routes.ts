@@ -67,6 +67,8 @@ export async function plannerClusterRoutes(app: FastifyInstance, deps: PlannerRo
       path: PATH,
       tag: 'planner',
       names: ['cluster', 'clusters'],
+      objectType: 'cluster',
+      eventFields: ['name', 'sector_id'],
       table: planner_clusters,
       scope: 'site',
       item: ClusterSchema,

@@ -33,6 +33,8 @@ export async function plannerIdeaRoutes(app: FastifyInstance, deps: PlannerRoute
       path: PATH,
       tag: 'planner',
       names: ['content idea', 'content ideas'],
+      objectType: 'content_idea',
+      eventFields: ['title', 'sector_id'],
       table: planner_content_ideas,
       scope: 'site',
       item: IdeaSchema,

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { AppError, conflict, fieldError } from '../../core/errors.js';
-import { record } from '../../core/events.js';
+import { byCaller, record } from '../../core/events.js';
 import type { ResourceHooks, ScopedContext } from '../../core/resource.js';
 import type { WriterService } from '../writer/writer.service.js';
 import * as repo from './planner.repository.js';
@@ -110,14 +110,14 @@ export function createIdeasService(deps: {
                 ),
               ),
             );
-          await record(tx, {
-            account_id: ctx.accountId,
-            type: 'ideas.queued',
-            source_agent: 'api',
-            actor_id: ctx.user?.id ?? null,
-            object_type: 'content_idea',
-            payload: { count: ideas.length, idea_ids: ideas.map((i) => i.id), writer_task_ids: taskIds },
-          });
+          await record(
+            tx,
+            byCaller(ctx, {
+              type: 'ideas.queued',
+              object_type: 'content_idea',
+              payload: { count: ideas.length, idea_ids: ideas.map((i) => i.id), writer_task_ids: taskIds },
+            }),
+          );
         }
         return { queued: ideas.length, writer_task_ids: taskIds };
       });

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../core/db.js';
 import { AppError, validationError } from '../../core/errors.js';
-import { record } from '../../core/events.js';
+import { byCaller, record } from '../../core/events.js';
 import type { ScopedContext } from '../../core/resource.js';
 import type { SiteAccess } from '../../core/tenancy.js';
 import { checkKeywordLimit, normaliseKeyword } from './planner.keywords.service.js';
@@ -328,22 +328,23 @@ export function createImportService(deps: { db: Db; siteAccess: SiteAccess; log:
         // Checked after the inserts, so only keywords really added count; past the limit all of it rolls back.
         if (created > 0) await checkKeywordLimit(tx, ctx.accountId, 0);
         const outcome = { created, skipped_duplicates: rows.length - created, errors };
-        await record(tx, {
-          account_id: ctx.accountId,
-          type: 'keywords.imported',
-          source_agent: 'api',
-          actor_id: ctx.user?.id ?? null,
-          object_type: 'sector',
-          object_id: target.sector_id,
-          payload: {
+        await record(
+          tx,
+          byCaller(ctx, {
+            type: 'keywords.imported',
+            object_type: 'sector',
+            object_id: target.sector_id,
             site_id: target.site_id,
-            sector_id: target.sector_id,
-            via,
-            created,
-            skipped_duplicates: outcome.skipped_duplicates,
-            errors: errors.length,
-          },
-        });
+            payload: {
+              site_id: target.site_id,
+              sector_id: target.sector_id,
+              via,
+              created,
+              skipped_duplicates: outcome.skipped_duplicates,
+              errors: errors.length,
+            },
+          }),
+        );
         return outcome;
       });
       // Fresh statistics right away rather than at autovacuum's next pass: without them, the first lists after a

@@ -184,6 +184,8 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
       path: PATH,
       tag: 'planner',
       names: ['keyword', 'keywords'],
+      objectType: 'keyword',
+      eventFields: ['keyword', 'sector_id'],
       table: planner_keywords,
       scope: 'site',
       item: KeywordSchema,

@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify/sync';
 import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { AppError, conflict, fieldError } from '../../core/errors.js';
-import { record } from '../../core/events.js';
+import { byCaller, record } from '../../core/events.js';
 import { type ListQuery, type ListSpec, listConditions } from '../../core/lists.js';
 import type { ResourceHooks, ScopedContext } from '../../core/resource.js';
 import * as repo from './planner.repository.js';
@@ -128,7 +128,6 @@ export const keywordHooks: ResourceHooks = {
 
 export function createKeywordsService(deps: { db: Db }) {
   const { db } = deps;
-  const actorOf = (ctx: ScopedContext) => ctx.user?.id ?? null;
 
   return {
     async bulkDelete(ctx: ScopedContext, body: BulkIds): Promise<{ deleted: number }> {
@@ -145,14 +144,14 @@ export function createKeywordsService(deps: { db: Db }) {
           deleted.map((k) => k.cluster_id),
         );
         if (deleted.length > 0) {
-          await record(tx, {
-            account_id: ctx.accountId,
-            type: 'keywords.deleted',
-            source_agent: 'api',
-            actor_id: actorOf(ctx),
-            object_type: 'keyword',
-            payload: { count: deleted.length, ids: deleted.map((k) => k.id) },
-          });
+          await record(
+            tx,
+            byCaller(ctx, {
+              type: 'keywords.deleted',
+              object_type: 'keyword',
+              payload: { count: deleted.length, ids: deleted.map((k) => k.id) },
+            }),
+          );
         }
         return { deleted: deleted.length };
       });
@@ -198,14 +197,19 @@ export function createKeywordsService(deps: { db: Db }) {
         for (const { state } of groups.values()) touched.push(state.cluster_id);
         await repo.refreshClusterStats(tx, ctx.accountId, touched);
         if (updated > 0) {
-          await record(tx, {
-            account_id: ctx.accountId,
-            type: 'keywords.updated',
-            source_agent: 'api',
-            actor_id: actorOf(ctx),
-            object_type: 'keyword',
-            payload: { count: updated, status: body.status ?? null, cluster_id: body.cluster_id ?? null },
-          });
+          await record(
+            tx,
+            byCaller(ctx, {
+              type: 'keywords.updated',
+              object_type: 'keyword',
+              payload: {
+                count: updated,
+                ids: [...changed].sort((a, b) => a - b),
+                status: body.status ?? null,
+                cluster_id: body.cluster_id ?? null,
+              },
+            }),
+          );
         }
         return { updated };
       });

@@ -52,8 +52,13 @@ export async function upsertPrompt(
   return row as PromptRow;
 }
 
-export async function deletePrompt(db: Db, accountId: number, fn: string): Promise<void> {
-  await db.delete(system_prompts).where(and(eq(system_prompts.account_id, accountId), eq(system_prompts.function, fn)));
+/** The override removed, or null when the function had none. */
+export async function deletePrompt(db: Db, accountId: number, fn: string): Promise<PromptRow | null> {
+  const [row] = await db
+    .delete(system_prompts)
+    .where(and(eq(system_prompts.account_id, accountId), eq(system_prompts.function, fn)))
+    .returning();
+  return row ?? null;
 }
 
 export async function findAuthorProfile(db: Db, accountId: number, id: number): Promise<AuthorProfileRow | null> {

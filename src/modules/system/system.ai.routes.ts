@@ -151,6 +151,8 @@ export async function systemAiRoutes(
       path: '/api/v1/system/author-profiles',
       tag: 'system',
       names: ['author profile', 'author profiles'],
+      objectType: 'author_profile',
+      eventFields: ['name'],
       table: system_author_profiles,
       scope: 'account',
       item: AuthorProfileSchema,

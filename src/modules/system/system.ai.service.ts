@@ -3,6 +3,7 @@ import type { Ai, AiAccountStore, AiSettings } from '../../core/ai.js';
 import type { AiConfig } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { type FieldErrors, notFound, validationError } from '../../core/errors.js';
+import { byCaller, type Caller, record } from '../../core/events.js';
 import * as repo from './system.ai.repository.js';
 import type { AiSettingsUpdate, PromptUpdate } from './system.ai.schemas.js';
 
@@ -63,9 +64,23 @@ export function createSystemAiService(deps: { db: Db; config: AiConfig }) {
       return presentSettings(await repo.findSettings(db, ctx.accountId));
     },
 
-    async updateSettings(ctx: Ctx, changes: AiSettingsUpdate) {
+    async updateSettings(ctx: Caller, changes: AiSettingsUpdate) {
       if (Object.keys(changes).length === 0) return service.getSettings(ctx);
-      return presentSettings(await repo.upsertSettings(db, ctx.accountId, changes));
+      const row = await db.transaction(async (tx) => {
+        const saved = await repo.upsertSettings(tx, ctx.accountId, changes);
+        // Field names only: brand guidelines and the like are the account's text, not the feed's.
+        await record(
+          tx,
+          byCaller(ctx, {
+            type: 'settings.updated',
+            object_type: 'settings',
+            object_id: ctx.accountId,
+            payload: { section: 'ai', fields: Object.keys(changes).sort() },
+          }),
+        );
+        return saved;
+      });
+      return presentSettings(row);
     },
 
     async listPrompts(ctx: Ctx) {
@@ -79,7 +94,7 @@ export function createSystemAiService(deps: { db: Db; config: AiConfig }) {
     },
 
     /** Saves an override; a template naming a variable the function does not provide is a field error. */
-    async updatePrompt(ctx: Ctx, name: string, changes: PromptUpdate) {
+    async updatePrompt(ctx: Caller, name: string, changes: PromptUpdate) {
       const fn = functionNamed(name);
       const current = presentPrompt(fn, await repo.findPrompt(db, ctx.accountId, fn));
       const allowed = new Set<string>(AI_FUNCTIONS[fn].variables);
@@ -97,12 +112,33 @@ export function createSystemAiService(deps: { db: Db; config: AiConfig }) {
         system_template: changes.system_template ?? current.system_template,
         user_template: changes.user_template ?? current.user_template,
       };
-      return presentPrompt(fn, await repo.upsertPrompt(db, ctx.accountId, fn, templates));
+      const row = await db.transaction(async (tx) => {
+        const saved = await repo.upsertPrompt(tx, ctx.accountId, fn, templates);
+        await record(
+          tx,
+          byCaller(ctx, {
+            type: 'prompt.updated',
+            object_type: 'prompt',
+            object_id: saved.id,
+            payload: { function: fn, fields: Object.keys(changes).sort() },
+          }),
+        );
+        return saved;
+      });
+      return presentPrompt(fn, row);
     },
 
-    async resetPrompt(ctx: Ctx, name: string) {
+    /** Back to the default; resetting a prompt that has no override changes nothing and records nothing. */
+    async resetPrompt(ctx: Caller, name: string) {
       const fn = functionNamed(name);
-      await repo.deletePrompt(db, ctx.accountId, fn);
+      await db.transaction(async (tx) => {
+        const removed = await repo.deletePrompt(tx, ctx.accountId, fn);
+        if (!removed) return;
+        await record(
+          tx,
+          byCaller(ctx, { type: 'prompt.reset', object_type: 'prompt', object_id: removed.id, payload: { function: fn } }),
+        );
+      });
       return presentPrompt(fn, null);
     },
 

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../core/db.js';
 import { conflict, notFound } from '../../core/errors.js';
-import { record } from '../../core/events.js';
+import { byCaller, record } from '../../core/events.js';
 import type { Jobs } from '../../core/jobs.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
 import type { RequestContext } from '../../core/tenancy.js';
@@ -91,15 +91,15 @@ export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; 
         }
         const cancelled = await repo.settleTask(tx, ctx.accountId, id, { status: 'cancelled' });
         if (task.job_id) await jobs.cancelQueued(tx, task.type, task.job_id);
-        await record(tx, {
-          account_id: ctx.accountId,
-          type: 'task.cancelled',
-          source_agent: 'api',
-          actor_id: ctx.user?.id ?? null,
-          object_type: 'task',
-          object_id: id,
-          payload: { task_type: task.type },
-        });
+        await record(
+          tx,
+          byCaller(ctx, {
+            type: 'task.cancelled',
+            object_type: 'task',
+            object_id: id,
+            payload: { task_type: task.type },
+          }),
+        );
         return { task: cancelled ?? task, pending: false };
       });
     },
