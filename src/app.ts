@@ -13,6 +13,7 @@ import type { Database } from './core/db.js';
 import { installErrorHandling } from './core/envelope.js';
 import { AppError } from './core/errors.js';
 import { installIdempotency } from './core/idempotency.js';
+import { addInputKeywords, guardedInputSchema } from './core/input-schema.js';
 import type { AnyJobDefinition } from './core/jobs.js';
 import { installMetrics } from './core/metrics.js';
 import { installOpenApi } from './core/openapi.js';
@@ -64,11 +65,14 @@ class RequestLogs extends LogController {
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
-/** Strict bodies (no coercion, unknown keys rejected), coerced query strings; every error reported at once. */
+/**
+ * Strict bodies (no coercion, unknown keys rejected), coerced query strings; every error reported at once.
+ * No Infinity or NaN (`strictNumbers`: `1e400` parses as Infinity), and the guards of core/input-schema.ts.
+ */
 function validators() {
-  const options = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false } as const;
-  const body = addFormats.default(new Ajv({ ...options, coerceTypes: false }));
-  const query = addFormats.default(new Ajv({ ...options, coerceTypes: 'array' }));
+  const options = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false, strictNumbers: true } as const;
+  const body = addInputKeywords(addFormats.default(new Ajv({ ...options, coerceTypes: false })));
+  const query = addInputKeywords(addFormats.default(new Ajv({ ...options, coerceTypes: 'array' })));
   return { body, query };
 }
 
@@ -101,7 +105,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const ajv = validators();
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    httpPart === 'body' ? ajv.body.compile(closedBodySchema(schema) as object) : ajv.query.compile(schema),
+    httpPart === 'body'
+      ? ajv.body.compile(guardedInputSchema(closedBodySchema(schema)) as object)
+      : ajv.query.compile(guardedInputSchema(schema) as object),
   );
 
   // Every route's path is also kept here so an unknown method on a known path can answer 405 with `Allow`.

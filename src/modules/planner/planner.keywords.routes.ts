@@ -5,7 +5,7 @@ import { Envelope, ok } from '../../core/envelope.js';
 import { fieldError, validationError } from '../../core/errors.js';
 import type { Jobs } from '../../core/jobs.js';
 import { type ListQuery, listQuerySchema } from '../../core/lists.js';
-import { registerResource } from '../../core/resource.js';
+import { registerResource, siteFilters } from '../../core/resource.js';
 import { accountContext, type SiteAccess } from '../../core/tenancy.js';
 import { acceptedTask } from '../system/system.tasks.service.js';
 import type { PlannerClusteringService } from './planner.clusters.service.js';
@@ -133,13 +133,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
         tags,
         summary: 'Export keywords as CSV',
         description: 'The filtered list (same filters and search as the list) as a streamed CSV download, ordered by id.',
-        querystring: listQuerySchema(
-          { ...KEYWORD_LIST, ordering: undefined },
-          {
-            site_id: Type.Optional(Type.Integer({ minimum: 1 })),
-            sector_id: Type.Optional(Type.Integer({ minimum: 1 })),
-          },
-        ),
+        querystring: listQuerySchema({ ...KEYWORD_LIST, ordering: undefined }, siteFilters()),
         response: { 200: { description: 'CSV.', content: { 'text/csv': { schema: Type.String() } } } },
       },
       config: { access: 'read', throttle: 'planner' },
