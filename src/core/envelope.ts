@@ -108,7 +108,8 @@ interface AjvError {
  * literals) reports one `const` error per member plus `anyOf`: they are folded into one "one of" message.
  */
 export function fieldErrorsFromAjv(errors: AjvError[]): FieldErrors {
-  const result: FieldErrors = {};
+  // Without a prototype: a client's field may be named `constructor` or `__proto__`.
+  const result: FieldErrors = Object.create(null);
   const constsByPath = new Map<string, unknown[]>();
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   for (const error of errors) {

@@ -143,7 +143,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
       for (const paging of ['page', 'page_size', 'limit', 'offset'] as const) {
         if (query[paging] !== undefined) throw fieldError(paging, 'An export has every matching row; pagination does not apply.');
       }
-      const stream = keywords.exportCsv(accountContext(request), query);
+      const stream = await keywords.exportCsv(accountContext(request), query);
       const date = new Date().toISOString().slice(0, 10);
       return reply
         .header('Content-Type', 'text/csv; charset=utf-8')
