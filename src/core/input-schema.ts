@@ -4,7 +4,8 @@ import type { Ajv } from 'ajv';
  * What every request value must be before it may reach the database, whatever its route's schema says: a
  * string holds no NUL (Postgres text cannot store one) and no unpaired surrogate (not encodable as UTF-8); an
  * integer fits the int4 columns ids and counts live in unless its schema declares other bounds; a number is
- * finite (ajv's `strictNumbers`) and, when not zero, representable as a Postgres `real` (1e-320 underflows one).
+ * finite (`1e400` parses as Infinity) and, when not zero, representable as a Postgres `real` (1e-320 underflows
+ * one).
  * Applied by the validator compiler to every body, query and params schema, on a copy: the route's own
  * schema, and so the OpenAPI document, are untouched.
  */
@@ -19,7 +20,7 @@ export const STORABLE_NUMBER = 'storableNumber';
 
 export const INPUT_KEYWORD_MESSAGES: Record<string, () => string> = {
   [WELL_FORMED_TEXT]: () => 'Must not contain NUL characters or unpaired surrogates.',
-  [STORABLE_NUMBER]: () => `Must be 0 or at least ${REAL_MIN_NORMAL.toPrecision(3)} in magnitude.`,
+  [STORABLE_NUMBER]: () => `Must be a finite number, 0 or at least ${REAL_MIN_NORMAL.toPrecision(3)} in magnitude.`,
 };
 
 /** Registers the two keywords on a validator; `strictNumbers` (no Infinity, NaN) is set with its options. */
@@ -31,12 +32,14 @@ export function addInputKeywords(ajv: Ajv): Ajv {
     errors: false,
     validate: (_: boolean, data: string) => !data.includes('\0') && (data as string & { isWellFormed(): boolean }).isWellFormed(),
   });
+  // Untyped on purpose: ajv skips a type's keywords when coercing a query string gives Infinity (`?page=1e400`),
+  // so this one must run whatever the value's type.
   ajv.addKeyword({
     keyword: STORABLE_NUMBER,
-    type: 'number',
     schemaType: 'boolean',
     errors: false,
-    validate: (_: boolean, data: number) => data === 0 || Math.abs(data) >= REAL_MIN_NORMAL,
+    validate: (_: boolean, data: unknown) =>
+      typeof data !== 'number' || (Number.isFinite(data) && (data === 0 || Math.abs(data) >= REAL_MIN_NORMAL)),
   });
   return ajv;
 }
@@ -58,10 +61,10 @@ export function guardedInputSchema(schema: unknown): unknown {
   }
   const types = typesOf(copy);
   if (types.includes('string')) copy[WELL_FORMED_TEXT] = true;
+  if (types.includes('integer') || types.includes('number')) copy[STORABLE_NUMBER] = true;
   if (types.includes('integer')) {
     if (copy.maximum === undefined && copy.exclusiveMaximum === undefined) copy.maximum = INT4_MAX;
     if (copy.minimum === undefined && copy.exclusiveMinimum === undefined) copy.minimum = INT4_MIN;
   }
-  if (types.includes('number')) copy[STORABLE_NUMBER] = true;
   return copy;
 }

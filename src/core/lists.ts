@@ -278,7 +278,7 @@ export function listOrdering(spec: ListSpec, query: ListQuery, idColumn: AnyColu
   for (const term of terms) {
     const descending = term.startsWith('-');
     const name = descending ? term.slice(1) : term;
-    const column = allowed[name];
+    const column = Object.hasOwn(allowed, name) ? allowed[name] : undefined; // `?ordering=__proto__`
     if (!column) {
       bad.push(name);
       continue;
