@@ -2,12 +2,13 @@ import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import FindMyWay from 'find-my-way';
 import type { Redis } from 'ioredis';
 import secureJson from 'secure-json-parse';
 import { type Access, checkAccess } from './core/access.js';
 import { closedBodySchema, normaliseBodyKeys } from './core/body-keys.js';
+import { clientErrorHandler, frameworkErrors } from './core/client-errors.js';
 import type { Config } from './core/config.js';
 import type { Database } from './core/db.js';
 import { installErrorHandling } from './core/envelope.js';
@@ -34,6 +35,8 @@ declare module 'fastify' {
      * token), so user authentication must not run and refuse it.
      */
     authenticate?: false;
+    /** The route reads `multipart/form-data` itself (an upload); on every other route it is a 415. */
+    multipart?: boolean;
   }
 }
 
@@ -76,8 +79,29 @@ function validators() {
   return { body, query };
 }
 
+/**
+ * The media types a route takes: JSON, and multipart only where the route reads it (`config.multipart`; the
+ * parser exists in the planner's scope, so elsewhere Fastify already answers 415). A route whose body schema
+ * is keyed by content type is validated only for a type it names, so a body-less request without one is a
+ * 415 there too, rather than an unvalidated empty body reaching the handler.
+ */
+function checkMediaType(request: FastifyRequest): void {
+  if (request.method === 'GET' || request.method === 'DELETE' || request.method === 'HEAD') return;
+  const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  const multipart = request.routeOptions.config.multipart === true;
+  const accepted = multipart ? 'application/json or multipart/form-data' : 'application/json';
+  if (type === 'multipart/form-data' && !multipart) {
+    throw new AppError('unsupported_media_type', `Unsupported media type "${type}"; send ${accepted}.`);
+  }
+  const bodySchema = request.routeOptions.schema?.body as { content?: unknown } | undefined;
+  if (type === undefined && bodySchema?.content) {
+    throw new AppError('unsupported_media_type', `No Content-Type given; send ${accepted}.`);
+  }
+}
+
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, database } = deps;
+  const headers = securityHeaders({ production: config.env === 'production' });
   const app = Fastify({
     logger: deps.logger ?? {
       level: config.logLevel,
@@ -101,6 +125,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return503OnClosing: true,
     schemaController: { compilersFactory: { buildSerializer: serializerFactory() as never } },
     forceCloseConnections: 'idle',
+    clientErrorHandler: clientErrorHandler(headers),
+    frameworkErrors: frameworkErrors(headers),
   }) as unknown as App;
 
   const ajv = validators();
@@ -135,7 +161,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.decorateRequest('ctx', null);
   app.decorateRequest('rawBodyText', undefined);
-  const headers = securityHeaders({ production: config.env === 'production' });
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers).header(REQUEST_ID_HEADER, request.id);
     done();
@@ -206,6 +231,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.addHook('preValidation', async (request) => {
     if (request.routeOptions.config.rawBody) return;
+    checkMediaType(request);
     // No body at all reads as an empty object, so a missing body reports its missing fields by name.
     if (
       request.body === undefined &&

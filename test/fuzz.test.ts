@@ -250,7 +250,7 @@ beforeAll(async () => {
   ids.api_key_id = (await createApiKey(t, owner)).id;
 
   const document = (await t.request({ method: 'GET', url: '/api/schema' })).json() as {
-    paths: Record<string, Record<string, { parameters?: { in: string; name: string; schema: Schema }[]; requestBody?: any }>>;
+    paths: Record<string, Record<string, { parameters?: { in: string; name: string; schema: Schema }[]; requestBody?: { content?: Record<string, { schema: Schema }> } }>>;
   };
   operations = Object.entries(document.paths).flatMap(([path, item]) =>
     Object.entries(item)

@@ -23,6 +23,11 @@ export const INPUT_KEYWORD_MESSAGES: Record<string, () => string> = {
   [STORABLE_NUMBER]: () => `Must be a finite number, 0 or at least ${REAL_MIN_NORMAL.toPrecision(3)} in magnitude.`,
 };
 
+/** Text Postgres can store: no NUL, no unpaired surrogate. For values that arrive outside a schema (CSV files). */
+export function isStorableText(text: string): boolean {
+  return !text.includes('\0') && (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 /** Registers the two keywords on a validator; `strictNumbers` (no Infinity, NaN) is set with its options. */
 export function addInputKeywords(ajv: Ajv): Ajv {
   ajv.addKeyword({
@@ -30,7 +35,7 @@ export function addInputKeywords(ajv: Ajv): Ajv {
     type: 'string',
     schemaType: 'boolean',
     errors: false,
-    validate: (_: boolean, data: string) => !data.includes('\0') && (data as string & { isWellFormed(): boolean }).isWellFormed(),
+    validate: (_: boolean, data: string) => isStorableText(data),
   });
   // Untyped on purpose: ajv skips a type's keywords when coercing a query string gives Infinity (`?page=1e400`),
   // so this one must run whatever the value's type.

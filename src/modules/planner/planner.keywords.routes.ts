@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '../../core/db.js';
 import { Envelope, ok } from '../../core/envelope.js';
-import { fieldError, validationError } from '../../core/errors.js';
+import { AppError, fieldError, validationError } from '../../core/errors.js';
 import type { Jobs } from '../../core/jobs.js';
 import { type ListQuery, listQuerySchema } from '../../core/lists.js';
 import { registerResource, siteFilters } from '../../core/resource.js';
@@ -51,6 +51,16 @@ function idField(fields: Record<string, string>, name: 'site_id' | 'sector_id'):
 }
 
 async function readMultipart(request: FastifyRequest): Promise<{ file: Buffer | null; fields: Record<string, string> }> {
+  try {
+    return await readParts(request);
+  } catch (error) {
+    // The parser's own errors (no boundary, a truncated body) carry no status: the body is malformed, a 400.
+    if (error instanceof AppError || (error as { statusCode?: number }).statusCode) throw error;
+    throw new AppError('parse_error', `Malformed multipart body: ${(error as Error).message}`);
+  }
+}
+
+async function readParts(request: FastifyRequest): Promise<{ file: Buffer | null; fields: Record<string, string> }> {
   const fields: Record<string, string> = {};
   let file: Buffer | null = null;
   for await (const part of request.parts()) {
@@ -108,7 +118,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
         response: { 200: Envelope(ImportResult) },
       },
       // A multipart body cannot be hashed for Idempotency-Key; importing again only skips duplicates.
-      config: { ...write, idempotency: false },
+      config: { ...write, idempotency: false, multipart: true },
     },
     async (request) => {
       const ctx = accountContext(request);
