@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -250,7 +252,16 @@ beforeAll(async () => {
   ids.api_key_id = (await createApiKey(t, owner)).id;
 
   const document = (await t.request({ method: 'GET', url: '/api/schema' })).json() as {
-    paths: Record<string, Record<string, { parameters?: { in: string; name: string; schema: Schema }[]; requestBody?: { content?: Record<string, { schema: Schema }> } }>>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          parameters?: { in: string; name: string; schema: Schema }[];
+          requestBody?: { content?: Record<string, { schema: Schema }> };
+        }
+      >
+    >;
   };
   operations = Object.entries(document.paths).flatMap(([path, item]) =>
     Object.entries(item)
@@ -349,6 +360,124 @@ describe('hostile input on every operation of /api/schema', () => {
   it('the caller is still signed in (no hostile request ended the session)', async () => {
     const me = await t.request({ method: 'GET', url: '/api/v1/auth/me/', headers: owner.headers });
     expect(me.statusCode).toBe(200);
+  });
+});
+
+/** The cases the issue names, each asserting the field the answer names. */
+describe('the named cases', () => {
+  const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: string, headers: Record<string, string> = {}) =>
+    t.request({
+      method,
+      url,
+      headers: { ...owner.headers, ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(payload === undefined ? {} : { payload }),
+    });
+  const expectField = async (res: Awaited<ReturnType<typeof call>>, field: string) => {
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().code).toBe('validation_error');
+    expect(Object.keys(res.json().errors)).toContain(field);
+  };
+  const KW = '/api/v1/planner/keywords/';
+
+  it('NUL and lone surrogates are field errors at validation, in bodies, queries and searches', async () => {
+    const scope = `"site_id":${ids.site_id},"sector_id":${ids.sector_id}`;
+    await expectField(await call('POST', KW, `{${scope},"keyword":"trail\\u0000shoes"}`), 'keyword');
+    await expectField(await call('POST', KW, `{${scope},"keyword":"trail\\ud800shoes"}`), 'keyword');
+    await expectField(await call('PATCH', `/api/v1/auth/sites/${ids.site_id}/`, '{"description":"a\\u0000"}'), 'description');
+    await expectField(await call('GET', `${KW}?search=a%00b`), 'search');
+    await expectField(await call('GET', `${KW}?search=%ED%A0%80`), 'search');
+    await expectField(await call('GET', '/api/v1/auth/sites/?slug__in=a%00b'), 'slug__in');
+    await expectField(await call('GET', '/api/v1/events/?type=a%00'), 'type');
+  });
+
+  it('numbers past their column are field errors naming the field', async () => {
+    for (const value of ['2147483648', '9007199254740993', '1e308', '1e400', '-99999999999999999999']) {
+      await expectField(await call('POST', `${KW}bulk_delete/`, `{"ids":[${value}]}`), 'ids.0');
+      await expectField(await call('POST', KW, `{"site_id":${value},"sector_id":${ids.sector_id},"keyword":"x"}`), 'site_id');
+      await expectField(await call('GET', `${KW}?cluster_id=${value}`), 'cluster_id');
+      await expectField(await call('GET', `${KW}?cluster_id__in=1,${value}`), 'cluster_id__in');
+      await expectField(await call('GET', `${KW}?volume__gte=${value}`), 'volume__gte');
+      await expectField(await call('GET', `${KW}?site_id=${value}`), 'site_id');
+      for (const paging of ['page', 'page_size', 'limit', 'offset']) {
+        await expectField(await call('GET', `${KW}?${paging}=${value}`), paging);
+      }
+      await expectField(await call('GET', `/api/v1/events/?object_id=${value}`), 'object_id');
+      // In a path, an id that is not a positive int4 names nothing.
+      expect((await call('GET', `${KW}${value}/`)).statusCode).toBe(404);
+    }
+    // smallint columns: difficulty filters stop at 32767.
+    await expectField(await call('GET', '/api/v1/planner/clusters/?difficulty__lte=40000'), 'difficulty__lte');
+    for (const value of ['1e-320', '1e400', '-1e400']) {
+      await expectField(await call('PATCH', '/api/v1/system/settings/', `{"temperature":${value}}`), 'temperature');
+    }
+    const page = await call('GET', `/api/v1/events/?cursor=${Buffer.from('a9999999999').toString('base64url')}`);
+    await expectField(page, 'cursor');
+    await expectField(await call('GET', `${KW}?created_after=0000-01-01`), 'created_after');
+    await expectField(await call('GET', `${KW}?ordering=__proto__`), 'ordering');
+  });
+
+  it('multipart over a JSON body is a 415; an import with no body and no content type is a 415; nothing is stored', async () => {
+    const before = await rowCounts();
+    const multipart = { 'content-type': 'multipart/form-data; boundary=x' };
+    const form = '--x\r\nContent-Disposition: form-data; name="keyword"\r\n\r\nshoes\r\n--x--\r\n';
+    for (const url of [KW, `${KW}bulk_delete/`, '/api/v1/auth/sites/', '/api/v1/planner/clusters/']) {
+      const res = await t.request({ method: 'POST', url, headers: { ...owner.headers, ...multipart }, payload: form });
+      expect(res.statusCode, `${url} ${res.body}`).toBe(415);
+      expect(res.json()).toMatchObject({ success: false, code: 'unsupported_media_type' });
+    }
+    const bare = await t.request({ method: 'POST', url: `${KW}import/`, headers: owner.headers });
+    expect(bare.statusCode, bare.body).toBe(415);
+    expect(bare.json().code).toBe('unsupported_media_type');
+    const noBoundary = await t.request({
+      method: 'POST',
+      url: `${KW}import/`,
+      headers: { ...owner.headers, 'content-type': 'multipart/form-data' },
+      payload: 'keyword\nshoes\n',
+    });
+    expect(noBoundary.statusCode, noBoundary.body).toBe(400);
+    expect(await rowCounts()).toBe(before);
+  });
+
+  it('a CSV export checks every filter before its first byte', async () => {
+    for (const query of ['search=a%00b', 'volume__gte=2147483648', 'cluster_id__in=1,99999999999', 'created_after=0000-01-01']) {
+      const res = await call('GET', `${KW}export/?${query}`);
+      expect(res.statusCode, query).toBe(400);
+      expect(res.headers['content-type']).toContain('application/json');
+      expect(res.json()).toMatchObject({ success: false, code: 'validation_error' });
+    }
+    const ok = await call('GET', `${KW}export/?search=shoes`);
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body.split('\n').filter(Boolean)).toHaveLength(3); // the header and two keywords
+  });
+
+  it('a URL over 16 KB, a malformed URL and an over-long path id answer in the envelope', async () => {
+    const malformed = await t.request({ method: 'GET', url: `${KW}%zz/`, headers: owner.headers });
+    const longId = await t.request({ method: 'GET', url: `${KW}${'1'.repeat(300)}/`, headers: owner.headers });
+    for (const res of [malformed, longId]) {
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toMatchObject({ success: false, code: 'not_found', request_id: res.headers['x-request-id'] });
+    }
+    // Node's HTTP parser refuses it before Fastify sees a request: only a real socket shows the answer.
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.server.address() as AddressInfo;
+    const answer = await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port, path: `${KW}?search=${'x'.repeat(20_000)}`, headers: owner.headers },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk) => {
+            body += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer.status).toBe(400);
+    const body = JSON.parse(answer.body);
+    expect(body).toMatchObject({ success: false, code: 'validation_error', request_id: answer.headers['x-request-id'] });
+    expect(answer.headers['x-content-type-options']).toBe('nosniff');
   });
 });
 
