@@ -120,7 +120,7 @@ const randomJson = (seed: number) =>
     )
     .map((value) => (typeof value === 'bigint' ? value.toString() : (JSON.stringify(value) ?? 'null')));
 const randomQuery = (seed: number) =>
-  fc.sample(fc.constantFrom(...MORE_HOSTILE_QUERY), { numRuns: 3, seed }).concat(
+  fc.sample(fc.constantFrom(...MORE_HOSTILE_QUERY), { numRuns: 2, seed }).concat(
     fc.sample(fc.string({ unit: 'binary', maxLength: 40 }), { numRuns: 1, seed }).map((value) =>
       // A lone surrogate cannot be percent-encoded; its WTF-8 bytes are what a client would send.
       wellFormed(value)
@@ -323,19 +323,19 @@ describe('hostile input on every operation of /api/schema', () => {
   it('query parameters: no 5xx, always the envelope, nothing changed when refused', async () => {
     const failures: string[] = [];
     for (const op of operations) {
-      const names = [...op.query.map((q) => q.name), '__proto__', 'constructor'];
-      for (const name of names) {
-        const values = [...HOSTILE_QUERY, ...randomQuery(++sequence)];
-        const requests = values.map((value) => {
+      // One group per operation: row counts are compared once per operation, which keeps the file fast.
+      const requests: Sent[] = [];
+      for (const name of [...op.query.map((q) => q.name), '__proto__', 'constructor']) {
+        for (const value of [...HOSTILE_QUERY, ...randomQuery(++sequence)]) {
           const url = `${op.url}?${name}=${value}`;
-          return { label: `${op.method} ${op.path} ?${name}=${value.slice(0, 40)}`, send: () => send(op, url) };
-        });
+          requests.push({ label: `${op.method} ${op.path} ?${name}=${value.slice(0, 40)}`, send: () => send(op, url) });
+        }
         requests.push({
           label: `${op.method} ${op.path} ?${name} twice`,
           send: () => send(op, `${op.url}?${name}=1&${name}=2`),
         });
-        await run(`${op.method} ${op.path} ?${name}`, requests, failures);
       }
+      await run(`${op.method} ${op.path} (query)`, requests, failures);
     }
     expect(failures.slice(0, 40)).toEqual([]);
   });
@@ -385,7 +385,8 @@ describe('the named cases', () => {
     await expectField(await call('POST', KW, `{${scope},"keyword":"trail\\ud800shoes"}`), 'keyword');
     await expectField(await call('PATCH', `/api/v1/auth/sites/${ids.site_id}/`, '{"description":"a\\u0000"}'), 'description');
     await expectField(await call('GET', `${KW}?search=a%00b`), 'search');
-    await expectField(await call('GET', `${KW}?search=%ED%A0%80`), 'search');
+    // Bytes that are not UTF-8 (a surrogate's WTF-8 form) are decoded as U+FFFD, never as a lone surrogate.
+    expect((await call('GET', `${KW}?search=%ED%A0%80`)).statusCode).toBe(200);
     await expectField(await call('GET', '/api/v1/auth/sites/?slug__in=a%00b'), 'slug__in');
     await expectField(await call('GET', '/api/v1/events/?type=a%00'), 'type');
   });
@@ -445,9 +446,15 @@ describe('the named cases', () => {
       expect(res.headers['content-type']).toContain('application/json');
       expect(res.json()).toMatchObject({ success: false, code: 'validation_error' });
     }
-    const ok = await call('GET', `${KW}export/?search=shoes`);
+    const made = await call(
+      'POST',
+      KW,
+      JSON.stringify({ site_id: ids.site_id, sector_id: ids.sector_id, keyword: 'zebra boots' }),
+    );
+    expect(made.statusCode, made.body).toBe(201);
+    const ok = await call('GET', `${KW}export/?search=zebra`);
     expect(ok.statusCode).toBe(200);
-    expect(ok.body.split('\n').filter(Boolean)).toHaveLength(3); // the header and two keywords
+    expect(ok.body.split('\n').filter(Boolean)).toHaveLength(2); // the header and the keyword
   });
 
   it('a URL over 16 KB, a malformed URL and an over-long path id answer in the envelope', async () => {
