@@ -389,6 +389,10 @@ describe('the named cases', () => {
     expect((await call('GET', `${KW}?search=%ED%A0%80`)).statusCode).toBe(200);
     await expectField(await call('GET', '/api/v1/auth/sites/?slug__in=a%00b'), 'slug__in');
     await expectField(await call('GET', '/api/v1/events/?type=a%00'), 'type');
+    // Basic credentials are decoded from the header: a NUL in them names no one.
+    const basic = Buffer.from('a\0b@example.com:correct horse battery staple').toString('base64');
+    const res = await t.request({ method: 'GET', url: '/api/v1/auth/me/', headers: { authorization: `Basic ${basic}` } });
+    expect(res.statusCode, res.body).toBe(401);
   });
 
   it('numbers past their column are field errors naming the field', async () => {
