@@ -2,17 +2,19 @@ import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import FindMyWay from 'find-my-way';
 import type { Redis } from 'ioredis';
 import secureJson from 'secure-json-parse';
 import { type Access, checkAccess } from './core/access.js';
 import { closedBodySchema, normaliseBodyKeys } from './core/body-keys.js';
+import { clientErrorHandler, frameworkErrors } from './core/client-errors.js';
 import type { Config } from './core/config.js';
 import type { Database } from './core/db.js';
 import { installErrorHandling } from './core/envelope.js';
 import { AppError } from './core/errors.js';
 import { installIdempotency } from './core/idempotency.js';
+import { addInputKeywords, guardedInputSchema } from './core/input-schema.js';
 import type { AnyJobDefinition } from './core/jobs.js';
 import { installMetrics } from './core/metrics.js';
 import { installOpenApi } from './core/openapi.js';
@@ -33,6 +35,8 @@ declare module 'fastify' {
      * token), so user authentication must not run and refuse it.
      */
     authenticate?: false;
+    /** The route reads `multipart/form-data` itself (an upload); on every other route it is a 415. */
+    multipart?: boolean;
   }
 }
 
@@ -64,16 +68,40 @@ class RequestLogs extends LogController {
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
-/** Strict bodies (no coercion, unknown keys rejected), coerced query strings; every error reported at once. */
+/**
+ * Strict bodies (no coercion, unknown keys rejected), coerced query strings; every error reported at once.
+ * No Infinity or NaN (`strictNumbers`: `1e400` parses as Infinity), and the guards of core/input-schema.ts.
+ */
 function validators() {
-  const options = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false } as const;
-  const body = addFormats.default(new Ajv({ ...options, coerceTypes: false }));
-  const query = addFormats.default(new Ajv({ ...options, coerceTypes: 'array' }));
+  const options = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false, strictNumbers: true } as const;
+  const body = addInputKeywords(addFormats.default(new Ajv({ ...options, coerceTypes: false })));
+  const query = addInputKeywords(addFormats.default(new Ajv({ ...options, coerceTypes: 'array' })));
   return { body, query };
+}
+
+/**
+ * The media types a route takes: JSON, and multipart only where the route reads it (`config.multipart`; the
+ * parser exists in the planner's scope, so elsewhere Fastify already answers 415). A route whose body schema
+ * is keyed by content type is validated only for a type it names, so a body-less request without one is a
+ * 415 there too, rather than an unvalidated empty body reaching the handler.
+ */
+function checkMediaType(request: FastifyRequest): void {
+  if (request.method === 'GET' || request.method === 'DELETE' || request.method === 'HEAD') return;
+  const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  const multipart = request.routeOptions.config.multipart === true;
+  const accepted = multipart ? 'application/json or multipart/form-data' : 'application/json';
+  if (type === 'multipart/form-data' && !multipart) {
+    throw new AppError('unsupported_media_type', `Unsupported media type "${type}"; send ${accepted}.`);
+  }
+  const bodySchema = request.routeOptions.schema?.body as { content?: unknown } | undefined;
+  if (type === undefined && bodySchema?.content) {
+    throw new AppError('unsupported_media_type', `No Content-Type given; send ${accepted}.`);
+  }
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, database } = deps;
+  const headers = securityHeaders({ production: config.env === 'production' });
   const app = Fastify({
     logger: deps.logger ?? {
       level: config.logLevel,
@@ -97,11 +125,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return503OnClosing: true,
     schemaController: { compilersFactory: { buildSerializer: serializerFactory() as never } },
     forceCloseConnections: 'idle',
+    clientErrorHandler: clientErrorHandler(headers),
+    frameworkErrors: frameworkErrors(headers),
   }) as unknown as App;
 
   const ajv = validators();
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    httpPart === 'body' ? ajv.body.compile(closedBodySchema(schema) as object) : ajv.query.compile(schema),
+    httpPart === 'body'
+      ? ajv.body.compile(guardedInputSchema(closedBodySchema(schema)) as object)
+      : ajv.query.compile(guardedInputSchema(schema) as object),
   );
 
   // Every route's path is also kept here so an unknown method on a known path can answer 405 with `Allow`.
@@ -129,7 +161,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.decorateRequest('ctx', null);
   app.decorateRequest('rawBodyText', undefined);
-  const headers = securityHeaders({ production: config.env === 'production' });
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers).header(REQUEST_ID_HEADER, request.id);
     done();
@@ -200,6 +231,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.addHook('preValidation', async (request) => {
     if (request.routeOptions.config.rawBody) return;
+    checkMediaType(request);
     // No body at all reads as an empty object, so a missing body reports its missing fields by name.
     if (
       request.body === undefined &&

@@ -29,7 +29,9 @@ export function readCredential(request: FastifyRequest): Credential | null {
     if (scheme === 'basic' && value) {
       const decoded = Buffer.from(value, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon > 0) return { kind: 'basic', email: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+      // A NUL would reach the email lookup, which Postgres text cannot hold: it names no one.
+      if (colon > 0 && !decoded.includes('\0'))
+        return { kind: 'basic', email: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
     }
     throw new AppError('authentication_failed', 'The Authorization header is not a Bearer token or Basic credentials.');
   }

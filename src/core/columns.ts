@@ -9,8 +9,13 @@ export const timestamps = () => ({
   updated_at: timestamptz().notNull().defaultNow(),
 });
 
-/** Their wire schemas: rows carry Dates, which the serializer writes as ISO 8601 UTC with milliseconds. */
-export const Id = Type.Integer({ minimum: 1 });
+/**
+ * Their wire schemas: rows carry Dates, which the serializer writes as ISO 8601 UTC with milliseconds. `Id` is
+ * the one id schema of bodies, queries and paths: a positive integer below 2^31 (an int4 identity); anything
+ * else is a field error naming the field (a 404 in a path).
+ */
+export const ID_MAX = 2_147_483_647;
+export const Id = Type.Integer({ minimum: 1, maximum: ID_MAX });
 export const DateTime = Type.Unsafe<Date | string>(Type.String({ format: 'date-time' }));
 export const NullableDateTime = Type.Unsafe<Date | string | null>(
   Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),

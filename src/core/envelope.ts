@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, type TSchema, Type } from 'typebox';
 import { AppError, ERROR_STATUS, type ErrorCode, type FieldErrors, validationError } from './errors.js';
+import { INPUT_KEYWORD_MESSAGES } from './input-schema.js';
 
 /**
  * The contract's envelope: every JSON answer is `{success, ..., request_id}`. Routes declare their success
@@ -87,6 +88,7 @@ const AJV_MESSAGES: Record<string, (params: Record<string, unknown>) => string> 
   enum: (p) => `Must be one of: ${(p.allowedValues as unknown[]).map(String).join(', ')}.`,
   minProperties: (p) => `Must have at least ${p.limit} keys.`,
   maxProperties: (p) => `Must have at most ${p.limit} keys.`,
+  ...INPUT_KEYWORD_MESSAGES,
 };
 
 function article(type: string): string {
@@ -106,7 +108,8 @@ interface AjvError {
  * literals) reports one `const` error per member plus `anyOf`: they are folded into one "one of" message.
  */
 export function fieldErrorsFromAjv(errors: AjvError[]): FieldErrors {
-  const result: FieldErrors = {};
+  // Without a prototype: a client's field may be named `constructor` or `__proto__`.
+  const result: FieldErrors = Object.create(null);
   const constsByPath = new Map<string, unknown[]>();
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   for (const error of errors) {

@@ -26,6 +26,7 @@ import { type TSchema, Type } from 'typebox';
 import type { Db } from './db.js';
 import type { Page } from './envelope.js';
 import { AppError, type FieldErrors, validationError } from './errors.js';
+import { INT4_MAX, INT4_MIN } from './input-schema.js';
 
 /**
  * Lists the contract's way: page (`page`, `page_size`) or offset (`limit`, `offset`) pagination, cursor pages
@@ -80,6 +81,36 @@ export interface ListQuery {
   [filter: string]: unknown;
 }
 
+/**
+ * The values a filter's column can hold, from its type: Postgres refuses to compare an int4 column with
+ * 2147483648 (`integer out of range`) rather than answering no rows, so a value past the column's range is a
+ * field error naming the filter. Decimals are bounded by their precision (`numeric(10,2)`: below 10^8).
+ */
+function integerRange(column: PgColumn): [number, number] {
+  switch (column.columnType) {
+    case 'PgSmallInt':
+    case 'PgSmallSerial':
+      return [-32_768, 32_767];
+    case 'PgBigInt53':
+    case 'PgBigInt64':
+    case 'PgBigSerial53':
+    case 'PgBigSerial64':
+      return [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+    default:
+      return [INT4_MIN, INT4_MAX];
+  }
+}
+
+function decimalIntegerDigits(column: PgColumn): number | null {
+  const { precision, scale } = column as PgColumn & { precision?: number; scale?: number };
+  return precision === undefined ? null : precision - (scale ?? 0);
+}
+
+const integerSchema = (column: PgColumn, description?: string) => {
+  const [minimum, maximum] = integerRange(column);
+  return Type.Integer({ minimum, maximum, ...(description ? { description } : {}) });
+};
+
 const DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}:?\\d{2})?)?$';
 
 /** The querystring schema for a list: its pagination, its filters, nothing else (unknown parameters are a 400). */
@@ -113,15 +144,18 @@ export function listQuerySchema(spec: ListSpec, extra: Record<string, TSchema> =
       filter.values !== undefined
         ? Type.Union([...filter.values, ...(filter.nullable ? ['null'] : [])].map((v) => Type.Literal(v)))
         : filter.kind === 'integer' && !filter.nullable
-          ? Type.Integer()
+          ? integerSchema(filter.column)
           : filter.kind === 'boolean'
             ? Type.Boolean()
             : Type.String({ maxLength: 200 });
     properties[name] = Type.Optional(single);
     if (filter.in) properties[`${name}__in`] = Type.Optional(Type.String({ maxLength: 4000, description: 'Comma-separated.' }));
     if (filter.range) {
-      properties[`${name}__gte`] = Type.Optional(filter.kind === 'integer' ? Type.Integer() : Type.String({ maxLength: 64 }));
-      properties[`${name}__lte`] = Type.Optional(filter.kind === 'integer' ? Type.Integer() : Type.String({ maxLength: 64 }));
+      for (const suffix of ['__gte', '__lte']) {
+        properties[`${name}${suffix}`] = Type.Optional(
+          filter.kind === 'integer' ? integerSchema(filter.column) : Type.String({ maxLength: 64 }),
+        );
+      }
     }
   }
   Object.assign(properties, extra);
@@ -135,15 +169,29 @@ function parseValue(filter: FilterSpec, raw: string, field: string, errors: Fiel
     return undefined;
   }
   if (filter.kind === 'integer') {
-    if (!/^-?\d{1,15}$/.test(raw)) {
+    const [minimum, maximum] = integerRange(filter.column);
+    if (!/^-?\d{1,20}$/.test(raw)) {
       errors[field] = [`"${raw}" is not a whole number.`];
       return undefined;
     }
-    return Number(raw);
+    const value = Number(raw);
+    if (value < minimum || value > maximum) {
+      errors[field] = [`Must be between ${minimum} and ${maximum}.`];
+      return undefined;
+    }
+    return value;
   }
-  if (filter.kind === 'decimal' && !/^-?\d+(\.\d+)?$/.test(raw)) {
-    errors[field] = [`"${raw}" is not a number.`];
-    return undefined;
+  if (filter.kind === 'decimal') {
+    const match = /^-?(\d+)(\.\d+)?$/.exec(raw);
+    if (!match) {
+      errors[field] = [`"${raw}" is not a number.`];
+      return undefined;
+    }
+    const digits = decimalIntegerDigits(filter.column);
+    if (digits !== null && (match[1] ?? '').replace(/^0+(?=\d)/, '').length > digits) {
+      errors[field] = [`Must be below 10^${digits} in magnitude.`];
+      return undefined;
+    }
   }
   return raw;
 }
@@ -151,7 +199,9 @@ function parseValue(filter: FilterSpec, raw: string, field: string, errors: Fiel
 function parseDate(raw: string, field: string, errors: FieldErrors, endOfDay: boolean): Date | undefined {
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(raw);
   const parsed = new Date(dateOnly ? `${raw}T00:00:00.000Z` : raw);
-  if (Number.isNaN(parsed.getTime())) {
+  // Postgres has no year 0 and JavaScript dates go further than Postgres timestamps: years 1–9999 only.
+  const year = parsed.getUTCFullYear();
+  if (Number.isNaN(parsed.getTime()) || year < 1 || year > 9999) {
     errors[field] = ['Must be a valid ISO 8601 date or date-time.'];
     return undefined;
   }
@@ -228,7 +278,7 @@ export function listOrdering(spec: ListSpec, query: ListQuery, idColumn: AnyColu
   for (const term of terms) {
     const descending = term.startsWith('-');
     const name = descending ? term.slice(1) : term;
-    const column = allowed[name];
+    const column = Object.hasOwn(allowed, name) ? allowed[name] : undefined; // `?ordering=__proto__`
     if (!column) {
       bad.push(name);
       continue;
@@ -279,6 +329,7 @@ function decodeCursor(cursor: string): { after: number | null; before: number | 
   const match = /^([ab])(\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!match) throw validationError({ cursor: ['Invalid cursor; use the next or previous link as given.'] });
   const id = Number(match[2]);
+  if (id > INT4_MAX) throw validationError({ cursor: ['Invalid cursor; use the next or previous link as given.'] });
   return match[1] === 'a' ? { after: id, before: null } : { after: null, before: id };
 }
 

@@ -4,6 +4,7 @@ import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type TObject, type TSchema, Type } from 'typebox';
 import type { Access } from './access.js';
+import { Id } from './columns.js';
 import type { ThrottleScope } from './config.js';
 import type { Db } from './db.js';
 import { Envelope, ok, PageEnvelope } from './envelope.js';
@@ -85,7 +86,7 @@ const DEFAULT_ACCESS: Record<Action, Access> = {
   delete: 'write',
 };
 
-export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+export const IdParams = Type.Object({ id: Id });
 
 export function etagOf(data: unknown): string {
   return `"${createHash('sha1').update(JSON.stringify(data)).digest('base64url')}"`;
@@ -344,11 +345,9 @@ export function registerResource(app: FastifyInstance, db: Db, spec: ResourceSpe
   }
 }
 
-function siteFilters(): Record<string, TSchema> {
-  return {
-    site_id: Type.Optional(Type.Integer({ minimum: 1 })),
-    sector_id: Type.Optional(Type.Integer({ minimum: 1 })),
-  };
+/** `?site_id=` and `?sector_id=` of site-scoped lists (and their exports). */
+export function siteFilters(): Record<string, TSchema> {
+  return { site_id: Type.Optional(Id), sector_id: Type.Optional(Id) };
 }
 
 async function checkSite(tx: Db, spec: ResourceSpec, ctx: ScopedContext, body: Row): Promise<void> {

@@ -17,7 +17,7 @@ export const Email = Type.String({ format: 'email', maxLength: 254 });
 /** Length only here; the common-password check is a rule in the service. */
 export const Password = Type.String({ minLength: 8, maxLength: 128 });
 export const RoleSchema = StringEnum(ROLES);
-export const SiteIds = Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 1000, uniqueItems: true });
+export const SiteIds = Type.Array(Id, { maxItems: 1000, uniqueItems: true });
 
 export const UserSchema = Type.Object({
   ...TimestampFields,

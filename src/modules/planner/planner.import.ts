@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../core/db.js';
 import { AppError, validationError } from '../../core/errors.js';
 import { byCaller, record } from '../../core/events.js';
+import { INPUT_KEYWORD_MESSAGES, isStorableText, WELL_FORMED_TEXT } from '../../core/input-schema.js';
 import type { ScopedContext } from '../../core/resource.js';
 import type { SiteAccess } from '../../core/tenancy.js';
 import { checkKeywordLimit, normaliseKeyword } from './planner.keywords.service.js';
@@ -240,7 +241,9 @@ export function cleanRows(raw: RawRows): { rows: CleanRow[]; errors: RowError[] 
     const problems: RowError[] = [];
     const keyword = normaliseKeyword(String(values.keyword ?? ''));
     if (keyword === '') problems.push({ row, column: name('keyword'), message: 'Keyword is required.' });
-    else if (keyword.length > KEYWORD_MAX_LENGTH) {
+    else if (!isStorableText(keyword)) {
+      problems.push({ row, column: name('keyword'), message: INPUT_KEYWORD_MESSAGES[WELL_FORMED_TEXT]?.() ?? '' });
+    } else if (keyword.length > KEYWORD_MAX_LENGTH) {
       problems.push({ row, column: name('keyword'), message: `Must be at most ${KEYWORD_MAX_LENGTH} characters.` });
     }
     const volume = parseVolume(values.volume);

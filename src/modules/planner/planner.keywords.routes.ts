@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '../../core/db.js';
 import { Envelope, ok } from '../../core/envelope.js';
-import { fieldError, validationError } from '../../core/errors.js';
+import { AppError, fieldError, validationError } from '../../core/errors.js';
 import type { Jobs } from '../../core/jobs.js';
 import { type ListQuery, listQuerySchema } from '../../core/lists.js';
-import { registerResource } from '../../core/resource.js';
+import { registerResource, siteFilters } from '../../core/resource.js';
 import { accountContext, type SiteAccess } from '../../core/tenancy.js';
 import { acceptedTask } from '../system/system.tasks.service.js';
 import type { PlannerClusteringService } from './planner.clusters.service.js';
@@ -51,6 +51,16 @@ function idField(fields: Record<string, string>, name: 'site_id' | 'sector_id'):
 }
 
 async function readMultipart(request: FastifyRequest): Promise<{ file: Buffer | null; fields: Record<string, string> }> {
+  try {
+    return await readParts(request);
+  } catch (error) {
+    // The parser's own errors (no boundary, a truncated body) carry no status: the body is malformed, a 400.
+    if (error instanceof AppError || (error as { statusCode?: number }).statusCode) throw error;
+    throw new AppError('parse_error', `Malformed multipart body: ${(error as Error).message}`);
+  }
+}
+
+async function readParts(request: FastifyRequest): Promise<{ file: Buffer | null; fields: Record<string, string> }> {
   const fields: Record<string, string> = {};
   let file: Buffer | null = null;
   for await (const part of request.parts()) {
@@ -108,7 +118,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
         response: { 200: Envelope(ImportResult) },
       },
       // A multipart body cannot be hashed for Idempotency-Key; importing again only skips duplicates.
-      config: { ...write, idempotency: false },
+      config: { ...write, idempotency: false, multipart: true },
     },
     async (request) => {
       const ctx = accountContext(request);
@@ -133,13 +143,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
         tags,
         summary: 'Export keywords as CSV',
         description: 'The filtered list (same filters and search as the list) as a streamed CSV download, ordered by id.',
-        querystring: listQuerySchema(
-          { ...KEYWORD_LIST, ordering: undefined },
-          {
-            site_id: Type.Optional(Type.Integer({ minimum: 1 })),
-            sector_id: Type.Optional(Type.Integer({ minimum: 1 })),
-          },
-        ),
+        querystring: listQuerySchema({ ...KEYWORD_LIST, ordering: undefined }, siteFilters()),
         response: { 200: { description: 'CSV.', content: { 'text/csv': { schema: Type.String() } } } },
       },
       config: { access: 'read', throttle: 'planner' },
@@ -149,7 +153,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
       for (const paging of ['page', 'page_size', 'limit', 'offset'] as const) {
         if (query[paging] !== undefined) throw fieldError(paging, 'An export has every matching row; pagination does not apply.');
       }
-      const stream = keywords.exportCsv(accountContext(request), query);
+      const stream = await keywords.exportCsv(accountContext(request), query);
       const date = new Date().toISOString().slice(0, 10);
       return reply
         .header('Content-Type', 'text/csv; charset=utf-8')

@@ -217,9 +217,11 @@ export function createKeywordsService(deps: { db: Db }) {
 
     /**
      * The filtered list as CSV, read in keyset batches by id so memory stays flat whatever the size: each
-     * batch is one indexed range query, never an OFFSET walk or one big SELECT.
+     * batch is one indexed range query, never an OFFSET walk or one big SELECT. The filters are checked and the
+     * first batch is read before the answer starts, so a refused or failing export is a whole error answer,
+     * never a 200 cut off after its first line.
      */
-    exportCsv(ctx: ScopedContext, query: ListQuery & { site_id?: number; sector_id?: number }): Readable {
+    async exportCsv(ctx: ScopedContext, query: ListQuery & { site_id?: number; sector_id?: number }): Promise<Readable> {
       const { site_id: siteId, sector_id: sectorId, ...rest } = query;
       const where = [eq(planner_keywords.account_id, ctx.accountId), ...listConditions(KEYWORD_LIST, rest, planner_keywords)];
       if (ctx.siteIds !== null) where.push(...(ctx.siteIds.length > 0 ? [inSites(ctx.siteIds)] : [eq(planner_keywords.id, -1)]));
@@ -240,22 +242,24 @@ export function createKeywordsService(deps: { db: Db }) {
         'created_at',
       ] as const;
       const BATCH = 2000;
+      const batchAfter = (after: number) =>
+        db
+          .select()
+          .from(planner_keywords)
+          .where(and(...where, gt(planner_keywords.id, after)))
+          .orderBy(asc(planner_keywords.id))
+          .limit(BATCH);
+      const first = await batchAfter(0);
       async function* lines() {
         yield stringify([columns as unknown as string[]]);
-        let after = 0;
+        let rows = first;
         for (;;) {
-          const rows = await db
-            .select()
-            .from(planner_keywords)
-            .where(and(...where, gt(planner_keywords.id, after)))
-            .orderBy(asc(planner_keywords.id))
-            .limit(BATCH);
           if (rows.length === 0) return;
           yield stringify(
             rows.map((r) => columns.map((c) => (c === 'created_at' ? r.created_at.toISOString() : spreadsheetSafe(r[c] ?? '')))),
           );
-          after = rows[rows.length - 1]?.id ?? after;
           if (rows.length < BATCH) return;
+          rows = await batchAfter(rows[rows.length - 1]?.id ?? 0);
         }
       }
       return Readable.from(lines());
