@@ -213,7 +213,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   installIdempotency(app, database.db);
   installMetrics(app, config);
-  await installOpenApi(app, deps.version ?? '0.0.0');
+  await installOpenApi(app, { version: deps.version ?? '0.0.0', publicUrl: config.publicUrl });
 
   await registerModules(app, services);
   return app;

@@ -52,7 +52,7 @@ export async function plannerClusterRoutes(app: FastifyInstance, deps: PlannerRo
         body: GenerateIdeasBody,
         response: { 202: Envelope(TaskAccepted) },
       },
-      config: { access: 'write', throttle: 'ai' },
+      config: { access: 'write', throttle: 'ai', errors: ['insufficient_credits', 'service_unavailable'] },
     },
     async (request, reply) => {
       const task = await deps.clustering.startIdeas(accountContext(request), request.body as GenerateIdeas);

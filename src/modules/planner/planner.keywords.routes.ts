@@ -19,6 +19,7 @@ import {
   Deleted,
   type ImportJson,
   ImportJsonBody,
+  ImportMultipartForm,
   ImportResult,
   KeywordCreateBody,
   KeywordSchema,
@@ -108,7 +109,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
         response: { 200: Envelope(ImportResult) },
       },
       // A multipart body cannot be hashed for Idempotency-Key; importing again only skips duplicates.
-      config: { ...write, idempotency: false },
+      config: { ...write, idempotency: false, multipart: ImportMultipartForm },
     },
     async (request) => {
       const ctx = accountContext(request);
@@ -133,12 +134,17 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
         tags,
         summary: 'Export keywords as CSV',
         description: 'The filtered list (same filters and search as the list) as a streamed CSV download, ordered by id.',
-        querystring: listQuerySchema(
-          { ...KEYWORD_LIST, ordering: undefined },
-          {
-            site_id: Type.Optional(Type.Integer({ minimum: 1 })),
-            sector_id: Type.Optional(Type.Integer({ minimum: 1 })),
-          },
+        // Every matching row, so none of the list's paging parameters: they are refused as unknown.
+        querystring: Type.Omit(
+          listQuerySchema(
+            { ...KEYWORD_LIST, ordering: undefined },
+            {
+              site_id: Type.Optional(Type.Integer({ minimum: 1 })),
+              sector_id: Type.Optional(Type.Integer({ minimum: 1 })),
+            },
+          ),
+          ['page', 'page_size', 'limit', 'offset'],
+          { additionalProperties: false },
         ),
         response: { 200: { description: 'CSV.', content: { 'text/csv': { schema: Type.String() } } } },
       },
@@ -146,9 +152,6 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
     },
     async (request, reply) => {
       const query = request.query as ListQuery & { site_id?: number; sector_id?: number };
-      for (const paging of ['page', 'page_size', 'limit', 'offset'] as const) {
-        if (query[paging] !== undefined) throw fieldError(paging, 'An export has every matching row; pagination does not apply.');
-      }
       const stream = keywords.exportCsv(accountContext(request), query);
       const date = new Date().toISOString().slice(0, 10);
       return reply
@@ -169,7 +172,8 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
         body: AutoClusterBody,
         response: { 202: Envelope(TaskAccepted) },
       },
-      config: write,
+      // `ai` mode: 402 when the balance cannot cover it, 503 without a provider (lexical needs neither).
+      config: { ...write, errors: ['insufficient_credits', 'service_unavailable'] },
     },
     async (request, reply) => {
       const task = await deps.clustering.startAutoCluster(accountContext(request), request.body as AutoCluster);

@@ -79,6 +79,15 @@ export const ImportJsonBody = Type.Object({
   rows: Type.Array(ImportRow, { description: 'At most 50,000 rows (more is 413).' }),
 });
 export type ImportJson = Static<typeof ImportJsonBody>;
+/** The same import as a multipart form (documented for Swagger UI's file upload; the route reads the parts). */
+export const ImportMultipartForm = Type.Object(
+  {
+    file: Type.String({ format: 'binary', description: 'The CSV/TSV file as exported by the keyword tool.' }),
+    site_id: Type.Integer({ minimum: 1 }),
+    sector_id: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
 export const ImportResult = Type.Object({
   created: Type.Integer(),
   skipped_duplicates: Type.Integer(),
