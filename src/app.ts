@@ -13,6 +13,7 @@ import type { Database } from './core/db.js';
 import { installErrorHandling } from './core/envelope.js';
 import { AppError } from './core/errors.js';
 import { installIdempotency } from './core/idempotency.js';
+import { originOf } from './core/lists.js';
 import type { AnyJobDefinition } from './core/jobs.js';
 import { installMetrics } from './core/metrics.js';
 import { installOpenApi } from './core/openapi.js';
@@ -123,9 +124,25 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       route.schema = { ...route.schema, querystring: { type: 'object', properties: {}, additionalProperties: false } };
     }
   });
-  installErrorHandling(app, (path) =>
-    ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) => methodRouter.find(method as 'GET', path) !== null),
-  );
+  // A static path (`team/accept`) is its own resource: methods that reach it only through a parameter of a
+  // sibling route (`team/:id`, with `accept` as the id) are not its methods, so `Allow` leaves them out.
+  installErrorHandling(app, (path) => {
+    const found = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
+      .map((method) => ({ method, match: methodRouter.find(method as 'GET', path) }))
+      .filter((entry) => entry.match !== null);
+    const exact = found.filter((entry) => Object.keys(entry.match?.params ?? {}).length === 0);
+    return (exact.length > 0 ? exact : found).map((entry) => entry.method);
+  });
+
+  // `Location` is absolute, like a list's `next`/`previous`: routes set the path, and the origin (PUBLIC_URL, else
+  // what the request came in on) is added here once for every route.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const location = reply.getHeader('location');
+    if (typeof location === 'string' && location.startsWith('/')) {
+      reply.header('Location', `${originOf(request, config.publicUrl)}${location}`);
+    }
+    done(null, payload);
+  });
 
   app.decorateRequest('ctx', null);
   app.decorateRequest('rawBodyText', undefined);
