@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
-import { Envelope, noContent, ok } from '../../core/envelope.js';
-import { originOf } from '../../core/lists.js';
+import { Envelope, noContent, ok, PageEnvelope } from '../../core/envelope.js';
+import { type ListQuery, originOf, pageOfRows, pagingQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import { MemberSchema, TokenPairSchema, UpdateMemberBody } from '../auth/auth.schemas.js';
@@ -54,15 +54,20 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
   // -------------------------------------------------------------------------------------------------------
   // Team
 
-  const MemberList = Envelope(
-    Type.Object({ count: Type.Integer(), next: Type.Null(), previous: Type.Null(), results: Type.Array(MemberSchema) }),
-  );
   app.get(
     '/api/v1/account/team',
-    { schema: { tags, summary: 'The members of the account', response: { 200: MemberList } }, config: { access: 'read' } },
+    {
+      schema: {
+        tags,
+        summary: 'The members of the account',
+        querystring: pagingQuerySchema(),
+        response: { 200: PageEnvelope(MemberSchema) },
+      },
+      config: { access: 'read' },
+    },
     async (request) => {
-      const results = await account.listMembers(accountContext(request));
-      return ok(request, { count: results.length, next: null, previous: null, results });
+      const members = await account.listMembers(accountContext(request));
+      return ok(request, pageOfRows(members, request.query as ListQuery, request, config.publicUrl));
     },
   );
   app.patch(
