@@ -12,9 +12,11 @@ import { MemberSchema, TokenPairSchema, UpdateMemberBody } from '../auth/auth.sc
 import { clientOf } from '../auth/auth.service.js';
 import {
   AcceptBody,
+  AcceptQuery,
   ApiKeyBody,
   ApiKeySchema,
   CreatedApiKeySchema,
+  InvitationPreviewSchema,
   InvitationSchema,
   InviteBody,
   SettingsBody,
@@ -105,6 +107,22 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
       const invitation = await account.invite(accountContext(request), request.body, originOf(request, config.publicUrl));
       return reply.code(201).send(ok(request, invitation));
     },
+  );
+  // The invitation's accept_url: a link a person can open (no console yet), showing what accepting will do.
+  app.get(
+    '/api/v1/account/team/accept',
+    {
+      schema: {
+        tags,
+        summary: 'See an invitation before accepting it',
+        description:
+          "The invitation's `accept_url`. Who is invited, to which account, with which role; then `POST` the same path with the `token` (and a password if `existing_user` is false). Changes nothing. `404` when the token is invalid, used or expired.",
+        querystring: AcceptQuery,
+        response: { 200: Envelope(InvitationPreviewSchema) },
+      },
+      config: { access: 'public', throttle: 'auth' },
+    },
+    async (request) => ok(request, await account.previewInvitation(request.query.token)),
   );
   app.post(
     '/api/v1/account/team/accept',
