@@ -72,6 +72,12 @@ async function checkCluster(tx: Db, ctx: ScopedContext, clusterId: number, siteI
   }
 }
 
+/** The asked ids a bulk action ignored (not found or not the caller's), once each, as asked: reported, not dropped. */
+function skippedIds(asked: number[], found: { id: number }[]): number[] {
+  const own = new Set(found.map((row) => row.id));
+  return [...new Set(asked)].filter((id) => !own.has(id));
+}
+
 /** Throws `403 plan_limit_reached` when adding `adding` keywords would pass the plan's limit. */
 export async function checkKeywordLimit(tx: Db, accountId: number, adding: number): Promise<void> {
   const { current, limit } = await repo.keywordAllowance(tx, accountId);
@@ -131,7 +137,7 @@ export function createKeywordsService(deps: { db: Db }) {
   const actorOf = (ctx: ScopedContext) => ctx.user?.id ?? null;
 
   return {
-    async bulkDelete(ctx: ScopedContext, body: BulkIds): Promise<{ deleted: number }> {
+    async bulkDelete(ctx: ScopedContext, body: BulkIds): Promise<{ deleted: number; skipped: number[] }> {
       return db.transaction(async (tx) => {
         const own = await repo.keywordsByIds(tx, ctx.accountId, ctx.siteIds, body.ids, true);
         const deleted = await repo.deleteKeywords(
@@ -154,12 +160,12 @@ export function createKeywordsService(deps: { db: Db }) {
             payload: { count: deleted.length, ids: deleted.map((k) => k.id) },
           });
         }
-        return { deleted: deleted.length };
+        return { deleted: deleted.length, skipped: skippedIds(body.ids, own) };
       });
     },
 
     /** All of the caller's ids make the move or none does (409 naming those that cannot). */
-    async bulkUpdate(ctx: ScopedContext, body: BulkUpdate): Promise<{ updated: number }> {
+    async bulkUpdate(ctx: ScopedContext, body: BulkUpdate): Promise<{ updated: number; skipped: number[] }> {
       if (body.status === undefined && body.cluster_id === undefined) {
         throw fieldError('non_field_errors', 'Give status, cluster_id or both.');
       }
@@ -207,7 +213,7 @@ export function createKeywordsService(deps: { db: Db }) {
             payload: { count: updated, status: body.status ?? null, cluster_id: body.cluster_id ?? null },
           });
         }
-        return { updated };
+        return { updated, skipped: skippedIds(body.ids, own) };
       });
     },
 

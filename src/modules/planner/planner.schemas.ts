@@ -63,8 +63,11 @@ export const BulkUpdateBody = Type.Object({
   cluster_id: Type.Optional(NullableId),
 });
 export type BulkUpdate = Static<typeof BulkUpdateBody>;
-export const Deleted = Type.Object({ deleted: Type.Integer() });
-export const Updated = Type.Object({ updated: Type.Integer() });
+const Skipped = Type.Array(Type.Integer(), {
+  description: "Ids asked for that were ignored: not found, or not the caller's (or out of the caller's sites).",
+});
+export const Deleted = Type.Object({ deleted: Type.Integer(), skipped: Skipped });
+export const Updated = Type.Object({ updated: Type.Integer(), skipped: Skipped });
 
 export const ImportRow = Type.Object({
   keyword: Type.String({ maxLength: 1000 }),
