@@ -191,8 +191,9 @@ export function createAuthService(deps: {
         await repo.insertMembership(tx, { account_id: account.id, user_id: user.id, role: 'owner' });
         // The subscription and the plan's first credits, granted through billing's ledger in this transaction.
         await deps.billing.startPlan(tx, account.id, plan);
-        await repo.updateUser(tx, user.id, { last_account_id: account.id, last_login_at: new Date() });
-        return issueTokens(tx, user, account.id, client);
+        const now = new Date();
+        await repo.updateUser(tx, user.id, { last_account_id: account.id, last_login_at: now });
+        return issueTokens(tx, { ...user, last_login_at: now }, account.id, client);
       });
     },
 
@@ -208,8 +209,10 @@ export function createAuthService(deps: {
       if (!user) throw new AppError('authentication_failed', 'Invalid email or password.');
       return db.transaction(async (tx) => {
         const accountId = await chooseAccount(tx, user, input.account_id);
-        await repo.updateUser(tx, user.id, { last_login_at: new Date(), ...(accountId ? { last_account_id: accountId } : {}) });
-        return issueTokens(tx, user, accountId, client, { cookie: input.session === true });
+        // The answer shows this sign-in as the last one, as a later read of the user would.
+        const now = new Date();
+        await repo.updateUser(tx, user.id, { last_login_at: now, ...(accountId ? { last_account_id: accountId } : {}) });
+        return issueTokens(tx, { ...user, last_login_at: now }, accountId, client, { cookie: input.session === true });
       });
     },
 
