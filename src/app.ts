@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import FindMyWay from 'find-my-way';
 import type { Redis } from 'ioredis';
 import secureJson from 'secure-json-parse';
@@ -10,8 +10,8 @@ import { type Access, checkAccess } from './core/access.js';
 import { closedBodySchema, normaliseBodyKeys } from './core/body-keys.js';
 import type { Config } from './core/config.js';
 import type { Database } from './core/db.js';
-import { installErrorHandling } from './core/envelope.js';
-import { AppError } from './core/errors.js';
+import { type BodyRules, installErrorHandling, ruleErrors } from './core/envelope.js';
+import { AppError, validationError } from './core/errors.js';
 import { installIdempotency } from './core/idempotency.js';
 import type { AnyJobDefinition } from './core/jobs.js';
 import { originOf } from './core/lists.js';
@@ -34,6 +34,8 @@ declare module 'fastify' {
      * token), so user authentication must not run and refuse it.
      */
     authenticate?: false;
+    /** Body rules the schema cannot express, reported with the schema's own errors (core/envelope.ts). */
+    bodyRules?: BodyRules;
   }
 }
 
@@ -119,6 +121,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
     // The docs' own assets are public and never throttled.
     if (route.url.startsWith('/api/docs')) route.config = { ...route.config, access: 'public', throttle: false };
+    // A body the schema accepted still meets the route's rules before the handler runs (a rejected one meets them
+    // in the error path, so both kinds of error come in one answer).
+    if (route.config?.bodyRules) {
+      const checkRules = async (request: FastifyRequest) => {
+        const errors = ruleErrors(request);
+        if (Object.keys(errors).length > 0) throw validationError(errors);
+      };
+      route.preHandler = [checkRules, ...[route.preHandler ?? []].flat()];
+    }
     // Unknown query parameters are a 400 on every API route, including those that take none.
     if (route.url.startsWith('/api/v1/') && !route.schema?.querystring) {
       route.schema = { ...route.schema, querystring: { type: 'object', properties: {}, additionalProperties: false } };

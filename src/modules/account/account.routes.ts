@@ -9,7 +9,7 @@ import { type ListQuery, originOf, pageOfRows, pagingQuerySchema } from '../../c
 import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import { MemberSchema, TokenPairSchema, UpdateMemberBody } from '../auth/auth.schemas.js';
-import { clientOf } from '../auth/auth.service.js';
+import { clientOf, uncommonPassword } from '../auth/auth.service.js';
 import {
   AcceptBody,
   AcceptQuery,
@@ -135,7 +135,7 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
         body: AcceptBody,
         response: { 200: Envelope(TokenPairSchema) },
       },
-      config: { access: 'public', throttle: 'auth', idempotency: false },
+      config: { access: 'public', throttle: 'auth', idempotency: false, bodyRules: uncommonPassword('password') },
     },
     async (request) => ok(request, await account.accept(request.ctx, request.body, clientOf(request))),
   );

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { SESSION_COOKIE } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
-import { Envelope, noContent, ok, PageEnvelope } from '../../core/envelope.js';
+import { bodyRules, Envelope, noContent, ok, PageEnvelope } from '../../core/envelope.js';
 import { type ListQuery, originOf, pageOfRows, pagingQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
@@ -29,7 +29,7 @@ import {
   TokenPairSchema,
   UpdateMemberBody,
 } from './auth.schemas.js';
-import { type AuthService, clientOf } from './auth.service.js';
+import { type AuthService, clientOf, notBlank, uncommonPassword } from './auth.service.js';
 import { sectorHooks, siteAccess, siteHooks } from './auth.sites.js';
 import { auth_industries, auth_sectors, auth_sites } from './auth.tables.js';
 
@@ -68,7 +68,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
         body: RegisterBody,
         response: { 201: Envelope(TokenPairSchema) },
       },
-      config: publicAuth,
+      config: { ...publicAuth, bodyRules: bodyRules(uncommonPassword('password'), notBlank('account_name')) },
     },
     async (request, reply) => {
       const { payload } = await auth.register(request.body, clientOf(request));
@@ -175,7 +175,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
         body: ChangePasswordBody,
         response: { 200: Done },
       },
-      config: { access: 'authenticated', throttle: 'auth' },
+      config: { access: 'authenticated', throttle: 'auth', bodyRules: uncommonPassword('new_password') },
     },
     async (request) => {
       await auth.changePassword(request.ctx as NonNullable<typeof request.ctx>, request.body);
@@ -205,7 +205,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
     '/api/v1/auth/password-reset/confirm',
     {
       schema: { tags, summary: 'Set a new password with a reset token', body: PasswordResetConfirmBody, response: { 200: Done } },
-      config: publicAuth,
+      config: { ...publicAuth, bodyRules: uncommonPassword('new_password') },
     },
     async (request) => {
       await auth.confirmPasswordReset(request.body);
@@ -243,7 +243,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
         body: CreateMemberBody,
         response: { 201: Envelope(MemberSchema) },
       },
-      config: { access: 'admin' },
+      config: { access: 'admin', bodyRules: uncommonPassword('password') },
     },
     async (request, reply) => {
       const member = await account.createMember(accountContext(request), request.body);

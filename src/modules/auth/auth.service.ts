@@ -6,6 +6,7 @@ import slugify from 'slugify';
 import { randomToken, sha256, signAccessToken } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
+import type { BodyRules } from '../../core/envelope.js';
 import { AppError, fieldError, notFound, validationError } from '../../core/errors.js';
 import type { Mailer } from '../../core/mailer.js';
 import type { RequestContext } from '../../core/tenancy.js';
@@ -21,11 +22,27 @@ import * as repo from './auth.repository.js';
 const COMMON_PASSWORDS = new Set(dictionary.passwords.slice(0, 20_000).map((p: string) => p.toLowerCase()));
 const RESET_TTL_MS = 60 * 60 * 1000;
 
+const TOO_COMMON = 'This password is too common; choose another.';
+
 export function checkPasswordPolicy(password: string, field = 'password'): void {
-  if (COMMON_PASSWORDS.has(password.toLowerCase())) {
-    throw fieldError(field, 'This password is too common; choose another.');
-  }
+  if (COMMON_PASSWORDS.has(password.toLowerCase())) throw fieldError(field, TOO_COMMON);
 }
+
+/** The password policy as a body rule, so a route reports it with the schema's errors (`config.bodyRules`). */
+export const uncommonPassword =
+  (field: string): BodyRules =>
+  (body) => {
+    const value = body[field];
+    return typeof value === 'string' && COMMON_PASSWORDS.has(value.toLowerCase()) ? { [field]: [TOO_COMMON] } : {};
+  };
+
+/** A text field that must hold more than spaces (the schema's minLength counts spaces). */
+export const notBlank =
+  (field: string): BodyRules =>
+  (body) => {
+    const value = body[field];
+    return typeof value === 'string' && value.length > 0 && !value.trim() ? { [field]: ['This field may not be blank.'] } : {};
+  };
 
 export const hashNewPassword = (password: string) => hashPassword(password, { algorithm: 2 });
 
