@@ -24,7 +24,7 @@ import {
   KeywordCreateBody,
   KeywordSchema,
   KeywordUpdateBody,
-  TaskAccepted,
+  TaskAcceptedForIds,
   Updated,
 } from './planner.schemas.js';
 import { planner_keywords } from './planner.tables.js';
@@ -170,14 +170,14 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
         description:
           "Groups the sector's `new` keywords (or only `ids`) into clusters: `lexical` (default; free, no AI) or `ai` (charged per batch of keywords). Answers `202` with the task to follow.",
         body: AutoClusterBody,
-        response: { 202: Envelope(TaskAccepted) },
+        response: { 202: Envelope(TaskAcceptedForIds) },
       },
       // `ai` mode: 402 when the balance cannot cover it, 503 without a provider (lexical needs neither).
       config: { ...write, errors: ['insufficient_credits', 'service_unavailable'] },
     },
     async (request, reply) => {
-      const task = await deps.clustering.startAutoCluster(accountContext(request), request.body as AutoCluster);
-      return ok(request, acceptedTask(reply, deps.baseUrl, task));
+      const { task, skipped } = await deps.clustering.startAutoCluster(accountContext(request), request.body as AutoCluster);
+      return ok(request, { ...acceptedTask(reply, deps.baseUrl, task), skipped });
     },
   );
 

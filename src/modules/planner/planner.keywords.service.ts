@@ -7,7 +7,7 @@ import { record } from '../../core/events.js';
 import { type ListQuery, type ListSpec, listConditions } from '../../core/lists.js';
 import type { ResourceHooks, ScopedContext } from '../../core/resource.js';
 import * as repo from './planner.repository.js';
-import type { BulkIds, BulkUpdate } from './planner.schemas.js';
+import { type BulkIds, type BulkUpdate, skippedIds } from './planner.schemas.js';
 import { INTENTS, KEYWORD_SOURCES, KEYWORD_STATUSES, type KeywordStatus, planner_keywords } from './planner.tables.js';
 
 /**
@@ -70,12 +70,6 @@ async function checkCluster(tx: Db, ctx: ScopedContext, clusterId: number, siteI
   if (cluster.site_id !== siteId || cluster.sector_id !== sectorId) {
     throw fieldError('cluster_id', "The cluster belongs to another site or sector than the keyword's.");
   }
-}
-
-/** The asked ids a bulk action ignored (not found or not the caller's), once each, as asked: reported, not dropped. */
-function skippedIds(asked: number[], found: { id: number }[]): number[] {
-  const own = new Set(found.map((row) => row.id));
-  return [...new Set(asked)].filter((id) => !own.has(id));
 }
 
 /** Throws `403 plan_limit_reached` when adding `adding` keywords would pass the plan's limit. */

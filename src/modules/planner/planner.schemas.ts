@@ -66,6 +66,12 @@ export type BulkUpdate = Static<typeof BulkUpdateBody>;
 const Skipped = Type.Array(Type.Integer(), {
   description: "Ids asked for that were ignored: not found, or not the caller's (or out of the caller's sites).",
 });
+
+/** The asked ids an action ignored (not found or not the caller's), once each, as asked: reported, not dropped. */
+export function skippedIds(asked: readonly number[], found: readonly { id: number }[]): number[] {
+  const own = new Set(found.map((row) => row.id));
+  return [...new Set(asked)].filter((id) => !own.has(id));
+}
 export const Deleted = Type.Object({ deleted: Type.Integer(), skipped: Skipped });
 export const Updated = Type.Object({ updated: Type.Integer(), skipped: Skipped });
 
@@ -109,6 +115,8 @@ export const AutoClusterBody = Type.Object({
 });
 export type AutoCluster = Static<typeof AutoClusterBody>;
 export const TaskAccepted = Type.Object({ task_id: Id, status: Type.String() });
+/** A task started for some of the given ids: those it will not touch are in `skipped`. */
+export const TaskAcceptedForIds = Type.Object({ task_id: Id, status: Type.String(), skipped: Skipped });
 
 export const ClusterSchema = Type.Object({
   ...TimestampFields,
@@ -190,4 +198,4 @@ export const IdeaCreateBody = Type.Object({
   cluster_id: Type.Optional(IdeaFields.cluster_id),
 });
 export const IdeaUpdateBody = Type.Object({ ...IdeaFields, status: StringEnum(IDEA_STATUSES) });
-export const QueuedResult = Type.Object({ queued: Type.Integer(), writer_task_ids: Type.Array(Id) });
+export const QueuedResult = Type.Object({ queued: Type.Integer(), writer_task_ids: Type.Array(Id), skipped: Skipped });
