@@ -147,6 +147,8 @@ describe('what the document promises', () => {
     expect(statuses('post', '/api/v1/planner/keywords/auto_cluster')).toEqual(
       expect.arrayContaining(['202', '402', '409', '422', '503']),
     );
+    expect(statuses('patch', '/api/v1/planner/keywords/{id}')).toContain('409');
+    expect(statuses('patch', '/api/v1/auth/sites/{id}')).not.toContain('409');
     expect(statuses('post', '/api/v1/auth/register')).not.toContain('401');
     expect(statuses('get', '/api/v1/auth/me')).not.toContain('404');
   });

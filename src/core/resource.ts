@@ -7,7 +7,7 @@ import type { Access } from './access.js';
 import type { ThrottleScope } from './config.js';
 import type { Db } from './db.js';
 import { Envelope, ok, PageEnvelope } from './envelope.js';
-import { AppError, notFound, validationError } from './errors.js';
+import { AppError, type ErrorCode, notFound, validationError } from './errors.js';
 import { type ListSpec, listQuerySchema, runList } from './lists.js';
 import { accountContext, type RequestContext, type SiteAccess } from './tenancy.js';
 
@@ -52,6 +52,8 @@ export interface ResourceSpec {
   actions: Action[];
   access?: Partial<Record<Action, Access>>;
   throttle?: ThrottleScope;
+  /** Error codes an action can answer beyond those the docs derive (e.g. `conflict` for a state transition). */
+  errors?: Partial<Record<Action, ErrorCode[]>>;
   hooks?: ResourceHooks;
   /**
    * The column naming the site a row belongs to, for callers limited to some sites (site-bound keys, members
@@ -126,7 +128,11 @@ export function registerResource(app: FastifyInstance, db: Db, spec: ResourceSpe
   const access = { ...DEFAULT_ACCESS, ...spec.access };
   const present = spec.present ?? ((row: Row) => row);
   const [singular, plural] = spec.names;
-  const config = (action: Action) => ({ access: access[action], throttle: spec.throttle ?? 'default' });
+  const config = (action: Action) => ({
+    access: access[action],
+    throttle: spec.throttle ?? 'default',
+    ...(spec.errors?.[action] ? { errors: spec.errors[action] } : {}),
+  });
   const detailPath = `${spec.path}/:id`;
 
   // The detail read of a caller who may see every site, built once and prepared: building the same query on

@@ -75,6 +75,8 @@ export async function plannerClusterRoutes(app: FastifyInstance, deps: PlannerRo
       actions: ['list', 'retrieve', 'create', 'update', 'delete'],
       throttle: 'planner',
       hooks: clusterHooks,
+      // A status change its transitions do not allow.
+      errors: { update: ['conflict'] },
       siteAccess: deps.siteAccess,
       list: {
         filters: {

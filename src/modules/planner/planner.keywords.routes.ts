@@ -196,6 +196,8 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
       actions: ['list', 'retrieve', 'create', 'update', 'delete'],
       throttle: 'planner',
       hooks: keywordHooks,
+      // A status change its transitions do not allow.
+      errors: { update: ['conflict'] },
       siteAccess: deps.siteAccess,
       list: KEYWORD_LIST,
     },
