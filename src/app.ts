@@ -11,11 +11,12 @@ import { closedBodySchema, normaliseBodyKeys } from './core/body-keys.js';
 import { clientErrorHandler, frameworkErrors } from './core/client-errors.js';
 import type { Config } from './core/config.js';
 import type { Database } from './core/db.js';
-import { installErrorHandling } from './core/envelope.js';
-import { AppError } from './core/errors.js';
+import { type BodyRules, installErrorHandling, ruleErrors } from './core/envelope.js';
+import { AppError, validationError } from './core/errors.js';
 import { installIdempotency } from './core/idempotency.js';
 import { addInputKeywords, guardedInputSchema } from './core/input-schema.js';
 import type { AnyJobDefinition } from './core/jobs.js';
+import { originOf } from './core/lists.js';
 import { installMetrics } from './core/metrics.js';
 import { installOpenApi } from './core/openapi.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './core/request-id.js';
@@ -35,8 +36,8 @@ declare module 'fastify' {
      * token), so user authentication must not run and refuse it.
      */
     authenticate?: false;
-    /** The route reads `multipart/form-data` itself (an upload); on every other route it is a 415. */
-    multipart?: boolean;
+    /** Body rules the schema cannot express, reported with the schema's own errors (core/envelope.ts). */
+    bodyRules?: BodyRules;
   }
 }
 
@@ -88,7 +89,7 @@ function validators() {
 function checkMediaType(request: FastifyRequest): void {
   if (request.method === 'GET' || request.method === 'DELETE' || request.method === 'HEAD') return;
   const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-  const multipart = request.routeOptions.config.multipart === true;
+  const multipart = request.routeOptions.config.multipart !== undefined;
   const accepted = multipart ? 'application/json or multipart/form-data' : 'application/json';
   if (type === 'multipart/form-data' && !multipart) {
     throw new AppError('unsupported_media_type', `Unsupported media type "${type}"; send ${accepted}.`);
@@ -150,14 +151,39 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
     // The docs' own assets are public and never throttled.
     if (route.url.startsWith('/api/docs')) route.config = { ...route.config, access: 'public', throttle: false };
+    // A body the schema accepted still meets the route's rules before the handler runs (a rejected one meets them
+    // in the error path, so both kinds of error come in one answer).
+    if (route.config?.bodyRules) {
+      const checkRules = async (request: FastifyRequest) => {
+        const errors = ruleErrors(request);
+        if (Object.keys(errors).length > 0) throw validationError(errors);
+      };
+      route.preHandler = [checkRules, ...[route.preHandler ?? []].flat()];
+    }
     // Unknown query parameters are a 400 on every API route, including those that take none.
     if (route.url.startsWith('/api/v1/') && !route.schema?.querystring) {
       route.schema = { ...route.schema, querystring: { type: 'object', properties: {}, additionalProperties: false } };
     }
   });
-  installErrorHandling(app, (path) =>
-    ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) => methodRouter.find(method as 'GET', path) !== null),
-  );
+  // A static path (`team/accept`) is its own resource: methods that reach it only through a parameter of a
+  // sibling route (`team/:id`, with `accept` as the id) are not its methods, so `Allow` leaves them out.
+  installErrorHandling(app, (path) => {
+    const found = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
+      .map((method) => ({ method, match: methodRouter.find(method as 'GET', path) }))
+      .filter((entry) => entry.match !== null);
+    const exact = found.filter((entry) => Object.keys(entry.match?.params ?? {}).length === 0);
+    return (exact.length > 0 ? exact : found).map((entry) => entry.method);
+  });
+
+  // `Location` is absolute, like a list's `next`/`previous`: routes set the path, and the origin (PUBLIC_URL, else
+  // what the request came in on) is added here once for every route.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const location = reply.getHeader('location');
+    if (typeof location === 'string' && location.startsWith('/')) {
+      reply.header('Location', `${originOf(request, config.publicUrl)}${location}`);
+    }
+    done(null, payload);
+  });
 
   app.decorateRequest('ctx', null);
   app.decorateRequest('rawBodyText', undefined);
@@ -245,7 +271,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   installIdempotency(app, database.db);
   installMetrics(app, config);
-  await installOpenApi(app, deps.version ?? '0.0.0');
+  await installOpenApi(app, { version: deps.version ?? '0.0.0', publicUrl: config.publicUrl });
 
   await registerModules(app, services);
   return app;

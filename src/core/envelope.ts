@@ -149,14 +149,44 @@ export function fieldErrorsFromAjv(errors: AjvError[]): FieldErrors {
   return result;
 }
 
+/**
+ * Rules on a body that its schema cannot express (a password among the most common, a name of only spaces),
+ * declared by a route in `config.bodyRules`. They run on the body whether or not the schema accepted it, so
+ * one 400 reports every problem at once, the schema's and the rules'. A rule sees the body unvalidated: it
+ * checks only values of the type it expects.
+ */
+export type BodyRules = (body: Record<string, unknown>) => FieldErrors;
+
+/** Every rule's field errors, merged. */
+export function bodyRules(...rules: BodyRules[]): BodyRules {
+  return (body) => rules.reduce<FieldErrors>((all, rule) => mergeFieldErrors(all, rule(body)), {});
+}
+
+export function mergeFieldErrors(a: FieldErrors, b: FieldErrors): FieldErrors {
+  const merged: FieldErrors = { ...a };
+  for (const [field, messages] of Object.entries(b)) {
+    merged[field] = [...new Set([...(merged[field] ?? []), ...messages])];
+  }
+  return merged;
+}
+
+/** The route's rule errors on this request's body (none when it declares no rules or the body is no object). */
+export function ruleErrors(request: FastifyRequest): FieldErrors {
+  const rules = request.routeOptions?.config?.bodyRules;
+  const body = request.body;
+  if (!rules || body === null || typeof body !== 'object' || Array.isArray(body)) return {};
+  return rules(body as Record<string, unknown>);
+}
+
 /** Maps anything thrown during a request to an AppError; null means a bug (500). */
-export function toAppError(error: unknown): AppError | null {
+export function toAppError(error: unknown, extraFieldErrors: FieldErrors = {}): AppError | null {
   if (error instanceof AppError) return error;
   const e = error as FastifyError & { validation?: AjvError[]; validationContext?: string };
   if (e.validation) {
     // An id in the path that is not a positive integer below 2^31 names nothing: 404, not 400.
     if (e.validationContext === 'params') return new AppError('not_found', 'Not found.');
-    return validationError(fieldErrorsFromAjv(e.validation), undefined);
+    const schemaErrors = fieldErrorsFromAjv(e.validation);
+    return validationError(e.validationContext === 'body' ? mergeFieldErrors(schemaErrors, extraFieldErrors) : schemaErrors);
   }
   const unique = uniqueViolation(error);
   if (unique) return unique;
@@ -222,7 +252,8 @@ export function errorBody(request: FastifyRequest, error: AppError) {
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown) {
-  const error = toAppError(thrown);
+  const validation = (thrown as { validationContext?: string }).validationContext === 'body';
+  const error = toAppError(thrown, validation ? ruleErrors(request) : {});
   if (error === null) {
     request.log.error({ err: thrown }, 'unhandled error');
     const internal = new AppError('internal_error', 'Something went wrong on our side; the error has been logged.');

@@ -475,3 +475,34 @@ export async function runList<Row>(run: ListRun<Row>): Promise<Page<Row>> {
   }
   return { count: total, next, previous, results: rows.map(map) };
 }
+
+/** The paging parameters alone (page and offset styles), for lists served by `pageOfRows`. */
+export function pagingQuerySchema() {
+  return Type.Pick(listQuerySchema({}), ['page', 'page_size', 'limit', 'offset'], { additionalProperties: false });
+}
+
+/**
+ * The contract's page for a collection small enough to load whole (an account's members, a user's sessions,
+ * both bounded by the plan or by expiry): the same styles, caps, links and past-the-end 404 as `runList`.
+ */
+export function pageOfRows<Row>(rows: Row[], query: ListQuery, request: FastifyRequest, baseUrl: string): Page<Row> {
+  const paging = pagination({}, query);
+  if (paging.style === 'cursor') throw validationError({ cursor: ['This list has no cursor pages.'] });
+  const limit = paging.style === 'page' ? paging.size : paging.limit;
+  const offset = paging.style === 'page' ? (paging.page - 1) * paging.size : paging.offset;
+  const results = rows.slice(offset, offset + limit);
+  if (paging.style === 'page' && results.length === 0 && paging.page > 1) {
+    throw new AppError('not_found', 'Invalid page: past the last one.');
+  }
+  const hasNext = offset + results.length < rows.length;
+  let next: string | null = null;
+  let previous: string | null = null;
+  if (paging.style === 'page') {
+    if (hasNext) next = linkTo(request, baseUrl, { page: paging.page + 1, page_size: paging.size });
+    if (paging.page > 1) previous = linkTo(request, baseUrl, { page: paging.page - 1, page_size: paging.size });
+  } else {
+    if (hasNext) next = linkTo(request, baseUrl, { limit, offset: offset + limit });
+    if (offset > 0) previous = linkTo(request, baseUrl, { limit, offset: offset - limit > 0 ? offset - limit : null });
+  }
+  return { count: rows.length, next, previous, results };
+}

@@ -8,7 +8,7 @@ import { Id } from './columns.js';
 import type { ThrottleScope } from './config.js';
 import type { Db } from './db.js';
 import { Envelope, ok, PageEnvelope } from './envelope.js';
-import { AppError, notFound, validationError } from './errors.js';
+import { AppError, type ErrorCode, notFound, validationError } from './errors.js';
 import { byCaller, record } from './events.js';
 import { type ListSpec, listQuerySchema, runList } from './lists.js';
 import { accountContext, type RequestContext, type SiteAccess } from './tenancy.js';
@@ -54,6 +54,8 @@ export interface ResourceSpec {
   actions: Action[];
   access?: Partial<Record<Action, Access>>;
   throttle?: ThrottleScope;
+  /** Error codes an action can answer beyond those the docs derive (e.g. `conflict` for a state transition). */
+  errors?: Partial<Record<Action, ErrorCode[]>>;
   hooks?: ResourceHooks;
   /**
    * The column naming the site a row belongs to, for callers limited to some sites (site-bound keys, members
@@ -138,7 +140,11 @@ export function registerResource(app: FastifyInstance, db: Db, spec: ResourceSpe
   const access = { ...DEFAULT_ACCESS, ...spec.access };
   const present = spec.present ?? ((row: Row) => row);
   const [singular, plural] = spec.names;
-  const config = (action: Action) => ({ access: access[action], throttle: spec.throttle ?? 'default' });
+  const config = (action: Action) => ({
+    access: access[action],
+    throttle: spec.throttle ?? 'default',
+    ...(spec.errors?.[action] ? { errors: spec.errors[action] } : {}),
+  });
   const detailPath = `${spec.path}/:id`;
 
   // Global rows (the platform's catalogue) belong to no account and so to no account's events feed.

@@ -101,6 +101,26 @@ export async function insertInvitation(db: Db, values: typeof account_invitation
   return row as typeof account_invitations.$inferSelect;
 }
 
+/** A live invitation by its token hash, with its account's name (any account: the token is the proof). */
+export async function liveInvitation(db: Db, tokenHash: string) {
+  const [row] = await db
+    .select({
+      email: account_invitations.email,
+      role: account_invitations.role,
+      expires_at: account_invitations.expires_at,
+      account_id: account_invitations.account_id,
+    })
+    .from(account_invitations)
+    .where(
+      and(
+        eq(account_invitations.token_hash, tokenHash),
+        isNull(account_invitations.accepted_at),
+        gt(account_invitations.expires_at, new Date()),
+      ),
+    );
+  return row;
+}
+
 /** Claims a live invitation by its token hash (any account: the token is the proof). */
 export async function claimInvitation(db: Db, tokenHash: string) {
   const [row] = await db

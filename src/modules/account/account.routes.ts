@@ -4,17 +4,19 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
-import { Envelope, noContent, ok } from '../../core/envelope.js';
-import { originOf } from '../../core/lists.js';
+import { Envelope, noContent, ok, PageEnvelope } from '../../core/envelope.js';
+import { type ListQuery, originOf, pageOfRows, pagingQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import { MemberSchema, TokenPairSchema, UpdateMemberBody } from '../auth/auth.schemas.js';
-import { clientOf } from '../auth/auth.service.js';
+import { clientOf, uncommonPassword } from '../auth/auth.service.js';
 import {
   AcceptBody,
+  AcceptQuery,
   ApiKeyBody,
   ApiKeySchema,
   CreatedApiKeySchema,
+  InvitationPreviewSchema,
   InvitationSchema,
   InviteBody,
   SettingsBody,
@@ -54,15 +56,20 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
   // -------------------------------------------------------------------------------------------------------
   // Team
 
-  const MemberList = Envelope(
-    Type.Object({ count: Type.Integer(), next: Type.Null(), previous: Type.Null(), results: Type.Array(MemberSchema) }),
-  );
   app.get(
     '/api/v1/account/team',
-    { schema: { tags, summary: 'The members of the account', response: { 200: MemberList } }, config: { access: 'read' } },
+    {
+      schema: {
+        tags,
+        summary: 'The members of the account',
+        querystring: pagingQuerySchema(),
+        response: { 200: PageEnvelope(MemberSchema) },
+      },
+      config: { access: 'read' },
+    },
     async (request) => {
-      const results = await account.listMembers(accountContext(request));
-      return ok(request, { count: results.length, next: null, previous: null, results });
+      const members = await account.listMembers(accountContext(request));
+      return ok(request, pageOfRows(members, request.query as ListQuery, request, config.publicUrl));
     },
   );
   app.patch(
@@ -101,6 +108,22 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
       return reply.code(201).send(ok(request, invitation));
     },
   );
+  // The invitation's accept_url: a link a person can open (no console yet), showing what accepting will do.
+  app.get(
+    '/api/v1/account/team/accept',
+    {
+      schema: {
+        tags,
+        summary: 'See an invitation before accepting it',
+        description:
+          "The invitation's `accept_url`. Who is invited, to which account, with which role; then `POST` the same path with the `token` (and a password if `existing_user` is false). Changes nothing. `404` when the token is invalid, used or expired.",
+        querystring: AcceptQuery,
+        response: { 200: Envelope(InvitationPreviewSchema) },
+      },
+      config: { access: 'public', throttle: 'auth' },
+    },
+    async (request) => ok(request, await account.previewInvitation(request.query.token)),
+  );
   app.post(
     '/api/v1/account/team/accept',
     {
@@ -112,7 +135,7 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
         body: AcceptBody,
         response: { 200: Envelope(TokenPairSchema) },
       },
-      config: { access: 'public', throttle: 'auth', idempotency: false },
+      config: { access: 'public', throttle: 'auth', idempotency: false, bodyRules: uncommonPassword('password') },
     },
     async (request) => ok(request, await account.accept(request.ctx, request.body, clientOf(request))),
   );

@@ -35,7 +35,21 @@ export const InvitationSchema = Type.Object({
   invited_by: Type.Union([Id, Type.Null()]),
   expires_at: DateTime,
   accepted_at: NullableDateTime,
-  accept_url: Type.String({ description: 'Holds the one-time token; valid 7 days.' }),
+  accept_url: Type.String({
+    description:
+      'Holds the one-time token; valid 7 days. A GET on it shows the invitation; a POST to the same path with `{token}` accepts it.',
+  }),
+});
+
+export const AcceptQuery = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+export const InvitationPreviewSchema = Type.Object({
+  account_name: Type.String(),
+  email: Type.String(),
+  role: RoleSchema,
+  expires_at: DateTime,
+  existing_user: Type.Boolean({
+    description: 'true: sign in as this email, then accept; false: accept with a password (and a name).',
+  }),
 });
 
 export const AcceptBody = Type.Object(

@@ -211,11 +211,33 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
         subject: `You are invited to join ${account?.name ?? 'a team'}`,
         text:
           `You have been invited to join ${account?.name ?? 'a team'} as ${invitation.role}.\n` +
+          `See the invitation: ${acceptUrl}\n` +
           `Accept within 7 days: POST ${baseUrl}/api/v1/account/team/accept/ with {"token": "${token}"} ` +
           '(and a password and your name if you have no account yet).',
       });
       const { token_hash: _hash, ...visible } = invitation;
       return { ...visible, accept_url: acceptUrl };
+    },
+
+    /**
+     * What an invitation link opens (`GET team/accept/?token=`): who is invited where, and whether accepting needs
+     * a password (a new person) or a sign-in (an existing user). Reading it changes nothing, so a mail scanner
+     * following the link cannot accept for the person.
+     */
+    async previewInvitation(token: string) {
+      const invitation = await repo.liveInvitation(db, sha256(token));
+      if (!invitation) throw notFound('Invitation');
+      const [account, user] = await Promise.all([
+        authRepo.accountById(db, invitation.account_id),
+        authRepo.userByEmail(db, invitation.email),
+      ]);
+      return {
+        account_name: account?.name ?? '',
+        email: invitation.email,
+        role: invitation.role,
+        expires_at: invitation.expires_at,
+        existing_user: Boolean(user),
+      };
     },
 
     /**

@@ -94,6 +94,7 @@ export function createCredentials(deps: { db: Db; config: Config; redis: Redis |
   /** API key → the context it resolves to (null: unknown, revoked or expired). */
   const apiKeys = new TtlCache<string, { ctx: RequestContext; expiresAt: number | null } | null>(CACHE_TTL_MS);
   const keyTouchedAt = new Map<number, number>();
+  const sessionTouchedAt = new Map<number, number>();
   const allowAttempt = createAttemptLimiter(config, deps.redis);
 
   async function userContext(
@@ -129,7 +130,18 @@ export function createCredentials(deps: { db: Db; config: Config; redis: Redis |
       sessions.set(cacheKey, ctx);
     }
     if (!ctx) throw new AppError('authentication_failed', 'This access token has been revoked; sign in again.');
+    touchSession(claims.sessionId);
     return ctx;
+  }
+
+  /** A session's `last_used_at`, like a key's: at most once a minute per session, after the answer. */
+  function touchSession(id: number): void {
+    const now = Date.now();
+    if ((sessionTouchedAt.get(id) ?? 0) > now - KEY_TOUCH_INTERVAL_MS) return;
+    sessionTouchedAt.set(id, now);
+    setImmediate(() => {
+      repo.touchSession(db, id, new Date(now)).catch((error) => deps.log.warn({ err: error }, 'could not record session use'));
+    });
   }
 
   async function fromApiKey(key: string): Promise<RequestContext> {
@@ -202,6 +214,7 @@ export function createCredentials(deps: { db: Db; config: Config; redis: Redis |
       sessions.set(cacheKey, ctx);
     }
     if (!ctx) throw new AppError('authentication_failed', 'The session has ended; sign in again.');
+    touchSession(session.id);
     return { ...ctx, scheme: 'session' };
   }
 

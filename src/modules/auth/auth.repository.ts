@@ -96,6 +96,10 @@ export async function membershipsOfUser(db: Db, userId: number) {
 // ---------------------------------------------------------------------------------------------------------
 // Sessions and refresh tokens
 
+export async function touchSession(db: Db, id: number, at: Date): Promise<void> {
+  await db.update(auth_sessions).set({ last_used_at: at }).where(eq(auth_sessions.id, id));
+}
+
 export async function insertSession(db: Db, values: typeof auth_sessions.$inferInsert): Promise<SessionRow> {
   const [row] = await db.insert(auth_sessions).values(values).returning();
   return row as SessionRow;

@@ -4,8 +4,8 @@ import { Type } from 'typebox';
 import { SESSION_COOKIE } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
-import { Envelope, noContent, ok } from '../../core/envelope.js';
-import { originOf } from '../../core/lists.js';
+import { bodyRules, Envelope, noContent, ok, PageEnvelope } from '../../core/envelope.js';
+import { type ListQuery, originOf, pageOfRows, pagingQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import type { AccountService } from '../account/account.service.js';
@@ -29,7 +29,7 @@ import {
   TokenPairSchema,
   UpdateMemberBody,
 } from './auth.schemas.js';
-import { type AuthService, clientOf } from './auth.service.js';
+import { type AuthService, clientOf, notBlank, uncommonPassword } from './auth.service.js';
 import { sectorHooks, siteAccess, siteHooks } from './auth.sites.js';
 import { auth_industries, auth_sectors, auth_sites } from './auth.tables.js';
 
@@ -68,7 +68,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
         body: RegisterBody,
         response: { 201: Envelope(TokenPairSchema) },
       },
-      config: publicAuth,
+      config: { ...publicAuth, bodyRules: bodyRules(uncommonPassword('password'), notBlank('account_name')) },
     },
     async (request, reply) => {
       const { payload } = await auth.register(request.body, clientOf(request));
@@ -143,17 +143,14 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       schema: {
         tags,
         summary: 'Your signed-in sessions',
-        response: {
-          200: Envelope(
-            Type.Object({ count: Type.Integer(), next: Type.Null(), previous: Type.Null(), results: Type.Array(SessionSchema) }),
-          ),
-        },
+        querystring: pagingQuerySchema(),
+        response: { 200: PageEnvelope(SessionSchema) },
       },
       config: { access: 'authenticated' },
     },
     async (request) => {
-      const results = await auth.sessions(request.ctx as NonNullable<typeof request.ctx>);
-      return ok(request, { count: results.length, next: null, previous: null, results });
+      const sessions = await auth.sessions(request.ctx as NonNullable<typeof request.ctx>);
+      return ok(request, pageOfRows(sessions, request.query as ListQuery, request, config.publicUrl));
     },
   );
 
@@ -178,7 +175,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
         body: ChangePasswordBody,
         response: { 200: Done },
       },
-      config: { access: 'authenticated', throttle: 'auth' },
+      config: { access: 'authenticated', throttle: 'auth', bodyRules: uncommonPassword('new_password') },
     },
     async (request) => {
       await auth.changePassword(request.ctx as NonNullable<typeof request.ctx>, request.body);
@@ -208,7 +205,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
     '/api/v1/auth/password-reset/confirm',
     {
       schema: { tags, summary: 'Set a new password with a reset token', body: PasswordResetConfirmBody, response: { 200: Done } },
-      config: publicAuth,
+      config: { ...publicAuth, bodyRules: uncommonPassword('new_password') },
     },
     async (request) => {
       await auth.confirmPasswordReset(request.body);
@@ -219,17 +216,22 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
   // -------------------------------------------------------------------------------------------------------
   // Members of the caller's account (the same people as account/team/)
 
-  const MemberList = Envelope(
-    Type.Object({ count: Type.Integer(), next: Type.Null(), previous: Type.Null(), results: Type.Array(MemberSchema) }),
-  );
   const UserIdParams = Type.Object({ id: IdParams.properties.id });
 
   app.get(
     '/api/v1/auth/users',
-    { schema: { tags, summary: "List the account's members", response: { 200: MemberList } }, config: { access: 'read' } },
+    {
+      schema: {
+        tags,
+        summary: "List the account's members",
+        querystring: pagingQuerySchema(),
+        response: { 200: PageEnvelope(MemberSchema) },
+      },
+      config: { access: 'read' },
+    },
     async (request) => {
-      const results = await account.listMembers(accountContext(request));
-      return ok(request, { count: results.length, next: null, previous: null, results });
+      const members = await account.listMembers(accountContext(request));
+      return ok(request, pageOfRows(members, request.query as ListQuery, request, config.publicUrl));
     },
   );
   app.post(
@@ -241,7 +243,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
         body: CreateMemberBody,
         response: { 201: Envelope(MemberSchema) },
       },
-      config: { access: 'admin' },
+      config: { access: 'admin', bodyRules: uncommonPassword('password') },
     },
     async (request, reply) => {
       const member = await account.createMember(accountContext(request), request.body);

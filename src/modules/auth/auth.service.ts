@@ -6,6 +6,7 @@ import slugify from 'slugify';
 import { randomToken, sha256, signAccessToken } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
+import type { BodyRules } from '../../core/envelope.js';
 import { AppError, fieldError, notFound, validationError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
 import type { Mailer } from '../../core/mailer.js';
@@ -63,11 +64,27 @@ async function recordPasswordChanged(tx: Db, userId: number, how: 'change' | 're
   );
 }
 
+const TOO_COMMON = 'This password is too common; choose another.';
+
 export function checkPasswordPolicy(password: string, field = 'password'): void {
-  if (COMMON_PASSWORDS.has(password.toLowerCase())) {
-    throw fieldError(field, 'This password is too common; choose another.');
-  }
+  if (COMMON_PASSWORDS.has(password.toLowerCase())) throw fieldError(field, TOO_COMMON);
 }
+
+/** The password policy as a body rule, so a route reports it with the schema's errors (`config.bodyRules`). */
+export const uncommonPassword =
+  (field: string): BodyRules =>
+  (body) => {
+    const value = body[field];
+    return typeof value === 'string' && COMMON_PASSWORDS.has(value.toLowerCase()) ? { [field]: [TOO_COMMON] } : {};
+  };
+
+/** A text field that must hold more than spaces (the schema's minLength counts spaces). */
+export const notBlank =
+  (field: string): BodyRules =>
+  (body) => {
+    const value = body[field];
+    return typeof value === 'string' && value.length > 0 && !value.trim() ? { [field]: ['This field may not be blank.'] } : {};
+  };
 
 export const hashNewPassword = (password: string) => hashPassword(password, { algorithm: 2 });
 
@@ -242,8 +259,9 @@ export function createAuthService(deps: {
         });
         // The subscription and the plan's first credits, granted through billing's ledger in this transaction.
         await deps.billing.startPlan(tx, account.id, plan);
-        await repo.updateUser(tx, user.id, { last_account_id: account.id, last_login_at: new Date() });
-        return issueTokens(tx, user, account.id, client);
+        const now = new Date();
+        await repo.updateUser(tx, user.id, { last_account_id: account.id, last_login_at: now });
+        return issueTokens(tx, { ...user, last_login_at: now }, account.id, client);
       });
     },
 
@@ -259,8 +277,10 @@ export function createAuthService(deps: {
       if (!user) throw new AppError('authentication_failed', 'Invalid email or password.');
       return db.transaction(async (tx) => {
         const accountId = await chooseAccount(tx, user, input.account_id);
-        await repo.updateUser(tx, user.id, { last_login_at: new Date(), ...(accountId ? { last_account_id: accountId } : {}) });
-        return issueTokens(tx, user, accountId, client, { cookie: input.session === true });
+        // The answer shows this sign-in as the last one, as a later read of the user would.
+        const now = new Date();
+        await repo.updateUser(tx, user.id, { last_login_at: now, ...(accountId ? { last_account_id: accountId } : {}) });
+        return issueTokens(tx, { ...user, last_login_at: now }, accountId, client, { cookie: input.session === true });
       });
     },
 

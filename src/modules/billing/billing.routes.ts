@@ -158,7 +158,7 @@ export async function billingRoutes(app: FastifyInstance, deps: Deps) {
         body: SessionBody,
         response: { 200: Envelope(SessionSchema) },
       },
-      config: { access: 'admin', throttle },
+      config: { access: 'admin', throttle, errors: ['service_unavailable'] },
     },
     async (request) => {
       const ctx = accountContext(request);

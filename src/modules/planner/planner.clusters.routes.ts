@@ -14,7 +14,7 @@ import {
   type GenerateIdeas,
   GenerateIdeasBody,
   KeywordSchema,
-  TaskAccepted,
+  TaskAcceptedForIds,
 } from './planner.schemas.js';
 import { CLUSTER_STATUSES, planner_clusters } from './planner.tables.js';
 
@@ -50,13 +50,13 @@ export async function plannerClusterRoutes(app: FastifyInstance, deps: PlannerRo
         description:
           'For each of your clusters among `ids`, `ideas_per_cluster` (default 3) ideas with outlines, in the background (`202` with the task). Charged per cluster as each succeeds; `402` up front when the balance cannot cover them all, `503` when no AI provider is configured.',
         body: GenerateIdeasBody,
-        response: { 202: Envelope(TaskAccepted) },
+        response: { 202: Envelope(TaskAcceptedForIds) },
       },
-      config: { access: 'write', throttle: 'ai' },
+      config: { access: 'write', throttle: 'ai', errors: ['insufficient_credits', 'service_unavailable'] },
     },
     async (request, reply) => {
-      const task = await deps.clustering.startIdeas(accountContext(request), request.body as GenerateIdeas);
-      return ok(request, acceptedTask(reply, deps.baseUrl, task));
+      const { task, skipped } = await deps.clustering.startIdeas(accountContext(request), request.body as GenerateIdeas);
+      return ok(request, { ...acceptedTask(reply, deps.baseUrl, task), skipped });
     },
   );
 
@@ -77,6 +77,8 @@ export async function plannerClusterRoutes(app: FastifyInstance, deps: PlannerRo
       actions: ['list', 'retrieve', 'create', 'update', 'delete'],
       throttle: 'planner',
       hooks: clusterHooks,
+      // A status change its transitions do not allow.
+      errors: { update: ['conflict'] },
       siteAccess: deps.siteAccess,
       list: {
         filters: {

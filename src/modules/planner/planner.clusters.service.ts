@@ -9,7 +9,7 @@ import type { ResourceHooks, ScopedContext } from '../../core/resource.js';
 import type { SiteAccess } from '../../core/tenancy.js';
 import { KEYWORD_LIST } from './planner.keywords.service.js';
 import * as repo from './planner.repository.js';
-import type { AutoCluster, GenerateIdeas } from './planner.schemas.js';
+import { type AutoCluster, type GenerateIdeas, skippedIds } from './planner.schemas.js';
 import { type ClusterStatus, planner_keywords } from './planner.tables.js';
 
 /**
@@ -86,8 +86,15 @@ export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteA
         // Outside any transaction: billing reads the balance on its own connection (one connection on PGlite).
         await ai.ensure(ctx, [{ fn: 'clustering', units: count }]);
       }
+      // Given ids outside the caller's keywords of this site and sector are reported, not silently dropped.
+      const found = body.ids
+        ? (await repo.keywordsByIds(db, ctx.accountId, ctx.siteIds, body.ids)).filter(
+            (k) => k.site_id === body.site_id && k.sector_id === body.sector_id,
+          )
+        : [];
       const type = method === 'ai' ? 'planner.cluster_ai' : 'planner.cluster_lexical';
-      return db.transaction((tx) => jobs.startTask(tx, owner(ctx), type, payload));
+      const task = await db.transaction((tx) => jobs.startTask(tx, owner(ctx), type, payload));
+      return { task, skipped: body.ids ? skippedIds(body.ids, found) : [] };
     },
 
     /**
@@ -114,7 +121,8 @@ export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteA
         cluster_ids: clusters.map((c) => c.id),
         ideas_per_cluster: body.ideas_per_cluster ?? 3,
       };
-      return db.transaction((tx) => jobs.startTask(tx, owner(ctx), 'planner.generate_ideas', payload));
+      const task = await db.transaction((tx) => jobs.startTask(tx, owner(ctx), 'planner.generate_ideas', payload));
+      return { task, skipped: skippedIds(body.ids, clusters) };
     },
   };
 }

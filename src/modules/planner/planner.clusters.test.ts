@@ -142,6 +142,17 @@ describe('lexical clustering', () => {
 });
 
 describe('clustering and ideas through the API', () => {
+  it("auto_cluster reports given ids that are not the caller's keywords of that site and sector", async () => {
+    const sectorId = await sectorWith(FAMILY);
+    const otherSectorId = await sectorWith([['road running shoes', 500]]);
+    const own = (await get(`${KW}?sector_id=${sectorId}`)).json().data.results.map((k: { id: number }) => k.id);
+    const [elsewhere] = (await get(`${KW}?sector_id=${otherSectorId}`)).json().data.results.map((k: { id: number }) => k.id);
+    const res = await post(`${KW}auto_cluster/`, { site_id: siteId, sector_id: sectorId, ids: [...own, elsewhere, 999997] });
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json().data.skipped).toEqual([elsewhere, 999997]);
+    await finished(res.headers.location as string);
+  });
+
   it('auto-clusters lexically as a task, creates clusters with totals and maps keywords', async () => {
     const sectorId = await sectorWith(FAMILY);
     const res = await post(`${KW}auto_cluster/`, { site_id: siteId, sector_id: sectorId });
@@ -230,6 +241,8 @@ describe('clustering and ideas through the API', () => {
     fake.queue({ json: { ideas: [idea(1), idea(2)] } });
     const res = await post(`${CLUSTERS}auto_generate_ideas/`, { ids: [cluster.id, 999999], ideas_per_cluster: 2 });
     expect(res.statusCode, res.body).toBe(202);
+    // The unknown id is reported, not silently dropped.
+    expect(res.json().data.skipped).toEqual([999999]);
     const task = await finished(res.headers.location as string);
     expect(task.status, JSON.stringify(task)).toBe('succeeded');
     expect(task.result).toMatchObject({ ideas_created: 2, clusters_done: 1 });
@@ -245,9 +258,10 @@ describe('clustering and ideas through the API', () => {
     });
     expect(ideas[0].outline.sections[0].heading).toBe('Fit');
 
-    const queued = await post(`${IDEAS}bulk_queue_to_writer/`, { ids: ideas.map((i: { id: number }) => i.id) });
+    const queued = await post(`${IDEAS}bulk_queue_to_writer/`, { ids: [...ideas.map((i: { id: number }) => i.id), 999998] });
     expect(queued.statusCode, queued.body).toBe(200);
     expect(queued.json().data.queued).toBe(2);
+    expect(queued.json().data.skipped).toEqual([999998]);
     expect(queued.json().data.writer_task_ids).toHaveLength(2);
     expect((await get(`${IDEAS}${ideas[0].id}/`)).json().data.status).toBe('queued');
     const twice = await post(`${IDEAS}bulk_queue_to_writer/`, { ids: [ideas[0].id] });

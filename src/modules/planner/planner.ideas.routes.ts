@@ -43,6 +43,8 @@ export async function plannerIdeaRoutes(app: FastifyInstance, deps: PlannerRoute
       actions: ['list', 'retrieve', 'create', 'update', 'delete'],
       throttle: 'planner',
       hooks: ideaHooks,
+      // A status change its transitions do not allow.
+      errors: { update: ['conflict'] },
       siteAccess: deps.siteAccess,
       list: {
         filters: {

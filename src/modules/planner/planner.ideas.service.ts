@@ -5,7 +5,7 @@ import { byCaller, record } from '../../core/events.js';
 import type { ResourceHooks, ScopedContext } from '../../core/resource.js';
 import type { WriterService } from '../writer/writer.service.js';
 import * as repo from './planner.repository.js';
-import type { BulkIds } from './planner.schemas.js';
+import { type BulkIds, skippedIds } from './planner.schemas.js';
 import { type IdeaStatus, planner_content_ideas } from './planner.tables.js';
 
 /**
@@ -59,7 +59,10 @@ export function createIdeasService(deps: {
   const { db, writer } = deps;
   return {
     /** One writer task per idea, all or none: ideas not `new` make it a 409 naming them. */
-    async queueToWriter(ctx: ScopedContext, body: BulkIds): Promise<{ queued: number; writer_task_ids: number[] }> {
+    async queueToWriter(
+      ctx: ScopedContext,
+      body: BulkIds,
+    ): Promise<{ queued: number; writer_task_ids: number[]; skipped: number[] }> {
       // Read before the transaction: the settings come through another module's connection (one on PGlite).
       const wordCount = await deps.defaultWordCount(ctx.accountId);
       return db.transaction(async (tx) => {
@@ -119,7 +122,7 @@ export function createIdeasService(deps: {
             }),
           );
         }
-        return { queued: ideas.length, writer_task_ids: taskIds };
+        return { queued: ideas.length, writer_task_ids: taskIds, skipped: skippedIds(body.ids, ideas) };
       });
     },
   };

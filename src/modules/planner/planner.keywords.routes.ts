@@ -19,11 +19,12 @@ import {
   Deleted,
   type ImportJson,
   ImportJsonBody,
+  ImportMultipartForm,
   ImportResult,
   KeywordCreateBody,
   KeywordSchema,
   KeywordUpdateBody,
-  TaskAccepted,
+  TaskAcceptedForIds,
   Updated,
 } from './planner.schemas.js';
 import { planner_keywords } from './planner.tables.js';
@@ -118,7 +119,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
         response: { 200: Envelope(ImportResult) },
       },
       // A multipart body cannot be hashed for Idempotency-Key; importing again only skips duplicates.
-      config: { ...write, idempotency: false, multipart: true },
+      config: { ...write, idempotency: false, multipart: ImportMultipartForm },
     },
     async (request) => {
       const ctx = accountContext(request);
@@ -143,16 +144,18 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
         tags,
         summary: 'Export keywords as CSV',
         description: 'The filtered list (same filters and search as the list) as a streamed CSV download, ordered by id.',
-        querystring: listQuerySchema({ ...KEYWORD_LIST, ordering: undefined }, siteFilters()),
+        // Every matching row, so none of the list's paging parameters: they are refused as unknown.
+        querystring: Type.Omit(
+          listQuerySchema({ ...KEYWORD_LIST, ordering: undefined }, siteFilters()),
+          ['page', 'page_size', 'limit', 'offset'],
+          { additionalProperties: false },
+        ),
         response: { 200: { description: 'CSV.', content: { 'text/csv': { schema: Type.String() } } } },
       },
       config: { access: 'read', throttle: 'planner' },
     },
     async (request, reply) => {
       const query = request.query as ListQuery & { site_id?: number; sector_id?: number };
-      for (const paging of ['page', 'page_size', 'limit', 'offset'] as const) {
-        if (query[paging] !== undefined) throw fieldError(paging, 'An export has every matching row; pagination does not apply.');
-      }
       const stream = await keywords.exportCsv(accountContext(request), query);
       const date = new Date().toISOString().slice(0, 10);
       return reply
@@ -171,13 +174,14 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
         description:
           "Groups the sector's `new` keywords (or only `ids`) into clusters: `lexical` (default; free, no AI) or `ai` (charged per batch of keywords). Answers `202` with the task to follow.",
         body: AutoClusterBody,
-        response: { 202: Envelope(TaskAccepted) },
+        response: { 202: Envelope(TaskAcceptedForIds) },
       },
-      config: write,
+      // `ai` mode: 402 when the balance cannot cover it, 503 without a provider (lexical needs neither).
+      config: { ...write, errors: ['insufficient_credits', 'service_unavailable'] },
     },
     async (request, reply) => {
-      const task = await deps.clustering.startAutoCluster(accountContext(request), request.body as AutoCluster);
-      return ok(request, acceptedTask(reply, deps.baseUrl, task));
+      const { task, skipped } = await deps.clustering.startAutoCluster(accountContext(request), request.body as AutoCluster);
+      return ok(request, { ...acceptedTask(reply, deps.baseUrl, task), skipped });
     },
   );
 
@@ -198,6 +202,8 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
       actions: ['list', 'retrieve', 'create', 'update', 'delete'],
       throttle: 'planner',
       hooks: keywordHooks,
+      // A status change its transitions do not allow.
+      errors: { update: ['conflict'] },
       siteAccess: deps.siteAccess,
       list: KEYWORD_LIST,
     },

@@ -7,7 +7,7 @@ import { byCaller, record } from '../../core/events.js';
 import { type ListQuery, type ListSpec, listConditions } from '../../core/lists.js';
 import type { ResourceHooks, ScopedContext } from '../../core/resource.js';
 import * as repo from './planner.repository.js';
-import type { BulkIds, BulkUpdate } from './planner.schemas.js';
+import { type BulkIds, type BulkUpdate, skippedIds } from './planner.schemas.js';
 import { INTENTS, KEYWORD_SOURCES, KEYWORD_STATUSES, type KeywordStatus, planner_keywords } from './planner.tables.js';
 
 /**
@@ -130,7 +130,7 @@ export function createKeywordsService(deps: { db: Db }) {
   const { db } = deps;
 
   return {
-    async bulkDelete(ctx: ScopedContext, body: BulkIds): Promise<{ deleted: number }> {
+    async bulkDelete(ctx: ScopedContext, body: BulkIds): Promise<{ deleted: number; skipped: number[] }> {
       return db.transaction(async (tx) => {
         const own = await repo.keywordsByIds(tx, ctx.accountId, ctx.siteIds, body.ids, true);
         const deleted = await repo.deleteKeywords(
@@ -153,12 +153,12 @@ export function createKeywordsService(deps: { db: Db }) {
             }),
           );
         }
-        return { deleted: deleted.length };
+        return { deleted: deleted.length, skipped: skippedIds(body.ids, own) };
       });
     },
 
     /** All of the caller's ids make the move or none does (409 naming those that cannot). */
-    async bulkUpdate(ctx: ScopedContext, body: BulkUpdate): Promise<{ updated: number }> {
+    async bulkUpdate(ctx: ScopedContext, body: BulkUpdate): Promise<{ updated: number; skipped: number[] }> {
       if (body.status === undefined && body.cluster_id === undefined) {
         throw fieldError('non_field_errors', 'Give status, cluster_id or both.');
       }
@@ -211,7 +211,7 @@ export function createKeywordsService(deps: { db: Db }) {
             }),
           );
         }
-        return { updated };
+        return { updated, skipped: skippedIds(body.ids, own) };
       });
     },
 

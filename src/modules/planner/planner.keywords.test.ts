@@ -196,7 +196,7 @@ describe('keywords', () => {
     expect((await get(`${KW}${x.id}/`)).json().data.status).toBe('new');
 
     const mapped = await post(`${KW}bulk_update/`, { ids: [x.id, y.id, 999999], cluster_id: c.id });
-    expect(mapped.json().data).toEqual({ updated: 2 });
+    expect(mapped.json().data).toEqual({ updated: 2, skipped: [999999] });
     expect(await clusterTotals(c.id)).toMatchObject({ keywords_count: 2, volume: 30 });
     expect(
       (await get(`/api/v1/planner/clusters/${c.id}/keywords/?ordering=-volume`))
@@ -206,9 +206,10 @@ describe('keywords', () => {
 
     const stranger = await signUp(t);
     const foreign = await post(`${KW}bulk_delete/`, { ids: [x.id, y.id] }, stranger);
-    expect(foreign.json().data).toEqual({ deleted: 0 });
+    // Another account's ids are reported as skipped, never counted.
+    expect(foreign.json().data).toEqual({ deleted: 0, skipped: [x.id, y.id] });
     const deleted = await post(`${KW}bulk_delete/`, { ids: [x.id, y.id] });
-    expect(deleted.json().data).toEqual({ deleted: 2 });
+    expect(deleted.json().data).toEqual({ deleted: 2, skipped: [] });
     expect(await clusterTotals(c.id)).toMatchObject({ keywords_count: 0, volume: 0 });
     expect((await post(`${KW}bulk_delete/`, { ids: Array.from({ length: 1001 }, (_, i) => i + 1) })).statusCode).toBe(400);
     expect((await post(`${KW}bulk_update/`, { ids: [x.id] })).statusCode).toBe(400);

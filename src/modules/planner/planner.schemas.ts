@@ -63,8 +63,17 @@ export const BulkUpdateBody = Type.Object({
   cluster_id: Type.Optional(NullableId),
 });
 export type BulkUpdate = Static<typeof BulkUpdateBody>;
-export const Deleted = Type.Object({ deleted: Type.Integer() });
-export const Updated = Type.Object({ updated: Type.Integer() });
+const Skipped = Type.Array(Type.Integer(), {
+  description: "Ids asked for that were ignored: not found, or not the caller's (or out of the caller's sites).",
+});
+
+/** The asked ids an action ignored (not found or not the caller's), once each, as asked: reported, not dropped. */
+export function skippedIds(asked: readonly number[], found: readonly { id: number }[]): number[] {
+  const own = new Set(found.map((row) => row.id));
+  return [...new Set(asked)].filter((id) => !own.has(id));
+}
+export const Deleted = Type.Object({ deleted: Type.Integer(), skipped: Skipped });
+export const Updated = Type.Object({ updated: Type.Integer(), skipped: Skipped });
 
 export const ImportRow = Type.Object({
   keyword: Type.String({ maxLength: 1000 }),
@@ -79,6 +88,15 @@ export const ImportJsonBody = Type.Object({
   rows: Type.Array(ImportRow, { description: 'At most 50,000 rows (more is 413).' }),
 });
 export type ImportJson = Static<typeof ImportJsonBody>;
+/** The same import as a multipart form (documented for Swagger UI's file upload; the route reads the parts). */
+export const ImportMultipartForm = Type.Object(
+  {
+    file: Type.String({ format: 'binary', description: 'The CSV/TSV file as exported by the keyword tool.' }),
+    site_id: Type.Integer({ minimum: 1 }),
+    sector_id: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
 export const ImportResult = Type.Object({
   created: Type.Integer(),
   skipped_duplicates: Type.Integer(),
@@ -97,6 +115,8 @@ export const AutoClusterBody = Type.Object({
 });
 export type AutoCluster = Static<typeof AutoClusterBody>;
 export const TaskAccepted = Type.Object({ task_id: Id, status: Type.String() });
+/** A task started for some of the given ids: those it will not touch are in `skipped`. */
+export const TaskAcceptedForIds = Type.Object({ task_id: Id, status: Type.String(), skipped: Skipped });
 
 export const ClusterSchema = Type.Object({
   ...TimestampFields,
@@ -178,4 +198,4 @@ export const IdeaCreateBody = Type.Object({
   cluster_id: Type.Optional(IdeaFields.cluster_id),
 });
 export const IdeaUpdateBody = Type.Object({ ...IdeaFields, status: StringEnum(IDEA_STATUSES) });
-export const QueuedResult = Type.Object({ queued: Type.Integer(), writer_task_ids: Type.Array(Id) });
+export const QueuedResult = Type.Object({ queued: Type.Integer(), writer_task_ids: Type.Array(Id), skipped: Skipped });

@@ -139,7 +139,7 @@ export async function systemAiRoutes(
           'One tiny call to the configured provider (free: nothing is charged or recorded): the model that answered, the latency and whether JSON output works. `503` naming what to set when no provider is configured, or naming what to check when the provider fails.',
         response: { 200: Envelope(AiCheckSchema) },
       },
-      config: { access: 'admin', throttle: 'ai' },
+      config: { access: 'admin', throttle: 'ai', errors: ['service_unavailable'] },
     },
     async (request) => ok(request, await systemAi.checkProvider(accountContext(request), ai)),
   );

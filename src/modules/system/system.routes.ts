@@ -14,7 +14,7 @@ export async function systemRoutes(app: FastifyInstance, services: { system: Sys
         description: 'No authentication. `503` (with the same report in `details`) when the database is down.',
         response: { 200: Envelope(HealthSchema) },
       },
-      config: { access: 'public', throttle: false, idempotency: false },
+      config: { access: 'public', throttle: false, idempotency: false, errors: ['service_unavailable'] },
     },
     async (request, reply) => {
       const health = await services.system.health();

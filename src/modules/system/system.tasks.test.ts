@@ -120,7 +120,7 @@ describe('POST /api/v1/system/tasks/<id>/cancel/', () => {
     await until(id, (task) => task.progress.current >= 2);
     const res = await t.request({ method: 'POST', url: `/api/v1/system/tasks/${id}/cancel/`, headers: owner.headers });
     expect(res.statusCode).toBe(202);
-    expect(res.headers.location).toBe(`/api/v1/system/tasks/${id}/`);
+    expect(res.headers.location).toBe(`http://localhost:80/api/v1/system/tasks/${id}/`);
     expect(res.json().data.cancel_requested).toBe(true);
     const done = await until(id, (task) => task.status === 'cancelled');
     expect(done.progress.current).toBeLessThan(40);
