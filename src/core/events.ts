@@ -30,6 +30,12 @@ export type SourceAgent = 'api' | 'worker' | 'automation' | `webhook:${string}`;
 
 export interface EventInput {
   account_id: number;
+  /**
+   * The site the change belongs to, for site-scoped work (keywords, clusters, ideas, content of one site); null or
+   * absent for account-wide changes (members, keys, billing). A caller limited to some sites sees only the events
+   * of those sites, so site-scoped work must pass it.
+   */
+  site_id?: number | null;
   /** Lowercase dotted: `<object>.<past-tense verb>`, e.g. `content.published`. */
   type: KnownEventType | (string & {});
   source_agent: SourceAgent;
@@ -62,6 +68,7 @@ export async function record(tx: Db, ...events: EventInput[]): Promise<number[]>
     .values(
       events.map((e) => ({
         account_id: e.account_id,
+        site_id: e.site_id ?? null,
         type: e.type,
         source_agent: e.source_agent,
         actor_id: e.actor_id ?? null,
