@@ -138,6 +138,12 @@ export function verifyStripeEvent(
       `Invalid Stripe signature: ${error instanceof Error ? error.message : 'verification failed'}`,
     );
   }
+  // The package refuses only timestamps older than the tolerance; one as far ahead is refused the same way, so a
+  // signed delivery cannot be kept for replay later (the timestamp is covered by the signature checked above).
+  const signedAt = Number(/(?:^|,)\s*t=(\d+)/.exec(header)?.[1]);
+  if (!Number.isFinite(signedAt) || signedAt - Math.floor(Date.now() / 1000) > SIGNATURE_TOLERANCE_SECONDS) {
+    throw new AppError('validation_error', 'Invalid Stripe signature: the timestamp is outside the tolerance zone.');
+  }
   if (typeof event.id !== 'string' || typeof event.type !== 'string') {
     throw new AppError('validation_error', 'The event has no id or type.');
   }
