@@ -21,13 +21,20 @@ export type AiFailure = 'not_configured' | 'timeout' | 'provider_error' | 'malfo
  * `reason` tells callers which way, so a unit can be reported as failed with a clear message.
  */
 export class AiError extends AppError {
+  /**
+   * Whether the same call may work later: a timeout, a lost connection, a 408/409/429/5xx answer. A job retries
+   * only those (core/jobs.ts `isTransient`); a malformed answer, a refused key or model, no provider, never.
+   */
+  readonly transient: boolean;
   constructor(
     readonly reason: AiFailure,
     message: string,
     details: Record<string, unknown> = {},
+    options: { transient?: boolean } = {},
   ) {
     super('service_unavailable', message, { details: { reason, ...details } });
     this.name = 'AiError';
+    this.transient = options.transient ?? reason === 'timeout';
   }
 }
 
@@ -177,6 +184,8 @@ export function createProvider(config: AiConfig, log: FastifyBaseLogger) {
       throw new AiError(
         'provider_error',
         `Could not reach the AI provider at ${config.baseUrl ?? 'the default OpenAI URL'}: check AI_BASE_URL.`,
+        {},
+        { transient: true },
       );
     }
     if (error instanceof OpenAI.APIError) {
@@ -191,10 +200,12 @@ export function createProvider(config: AiConfig, log: FastifyBaseLogger) {
               : status >= 500
                 ? 'the provider failed; try again later'
                 : 'the provider refused the request';
-      throw new AiError('provider_error', `The AI provider answered ${status}: ${hint}.`, {
-        status,
-        provider_message: String(error.message).slice(0, 300),
-      });
+      throw new AiError(
+        'provider_error',
+        `The AI provider answered ${status}: ${hint}.`,
+        { status, provider_message: String(error.message).slice(0, 300) },
+        { transient: status === 408 || status === 409 || status === 429 || status >= 500 },
+      );
     }
     log.error({ err: error }, 'AI provider call failed');
     throw new AiError('provider_error', 'The AI provider call failed unexpectedly.');
