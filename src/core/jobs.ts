@@ -350,16 +350,25 @@ export function createJobs(deps: JobsDeps) {
       return send(tx, definition, { payload, account_id: null, task_id: null });
     },
 
-    /** Starts a task (a job the user can watch and cancel) in the caller's transaction; answer it with 202. */
+    /**
+     * Starts a task (a job the user can watch and cancel) in the caller's transaction; answer it with 202.
+     * `siteId` is the site the work is for: a caller limited to some sites sees only their sites' tasks (and
+     * events), so site-scoped work must pass it; leave it out only for account-wide work.
+     */
     async startTask<N extends JobName>(
       tx: Db,
-      owner: { accountId: number; actorId: number | null },
+      owner: { accountId: number; actorId: number | null; siteId?: number | null },
       name: N,
       payload: JobPayloads[N],
     ): Promise<tasks.TaskRow> {
       const definition = definitionOf(name);
       checkPayload(definition, payload);
-      const task = await tasks.insertTask(tx, owner.accountId, { type: name, payload, actor_id: owner.actorId });
+      const task = await tasks.insertTask(tx, owner.accountId, {
+        type: name,
+        payload,
+        actor_id: owner.actorId,
+        site_id: owner.siteId ?? null,
+      });
       const jobId = await send(tx, definition, { payload, account_id: owner.accountId, task_id: task.id });
       await tasks.setTaskJob(tx, owner.accountId, task.id, jobId);
       return { ...task, job_id: jobId };
@@ -660,6 +669,7 @@ async function settleTask(
     if (!row || status === 'queued') return;
     await record(tx, {
       account_id: accountId,
+      site_id: row.site_id,
       type: `task.${status}`,
       source_agent: 'worker',
       actor_id: row.actor_id,

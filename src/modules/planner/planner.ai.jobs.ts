@@ -242,6 +242,7 @@ async function storeIdeas(
   }
   await record(tx, {
     account_id: accountId,
+    site_id: cluster.site_id,
     type: 'ideas.generated',
     source_agent: 'worker',
     actor_id: actorId,

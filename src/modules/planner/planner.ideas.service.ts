@@ -112,6 +112,7 @@ export function createIdeasService(deps: {
             );
           await record(tx, {
             account_id: ctx.accountId,
+            site_id: repo.soleSite(ideas),
             type: 'ideas.queued',
             source_agent: 'api',
             actor_id: ctx.user?.id ?? null,

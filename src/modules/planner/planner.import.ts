@@ -330,6 +330,7 @@ export function createImportService(deps: { db: Db; siteAccess: SiteAccess; log:
         const outcome = { created, skipped_duplicates: rows.length - created, errors };
         await record(tx, {
           account_id: ctx.accountId,
+          site_id: target.site_id,
           type: 'keywords.imported',
           source_agent: 'api',
           actor_id: ctx.user?.id ?? null,

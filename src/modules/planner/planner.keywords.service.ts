@@ -147,6 +147,7 @@ export function createKeywordsService(deps: { db: Db }) {
         if (deleted.length > 0) {
           await record(tx, {
             account_id: ctx.accountId,
+            site_id: repo.soleSite(deleted),
             type: 'keywords.deleted',
             source_agent: 'api',
             actor_id: actorOf(ctx),
@@ -200,6 +201,7 @@ export function createKeywordsService(deps: { db: Db }) {
         if (updated > 0) {
           await record(tx, {
             account_id: ctx.accountId,
+            site_id: repo.soleSite(own.filter((k) => changed.has(k.id))),
             type: 'keywords.updated',
             source_agent: 'api',
             actor_id: actorOf(ctx),
