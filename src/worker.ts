@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { type Config, ConfigError, loadConfig } from './core/config.js';
 import { connect, migrate } from './core/db.js';
 import type { AnyJobDefinition } from './core/jobs.js';
+import { loggerOptions } from './core/logger.js';
 import { createServices } from './modules.js';
 
 /**
@@ -20,7 +21,7 @@ export async function runWorker(options: { config?: Config; extraJobs?: AnyJobDe
         'without DATABASE_URL run `npm start` (its API process runs the jobs unless WORKER=off)',
     ]);
   }
-  const log = pino({ level: config.logLevel, base: { role: 'worker', pid: process.pid } });
+  const log = pino({ ...loggerOptions(config), base: { role: 'worker', pid: process.pid } });
   const database = await connect({
     databaseUrl: config.databaseUrl,
     poolSize: config.databasePoolSize,
