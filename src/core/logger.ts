@@ -1,4 +1,4 @@
-import { type LoggerOptions, stdSerializers } from 'pino';
+import { type DestinationStream, type LoggerOptions, pino, stdSerializers } from 'pino';
 import type { Config } from './config.js';
 
 /**
@@ -65,4 +65,17 @@ export function loggerOptions(config: Pick<Config, 'logLevel'>): LoggerOptions {
     },
     serializers: { err: errorSerializer, error: errorSerializer },
   };
+}
+
+/**
+ * The process's log destination: stdout through sonic-boom (pino's own), with write errors dropped. When
+ * stdout is a pipe nobody reads any more (an orphaned server), every write fails with EPIPE; unhandled, that
+ * error escaped from the shutdown handler and left the process running, deaf to SIGTERM.
+ */
+export function stdoutDestination(): DestinationStream {
+  const destination = pino.destination({ dest: 1, sync: true });
+  destination.on('error', () => {});
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
+  return destination;
 }
