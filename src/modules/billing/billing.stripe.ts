@@ -41,13 +41,20 @@ function clientFor(config: Config['stripe']): Stripe | null {
   return new Stripe(config.secretKey, options);
 }
 
-/** Errors from Stripe's API are a dependency failing: 503, with Stripe's message but no secret. */
+/**
+ * Errors from Stripe's API are a dependency failing: 503, with Stripe's own message (written for API users, no
+ * secret). Anything else thrown on the way (a network error, a bug) keeps its message out of the answer.
+ */
 async function upstream<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new AppError('service_unavailable', `The payment provider refused or did not answer: ${message}`);
+    if (error instanceof AppError) throw error;
+    const message =
+      error instanceof Stripe.errors.StripeError && !(error instanceof Stripe.errors.StripeConnectionError)
+        ? `: ${error.message}`
+        : '.';
+    throw new AppError('service_unavailable', `The payment provider refused or did not answer${message}`);
   }
 }
 
