@@ -102,9 +102,12 @@ describe('logs and answers of failed queries', () => {
         bug: true,
       }),
     );
-    for (let i = 0; i < 400 && !lines.some((l) => l.includes('"job failed"')); i++) await new Promise((r) => setTimeout(r, 25));
-    const failedTask = (await t.request({ method: 'GET', url: `/api/v1/system/tasks/${task.id}/`, headers })).json().data;
-    expect(failedTask.error.code).toBe('internal_error');
+    let failedTask: { status: string; error: { code: string } | null } = { status: 'queued', error: null };
+    for (let i = 0; i < 800 && failedTask.status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      failedTask = (await t.request({ method: 'GET', url: `/api/v1/system/tasks/${task.id}/`, headers })).json().data;
+    }
+    expect(failedTask.error?.code).toBe('internal_error');
 
     // The detail is in the log, under the request id: the statement, not its values.
     const unhandled = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error' && l.request_id === registerId);
