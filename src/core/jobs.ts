@@ -212,7 +212,10 @@ export function describeError(error: unknown, taskId: number | null = null): Tas
   if (error instanceof JobTimedOut) return { code: 'timeout', message: error.message };
   if (error instanceof TransientError) return { code: 'service_unavailable', message: error.message };
   if (isTransient(error)) {
-    return { code: 'service_unavailable', message: 'The database was unavailable; the task will be tried again.' };
+    return {
+      code: 'service_unavailable',
+      message: 'The database was unavailable during the task (it is retried while attempts remain).',
+    };
   }
   return internalError(taskId);
 }
