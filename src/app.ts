@@ -17,6 +17,7 @@ import { installIdempotency } from './core/idempotency.js';
 import { addInputKeywords, guardedInputSchema } from './core/input-schema.js';
 import type { AnyJobDefinition } from './core/jobs.js';
 import { originOf } from './core/lists.js';
+import { loggerOptions } from './core/logger.js';
 import { installMetrics } from './core/metrics.js';
 import { installOpenApi } from './core/openapi.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './core/request-id.js';
@@ -45,7 +46,10 @@ export interface AppDeps {
   config: Config;
   database: Database;
   redis?: Redis | null;
-  /** Tests pass `false` to keep the output clean; the server passes pino options from config. */
+  /**
+   * Tests pass `false` to keep the output clean, or `loggerOptions(config)` with a `stream` to read the lines;
+   * otherwise `loggerOptions(config)` (core/logger.ts) on stdout.
+   */
   logger?: FastifyServerOptions['logger'];
   version?: string;
   /** Job types beyond the modules' own (tests and benchmarks). */
@@ -104,20 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, database } = deps;
   const headers = securityHeaders({ production: config.env === 'production' });
   const app = Fastify({
-    logger: deps.logger ?? {
-      level: config.logLevel,
-      redact: {
-        paths: [
-          'req.headers.authorization',
-          'req.headers.cookie',
-          'req.headers["x-api-key"]',
-          '*.password',
-          '*.secret',
-          '*.token',
-        ],
-        censor: '[redacted]',
-      },
-    },
+    logger: deps.logger ?? loggerOptions(config),
     genReqId: requestIdFor,
     logController: new RequestLogs(),
     bodyLimit: BODY_LIMIT_BYTES,

@@ -4,6 +4,8 @@ import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './core/config.js';
 import { connect, migrate, PROJECT_ROOT } from './core/db.js';
+import { loggerOptions, stdoutDestination } from './core/logger.js';
+import { exitOnSignals } from './core/shutdown.js';
 
 /** Start: config → database → migrations → API (→ worker) → listen; on SIGTERM/SIGINT, a graceful close. */
 async function main() {
@@ -19,33 +21,24 @@ async function main() {
     ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false })
     : null;
   redis?.on('error', () => {});
-  const app = await buildApp({ config, database, redis, version });
+  const app = await buildApp({
+    config,
+    database,
+    redis,
+    version,
+    logger: { ...loggerOptions(config), stream: stdoutDestination() },
+  });
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    const timer = setTimeout(
-      () => {
-        app.log.error('shutdown grace period over; exiting');
-        process.exit(1);
-      },
-      config.shutdownGraceSeconds * 1000 + 5000,
-    );
-    timer.unref();
-    try {
+  exitOnSignals({
+    graceSeconds: config.shutdownGraceSeconds,
+    log: app.log,
+    message: 'shutting down: finishing in-flight requests',
+    close: async () => {
       await app.close();
       redis?.disconnect();
       await database.close();
-      process.exit(0);
-    } catch (error) {
-      app.log.error({ err: error }, 'error while shutting down');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+    },
+  });
 
   await app.listen({ port: config.port, host: config.host });
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;

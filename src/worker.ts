@@ -4,6 +4,8 @@ import { pino } from 'pino';
 import { type Config, ConfigError, loadConfig } from './core/config.js';
 import { connect, migrate } from './core/db.js';
 import type { AnyJobDefinition } from './core/jobs.js';
+import { loggerOptions, stdoutDestination } from './core/logger.js';
+import { exitOnSignals } from './core/shutdown.js';
 import { createServices } from './modules.js';
 
 /**
@@ -20,7 +22,7 @@ export async function runWorker(options: { config?: Config; extraJobs?: AnyJobDe
         'without DATABASE_URL run `npm start` (its API process runs the jobs unless WORKER=off)',
     ]);
   }
-  const log = pino({ level: config.logLevel, base: { role: 'worker', pid: process.pid } });
+  const log = pino({ ...loggerOptions(config), base: { role: 'worker', pid: process.pid } }, stdoutDestination());
   const database = await connect({
     databaseUrl: config.databaseUrl,
     poolSize: config.databasePoolSize,
@@ -36,20 +38,16 @@ export async function runWorker(options: { config?: Config; extraJobs?: AnyJobDe
   services.jobs.startWorkers();
   log.info({ job_types: [...services.jobs.definitions.keys()] }, 'worker ready');
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    log.info({ signal, grace_seconds: config.shutdownGraceSeconds }, 'worker stopping: letting running jobs finish');
-    const timer = setTimeout(() => process.exit(1), config.shutdownGraceSeconds * 1000 + 10_000);
-    timer.unref();
-    await services.jobs.stop(config.shutdownGraceSeconds);
-    redis?.disconnect();
-    await database.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  exitOnSignals({
+    graceSeconds: config.shutdownGraceSeconds,
+    log,
+    message: 'worker stopping: letting running jobs finish',
+    close: async () => {
+      await services.jobs.stop(config.shutdownGraceSeconds);
+      redis?.disconnect();
+      await database.close();
+    },
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { sql } from 'drizzle-orm';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -249,6 +250,22 @@ describe('AI functions against the fake provider', () => {
     expect(await ledger(ctx.accountId)).toEqual([]);
     expect((await usage(ctx.accountId)).map((u) => u.credits)).toEqual([0, 0]);
     expect(await t.app.services.billing.balance(ctx)).toBe(balance);
+  });
+
+  it('leaves no listener on the job signal after each call, however many units a job runs', async () => {
+    const { ctx } = await fundedAccount();
+    fake.reset();
+    fake.respond = () => ({ json: VALID.ideas.output });
+    const job = new AbortController();
+    try {
+      // More calls than the default 10 listeners an AbortSignal takes before MaxListenersExceededWarning.
+      for (let unit = 0; unit < 12; unit++) {
+        await t.app.services.ai.run(ctx, 'ideas', {}, { ref: `test:listeners:${ctx.accountId}:${unit}`, signal: job.signal });
+      }
+    } finally {
+      fake.respond = null;
+    }
+    expect(getEventListeners(job.signal, 'abort')).toHaveLength(0);
   });
 
   it('an answer slower than AI_TIMEOUT_SECONDS fails cleanly (after the retries) and charges nothing', async () => {

@@ -6,11 +6,13 @@ import { PGlite } from '@electric-sql/pglite';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
+import type { DestinationStream } from 'pino';
 import { inject } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
 import { type Config, loadConfig } from '../src/core/config.js';
 import { connect, type Database } from '../src/core/db.js';
 import type { AnyJobDefinition } from '../src/core/jobs.js';
+import { loggerOptions } from '../src/core/logger.js';
 
 /**
  * The shared harness: `buildTestApp()` gives a real app on a database of its own (a copy of the migrated
@@ -75,6 +77,8 @@ export interface TestAppOptions {
   redis?: Redis | null;
   /** Job types made for the test, registered beside the modules' own. */
   jobs?: AnyJobDefinition[];
+  /** Where the app logs, through the app's own logger options (core/logger.ts), at LOG_LEVEL; silent without. */
+  logStream?: DestinationStream;
 }
 
 export async function buildTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
@@ -84,7 +88,7 @@ export async function buildTestApp(env: Record<string, string> = {}, options: Te
     config,
     database,
     redis: options.redis ?? null,
-    logger: false,
+    logger: options.logStream ? { ...loggerOptions(config), stream: options.logStream } : false,
     version: 'test',
     jobs: options.jobs,
   });

@@ -13,8 +13,10 @@ export const StepsPayload = Type.Object({
   account_id: Type.Integer({ minimum: 1 }),
   steps: Type.Integer({ minimum: 1, maximum: 1000 }),
   delay_ms: Type.Integer({ minimum: 0 }),
-  /** Attempts that fail on purpose before one succeeds (a transient error, retried). */
+  /** Attempts that fail on purpose before one succeeds (a lost database connection: transient, retried). */
   fail_attempts: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Fail as a bug would, with a driver error carrying its SQL and parameters (final, and never shown). */
+  bug: Type.Optional(Type.Boolean()),
   /** Fail with a 4xx AppError (a permanent failure, not retried). */
   refuse: Type.Optional(Type.Boolean()),
 });
@@ -39,7 +41,20 @@ export const stepsJob = defineJob({
   async handler(ctx) {
     const { steps, delay_ms: delay, account_id: accountId } = ctx.payload;
     if (ctx.payload.refuse) throw new AppError('insufficient_credits', 'Not enough credits for this test.');
-    if (ctx.attempt <= (ctx.payload.fail_attempts ?? 0)) throw new Error(`failing attempt ${ctx.attempt} on purpose`);
+    if (ctx.attempt <= (ctx.payload.fail_attempts ?? 0)) {
+      throw Object.assign(new Error(`Connection terminated unexpectedly (attempt ${ctx.attempt}, on purpose)`), {
+        code: 'ECONNRESET',
+      });
+    }
+    if (ctx.payload.bug) {
+      throw Object.assign(
+        new Error('Failed query: select * from auth_users where password_hash = $1\nparams: $argon2id$v=19$x'),
+        {
+          query: 'select * from auth_users where password_hash = $1',
+          params: ['$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA'],
+        },
+      );
+    }
     for (let step = 1; step <= steps; step++) {
       await ctx.once(`step:${step}`, (tx) =>
         record(tx, {

@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
 import type { Db } from '../src/core/db.js';
 import type { RequestContext } from '../src/core/tenancy.js';
 import { signUp } from './factories.js';
-import { buildTestApp, type TestApp } from './harness.js';
+import { buildTestApp, type TestApp, testConfig } from './harness.js';
 import { stepsJob } from './job-types.js';
 
 /** Jobs and tasks through the real queue on the test database, with this process as the worker. */
@@ -144,6 +145,51 @@ describe('tasks through the queue', () => {
     );
     expect(done.attempts).toBe(1);
     expect(done.error).toEqual({ code: 'insufficient_credits', message: 'Not enough credits for this test.' });
+  });
+
+  it('fails a bug at once, as internal_error with the task id and none of the thrown detail', async () => {
+    const accountId = ++nextAccount;
+    const task = await startSteps(accountId, { bug: true });
+    const done = await until(
+      () => t.app.services.tasks.get(ctxFor(accountId), task.id),
+      (row) => row.status === 'failed',
+    );
+    expect(done.attempts).toBe(1);
+    expect(done.error).toEqual({
+      code: 'internal_error',
+      message: `Something went wrong on our side; the error has been logged (task ${task.id}).`,
+    });
+    expect(JSON.stringify(done)).not.toMatch(/select|argon2|params/i);
+  });
+
+  it('takes expiry, timeout and retries from the job type, whatever the environment of the process', async () => {
+    // A second process on the same queue with other JOBS_* settings: the queue keeps the job type's own.
+    const other = await buildApp({
+      config: testConfig({
+        WORKER: 'false',
+        JOBS_CONCURRENCY: 'test.steps=7',
+        JOBS_TIMEOUT_SECONDS: 'test.steps=1700',
+        JOBS_EXPIRE_SECONDS: 'test.steps=1800',
+      }),
+      database: t.database,
+      logger: false,
+      jobs: [stepsJob],
+    });
+    await other.ready();
+    try {
+      const { rows } = (await t.database.db.execute(
+        sql`select expire_seconds, retry_limit, retry_delay from pgboss.queue where name = 'test.steps'`,
+      )) as unknown as { rows: Record<string, number>[] };
+      // expireSeconds 3 is raised to the timeout + 5 s, so a live attempt is never presumed dead.
+      expect(rows[0]).toEqual({ expire_seconds: 11, retry_limit: 3, retry_delay: 0 });
+      const task = await startSteps(++nextAccount);
+      const job = (await t.database.db.execute(
+        sql`select extract(epoch from expire_in)::int as expire, retry_limit from pgboss.job where id = ${task.job_id}::uuid`,
+      )) as unknown as { rows: Record<string, number>[] };
+      expect(job.rows[0]).toEqual({ expire: 11, retry_limit: 3 });
+    } finally {
+      await other.close();
+    }
   });
 
   it('keeps tasks to their account', async () => {

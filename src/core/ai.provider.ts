@@ -21,13 +21,20 @@ export type AiFailure = 'not_configured' | 'timeout' | 'provider_error' | 'malfo
  * `reason` tells callers which way, so a unit can be reported as failed with a clear message.
  */
 export class AiError extends AppError {
+  /**
+   * Whether the same call may work later: a timeout, a lost connection, a 408/409/429/5xx answer. A job retries
+   * only those (core/jobs.ts `isTransient`); a malformed answer, a refused key or model, no provider, never.
+   */
+  readonly transient: boolean;
   constructor(
     readonly reason: AiFailure,
     message: string,
     details: Record<string, unknown> = {},
+    options: { transient?: boolean } = {},
   ) {
     super('service_unavailable', message, { details: { reason, ...details } });
     this.name = 'AiError';
+    this.transient = options.transient ?? reason === 'timeout';
   }
 }
 
@@ -132,6 +139,25 @@ export function parseJsonAnswer(text: string): unknown {
   }
 }
 
+/**
+ * Runs one SDK call with a signal of its own that follows the caller's. The SDK adds an `abort` listener to the
+ * signal it is given on every request and never removes it: given a job's signal, a job of many AI units piled
+ * them up (MaxListenersExceededWarning after ten). The call's own signal goes away with the call, and the one
+ * listener put on the caller's signal here is removed when the call ends.
+ */
+async function withCallSignal<T>(signal: AbortSignal | undefined, call: (signal: AbortSignal | undefined) => Promise<T>) {
+  if (!signal) return call(undefined);
+  const controller = new AbortController();
+  const forward = () => controller.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener('abort', forward, { once: true });
+  try {
+    return await call(controller.signal);
+  } finally {
+    signal.removeEventListener('abort', forward);
+  }
+}
+
 const jsonInstruction = (schema: TSchema) =>
   `Answer with one JSON object only (no prose, no code fence) that follows this JSON Schema:\n${JSON.stringify(schema)}`;
 
@@ -177,6 +203,8 @@ export function createProvider(config: AiConfig, log: FastifyBaseLogger) {
       throw new AiError(
         'provider_error',
         `Could not reach the AI provider at ${config.baseUrl ?? 'the default OpenAI URL'}: check AI_BASE_URL.`,
+        {},
+        { transient: true },
       );
     }
     if (error instanceof OpenAI.APIError) {
@@ -191,10 +219,12 @@ export function createProvider(config: AiConfig, log: FastifyBaseLogger) {
               : status >= 500
                 ? 'the provider failed; try again later'
                 : 'the provider refused the request';
-      throw new AiError('provider_error', `The AI provider answered ${status}: ${hint}.`, {
-        status,
-        provider_message: String(error.message).slice(0, 300),
-      });
+      throw new AiError(
+        'provider_error',
+        `The AI provider answered ${status}: ${hint}.`,
+        { status, provider_message: String(error.message).slice(0, 300) },
+        { transient: status === 408 || status === 409 || status === 429 || status >= 500 },
+      );
     }
     log.error({ err: error }, 'AI provider call failed');
     throw new AiError('provider_error', 'The AI provider call failed unexpectedly.');
@@ -221,18 +251,20 @@ export function createProvider(config: AiConfig, log: FastifyBaseLogger) {
             : undefined;
       const started = performance.now();
       try {
-        const completion = await sdk().chat.completions.create(
-          {
-            model: request.model,
-            messages: [
-              { role: 'system', content: `${request.system}\n\n${jsonInstruction(request.schema)}` },
-              { role: 'user', content: request.user },
-            ],
-            ...(request.temperature != null ? { temperature: request.temperature } : {}),
-            ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}),
-            ...(responseFormat ? { response_format: responseFormat } : {}),
-          },
-          { signal: request.signal },
+        const completion = await withCallSignal(request.signal, (signal) =>
+          sdk().chat.completions.create(
+            {
+              model: request.model,
+              messages: [
+                { role: 'system', content: `${request.system}\n\n${jsonInstruction(request.schema)}` },
+                { role: 'user', content: request.user },
+              ],
+              ...(request.temperature != null ? { temperature: request.temperature } : {}),
+              ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}),
+              ...(responseFormat ? { response_format: responseFormat } : {}),
+            },
+            { signal },
+          ),
         );
         const text = completion.choices[0]?.message?.content ?? '';
         return {
@@ -252,9 +284,16 @@ export function createProvider(config: AiConfig, log: FastifyBaseLogger) {
     async image(request: ImageRequest): Promise<ImageAnswer> {
       const started = performance.now();
       try {
-        const result = await sdk().images.generate(
-          { model: request.model, prompt: request.prompt, n: 1, ...(request.size ? { size: request.size as '1024x1024' } : {}) },
-          { signal: request.signal },
+        const result = await withCallSignal(request.signal, (signal) =>
+          sdk().images.generate(
+            {
+              model: request.model,
+              prompt: request.prompt,
+              n: 1,
+              ...(request.size ? { size: request.size as '1024x1024' } : {}),
+            },
+            { signal },
+          ),
         );
         const first = result.data?.[0];
         if (!first || (!first.b64_json && !first.url)) {

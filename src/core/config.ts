@@ -26,13 +26,12 @@ export interface Config {
   databaseUrl: string | null;
   databasePoolSize: number;
   /**
-   * Background jobs (core/jobs.ts). Maps are per job type, with `default` for the rest: workers per process,
-   * handler timeout, and expiry (how long a job may stay active before it is presumed dead and retried).
+   * Background jobs (core/jobs.ts): this process's workers per job type (`default` for the rest) and polling.
+   * Timeouts, expiry and retries are the job type's own, never the environment's: every process sharing the
+   * queue must read them the same (a worker with a longer expiry left a dead worker's task running for 30 min).
    */
   jobs: {
     concurrency: Record<string, number>;
-    timeoutSeconds: Record<string, number>;
-    expireSeconds: Record<string, number>;
     pollMs: number;
     maintenanceSeconds: number;
   };
@@ -261,8 +260,6 @@ export function loadConfig(env: Env = process.env): Config {
     databasePoolSize: read.int('DATABASE_POOL_SIZE', 10, 1, 500),
     jobs: {
       concurrency: read.intMap('JOBS_CONCURRENCY', 1, 1000),
-      timeoutSeconds: read.intMap('JOBS_TIMEOUT_SECONDS', 1, 86_000),
-      expireSeconds: read.intMap('JOBS_EXPIRE_SECONDS', 1, 86_000),
       pollMs: read.int('JOBS_POLL_MS', 1000, 50, 60_000),
       maintenanceSeconds: read.int('JOBS_MAINTENANCE_SECONDS', 30, 1, 3600),
     },

@@ -71,6 +71,12 @@ export type SourceAgent = 'api' | 'worker' | 'automation' | `webhook:${string}`;
 
 export interface EventInput {
   account_id: number;
+  /**
+   * The site the change belongs to, for site-scoped work (keywords, clusters, ideas, content of one site); null or
+   * absent for account-wide changes (members, keys, billing). A caller limited to some sites sees only the events
+   * of those sites, so site-scoped work must pass it.
+   */
+  site_id?: number | null;
   /** Lowercase dotted: `<object>.<past-tense verb>`, e.g. `content.published`. */
   type: KnownEventType | (string & {});
   source_agent: SourceAgent;
@@ -78,8 +84,6 @@ export interface EventInput {
   actor_id?: number | null;
   object_type?: string | null;
   object_id?: number | null;
-  /** The site the object belongs to, for site-scoped objects (so site-limited callers can be shown their own). */
-  site_id?: number | null;
   /** Never secrets: no key plaintext, hashes, passwords or tokens. */
   payload?: Record<string, unknown>;
 }
@@ -122,6 +126,7 @@ export async function record(tx: Db, ...events: EventInput[]): Promise<number[]>
     .values(
       events.map((e) => ({
         account_id: e.account_id,
+        site_id: e.site_id ?? null,
         type: e.type,
         source_agent: e.source_agent,
         actor_id: e.actor_id ?? null,

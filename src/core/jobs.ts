@@ -29,9 +29,15 @@ export type JobName = keyof JobPayloads & string;
 export interface JobLimits {
   /** Handlers of this type run at once in one process (default 2; JOBS_CONCURRENCY overrides). */
   concurrency?: number;
-  /** A handler running longer is aborted and the attempt fails (default 300 s; JOBS_TIMEOUT_SECONDS). */
+  /**
+   * A handler running longer is aborted and the attempt fails (default 300 s). This, the expiry and the retries
+   * are the job type's alone, never the environment's: every process sharing the queue reads them the same.
+   */
   timeoutSeconds?: number;
-  /** An attempt still active this long after it started is presumed dead (its process gone) and retried. */
+  /**
+   * An attempt still active this long after it started is presumed dead (its process gone) and retried
+   * (default: the timeout + 60 s).
+   */
   expireSeconds?: number;
   retryLimit?: number;
   retryDelaySeconds?: number;
@@ -69,7 +75,10 @@ export interface JobContext<P> {
 export interface JobDefinition<P extends TSchema = TSchema> extends JobLimits {
   name: string;
   payload: P;
-  /** Returns the task's `result` (JSON). Throw AppError with a 4xx code for failures a retry cannot fix. */
+  /**
+   * Returns the task's `result` (JSON). A thrown error fails the attempt for good unless it is transient
+   * (`isTransient`: a lost database connection, an AI timeout/429/5xx, a `TransientError`): only those retry.
+   */
   handler: (ctx: JobContext<Static<P>>) => Promise<unknown>;
   /**
    * A valid payload for a fresh account: the idempotency test (test/jobs.test.ts) runs every registered
@@ -87,6 +96,14 @@ export class JobCancelled extends Error {
   constructor() {
     super('The task was cancelled.');
     this.name = 'JobCancelled';
+  }
+}
+/** Thrown by a handler for a condition that a later attempt may not meet (a busy dependency): the job retries. */
+export class TransientError extends Error {
+  readonly transient = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'TransientError';
   }
 }
 class JobTimedOut extends Error {
@@ -153,11 +170,60 @@ function executorInTransaction(tx: Db): Executor {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function describeError(error: unknown): TaskError {
-  if (error instanceof AppError) return { code: error.code, message: error.message };
-  if (error instanceof JobTimedOut) return { code: 'timeout', message: error.message };
-  return { code: 'internal_error', message: error instanceof Error ? error.message : String(error) };
+// Connection-level failures of node-postgres, PGlite and the network: the same query may work a moment later.
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+// Postgres SQLSTATEs that say "not now" rather than "never": connection exceptions (08), shutdown and
+// cannot-connect-now (57P0x), too many connections, serialization failures and deadlocks.
+const TRANSIENT_SQLSTATE = /^(08...|57P0[123]|53300|40001|40P01)$/;
+const CONNECTION_MESSAGE =
+  /Connection terminated|connection error|timeout exceeded when trying to connect|Client was closed|PGlite is closed|pool.*ended/i;
+
+/**
+ * Whether a failed attempt may succeed if run again: a lost or refused database connection, an AI call that
+ * timed out or got a 429/5xx (`AiError.transient`), or a `TransientError`. Everything else (bad input, not
+ * found, no credits, a malformed AI answer, a bug) fails the same way every time, so it fails at once. Drizzle
+ * wraps driver errors, so the cause chain is walked.
+ */
+export function isTransient(error: unknown): boolean {
+  let current = error as { code?: unknown; message?: unknown; transient?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
+    if (current.transient === true) return true;
+    if (current instanceof AppError) return false;
+    const code = typeof current.code === 'string' ? current.code : '';
+    if (CONNECTION_CODES.has(code) || TRANSIENT_SQLSTATE.test(code)) return true;
+    if (typeof current.message === 'string' && CONNECTION_MESSAGE.test(current.message)) return true;
+    current = current.cause as typeof current;
+  }
+  return false;
 }
+
+/**
+ * What a task's `error` says. An AppError keeps its code and sentence (they were written for the user), an AI
+ * failure says which way it failed (`malformed_output`, `timeout`, ...); anything else is `internal_error`
+ * with a generic sentence and the task id, never the thrown message (a driver error carries the SQL and its
+ * parameters): the detail is in the log, under the same task id.
+ */
+export function describeError(error: unknown, taskId: number | null = null): TaskError {
+  if (error instanceof AppError) {
+    if (error.status >= 500 && error.code === 'internal_error') return internalError(taskId);
+    const reason = (error.options.details as { reason?: unknown } | undefined)?.reason;
+    return { code: typeof reason === 'string' && error.name === 'AiError' ? reason : error.code, message: error.message };
+  }
+  if (error instanceof JobTimedOut) return { code: 'timeout', message: error.message };
+  if (error instanceof TransientError) return { code: 'service_unavailable', message: error.message };
+  if (isTransient(error)) {
+    return {
+      code: 'service_unavailable',
+      message: 'The database was unavailable during the task (it is retried while attempts remain).',
+    };
+  }
+  return internalError(taskId);
+}
+
+const internalError = (taskId: number | null): TaskError => ({
+  code: 'internal_error',
+  message: `Something went wrong on our side; the error has been logged${taskId === null ? '' : ` (task ${taskId})`}.`,
+});
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -183,14 +249,16 @@ export function createJobs(deps: JobsDeps) {
   let started = false;
   const workers: QueueWorker[] = [];
 
-  const pick = (map: Record<string, number>, name: string, own: number | undefined, fallback: number) =>
-    map[name] ?? own ?? map.default ?? fallback;
-
+  /**
+   * Only the concurrency is this process's to choose (JOBS_CONCURRENCY). The rest is the job type's own, so the
+   * queue's settings, written by every process that starts, are the same whoever writes them.
+   */
   function limits(definition: AnyJobDefinition) {
-    const timeoutSeconds = pick(config.jobs.timeoutSeconds, definition.name, definition.timeoutSeconds, DEFAULTS.timeoutSeconds);
-    const expire = pick(config.jobs.expireSeconds, definition.name, definition.expireSeconds, timeoutSeconds + 60);
+    const timeoutSeconds = definition.timeoutSeconds ?? DEFAULTS.timeoutSeconds;
+    const expire = definition.expireSeconds ?? timeoutSeconds + 60;
+    const { concurrency } = config.jobs;
     return {
-      concurrency: pick(config.jobs.concurrency, definition.name, definition.concurrency, DEFAULTS.concurrency),
+      concurrency: concurrency[definition.name] ?? definition.concurrency ?? concurrency.default ?? DEFAULTS.concurrency,
       timeoutSeconds,
       // Never presumed dead while its own timeout may still let it finish: that would run it twice at once.
       expireInSeconds: Math.max(expire, timeoutSeconds + 5),
@@ -285,16 +353,25 @@ export function createJobs(deps: JobsDeps) {
       return send(tx, definition, { payload, account_id: null, task_id: null });
     },
 
-    /** Starts a task (a job the user can watch and cancel) in the caller's transaction; answer it with 202. */
+    /**
+     * Starts a task (a job the user can watch and cancel) in the caller's transaction; answer it with 202.
+     * `siteId` is the site the work is for: a caller limited to some sites sees only their sites' tasks (and
+     * events), so site-scoped work must pass it; leave it out only for account-wide work.
+     */
     async startTask<N extends JobName>(
       tx: Db,
-      owner: { accountId: number; actorId: number | null },
+      owner: { accountId: number; actorId: number | null; siteId?: number | null },
       name: N,
       payload: JobPayloads[N],
     ): Promise<tasks.TaskRow> {
       const definition = definitionOf(name);
       checkPayload(definition, payload);
-      const task = await tasks.insertTask(tx, owner.accountId, { type: name, payload, actor_id: owner.actorId });
+      const task = await tasks.insertTask(tx, owner.accountId, {
+        type: name,
+        payload,
+        actor_id: owner.actorId,
+        site_id: owner.siteId ?? null,
+      });
       const jobId = await send(tx, definition, { payload, account_id: owner.accountId, task_id: task.id });
       await tasks.setTaskJob(tx, owner.accountId, task.id, jobId);
       return { ...task, job_id: jobId };
@@ -540,15 +617,22 @@ class QueueWorker {
       return this.complete(job.id);
     }
     if (error instanceof JobHandedBack) return this.handBack(job, error.message);
-    const described = describeError(error);
-    // A 4xx AppError (bad input, no credits) fails the same way every time: no retry.
-    const permanent = error instanceof AppError && error.status < 500;
-    const retries = !permanent && job.retryCount < job.retryLimit;
-    if (!permanent && !(error instanceof JobTimedOut)) {
-      this.rt.log.error({ err: error, job: this.definition.name, job_id: job.id, attempt: job.retryCount + 1 }, 'job failed');
+    const taskId = job.data?.task_id ?? null;
+    const described = describeError(error, taskId);
+    // Only what may go another way later is retried. A handler that outran its own timeout would again: final.
+    const retries = isTransient(error) && job.retryCount < job.retryLimit;
+    if (!(error instanceof AppError && error.status < 500) && !(error instanceof JobTimedOut)) {
+      // The detail (message, stack, the failed statement) goes to the log only, under the task id the user sees.
+      this.rt.log.error(
+        { err: error, job: this.definition.name, job_id: job.id, task_id: taskId, attempt: job.retryCount + 1, retries },
+        'job failed',
+      );
     }
     await settle(retries ? 'queued' : 'failed', { error: described });
-    if (permanent) return this.complete(job.id);
+    if (!retries) {
+      // Failed for good: completed, so the queue does not run it again (its task already reads failed).
+      return this.complete(job.id);
+    }
     await this.rt.boss.fail(this.definition.name, job.id, described).catch(() => {});
   }
 
@@ -588,6 +672,7 @@ async function settleTask(
     if (!row || status === 'queued') return;
     await record(tx, {
       account_id: accountId,
+      site_id: row.site_id,
       type: `task.${status}`,
       source_agent: 'worker',
       actor_id: row.actor_id,

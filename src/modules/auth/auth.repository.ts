@@ -199,6 +199,17 @@ export async function insertPasswordReset(db: Db, userId: number, tokenHash: str
   await db.insert(auth_password_resets).values({ user_id: userId, token_hash: tokenHash, expires_at: expiresAt });
 }
 
+/**
+ * Retires every outstanding reset token of the user (marks it used), so at most one is ever alive: called when
+ * a token is issued (before the new one is stored), used, or the password changes.
+ */
+export async function retirePasswordResets(db: Db, userId: number): Promise<void> {
+  await db
+    .update(auth_password_resets)
+    .set({ used_at: new Date(), updated_at: new Date() })
+    .where(and(eq(auth_password_resets.user_id, userId), isNull(auth_password_resets.used_at)));
+}
+
 /** Claims an unused, unexpired reset token; the user id, or null. */
 export async function usePasswordReset(db: Db, tokenHash: string): Promise<number | null> {
   const rows = await db

@@ -397,6 +397,8 @@ export function createAuthService(deps: {
       const passwordHash = await hashNewPassword(input.new_password);
       const signedOut = await db.transaction(async (tx) => {
         await repo.updateUser(tx, userId, { password_hash: passwordHash });
+        // A reset mailed before the change would undo it.
+        await repo.retirePasswordResets(tx, userId);
         // Everyone else signed in as this user is signed out; the caller's own session carries on.
         const ids = await repo.revokeSessionsOfUser(tx, userId, 'password_changed', ctx.sessionId);
         await recordPasswordChanged(tx, userId, 'change', ids.length);
@@ -410,7 +412,11 @@ export function createAuthService(deps: {
       const user = await repo.userByEmail(db, email);
       if (!user?.is_active) return;
       const token = randomToken(32);
-      await repo.insertPasswordReset(db, user.id, sha256(token), new Date(Date.now() + RESET_TTL_MS));
+      // Only the newest mail works: an older token, maybe read by someone else, is retired with its issue.
+      await db.transaction(async (tx) => {
+        await repo.retirePasswordResets(tx, user.id);
+        await repo.insertPasswordReset(tx, user.id, sha256(token), new Date(Date.now() + RESET_TTL_MS));
+      });
       await deps.mailer.send({
         to: user.email,
         subject: 'Reset your password',
@@ -428,6 +434,7 @@ export function createAuthService(deps: {
         const id = await repo.usePasswordReset(tx, sha256(input.token));
         if (id === null) throw validationError({ token: ['This reset token is invalid, used or expired.'] });
         await repo.updateUser(tx, id, { password_hash: passwordHash });
+        await repo.retirePasswordResets(tx, id);
         const ids = await repo.revokeSessionsOfUser(tx, id, 'password_reset', null);
         await recordPasswordChanged(tx, id, 'reset', ids.length);
         return ids;

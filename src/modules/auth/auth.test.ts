@@ -200,6 +200,51 @@ describe('passwords', () => {
   });
 });
 
+describe('password reset tokens', () => {
+  /** Asks for a reset and reads the token from the newest mail to the user (staff read the outbox). */
+  async function mailedToken(email: string, staffHeaders: Record<string, string>): Promise<string> {
+    expect((await post('/api/v1/auth/password-reset/', { email })).statusCode).toBe(200);
+    const outbox = await get(`/api/v1/admin/outbox/?to=${encodeURIComponent(email)}`, staffHeaders);
+    expect(outbox.statusCode, outbox.body).toBe(200);
+    const [newest] = outbox.json().data.results as { text: string }[];
+    return /"token": "([^"]+)"/.exec(newest?.text ?? '')?.[1] as string;
+  }
+
+  it('keeps only the newest token alive: using one, issuing a newer one or changing the password retires the rest', async () => {
+    const staffEmail = uniqueEmail('staff');
+    await t.app.services.auth.createSuperuser({ email: staffEmail, password: PASSWORD });
+    const staff = (await post('/api/v1/auth/login/', { email: staffEmail, password: PASSWORD })).json().data;
+    const staffHeaders = { authorization: `Bearer ${staff.access}` };
+    const owner = await signUp(t);
+    const confirm = (token: string, new_password: string) =>
+      post('/api/v1/auth/password-reset/confirm/', { token, new_password });
+
+    const older = await mailedToken(owner.email, staffHeaders);
+    const newer = await mailedToken(owner.email, staffHeaders);
+    expect(older).not.toBe(newer);
+    expect((await confirm(newer, 'the newer token was used')).statusCode).toBe(200);
+    // The older token was outstanding when the newer one was issued and used: it no longer resets anything.
+    const stale = await confirm(older, 'an older token wins back');
+    expect(stale.statusCode).toBe(400);
+    expect(stale.json().errors.token).toBeDefined();
+    expect((await post('/api/v1/auth/login/', { email: owner.email, password: 'the newer token was used' })).statusCode).toBe(
+      200,
+    );
+
+    // A password change retires a token mailed before it.
+    const before = await mailedToken(owner.email, staffHeaders);
+    const login = (await post('/api/v1/auth/login/', { email: owner.email, password: 'the newer token was used' })).json().data;
+    const changed = await post(
+      '/api/v1/auth/change-password/',
+      { old_password: 'the newer token was used', new_password: 'changed by the owner' },
+      { authorization: `Bearer ${login.access}` },
+    );
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect((await confirm(before, 'reset after the change')).statusCode).toBe(400);
+    expect((await post('/api/v1/auth/login/', { email: owner.email, password: 'changed by the owner' })).statusCode).toBe(200);
+  });
+});
+
 describe('tenancy', () => {
   it('keeps two accounts apart under every scheme', async () => {
     const a = await signUp(t, { account_name: 'Alpha' });

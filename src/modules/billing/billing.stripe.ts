@@ -41,13 +41,20 @@ function clientFor(config: Config['stripe']): Stripe | null {
   return new Stripe(config.secretKey, options);
 }
 
-/** Errors from Stripe's API are a dependency failing: 503, with Stripe's message but no secret. */
+/**
+ * Errors from Stripe's API are a dependency failing: 503, with Stripe's own message (written for API users, no
+ * secret). Anything else thrown on the way (a network error, a bug) keeps its message out of the answer.
+ */
 async function upstream<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new AppError('service_unavailable', `The payment provider refused or did not answer: ${message}`);
+    if (error instanceof AppError) throw error;
+    const message =
+      error instanceof Stripe.errors.StripeError && !(error instanceof Stripe.errors.StripeConnectionError)
+        ? `: ${error.message}`
+        : '.';
+    throw new AppError('service_unavailable', `The payment provider refused or did not answer${message}`);
   }
 }
 
@@ -137,6 +144,12 @@ export function verifyStripeEvent(
       'validation_error',
       `Invalid Stripe signature: ${error instanceof Error ? error.message : 'verification failed'}`,
     );
+  }
+  // The package refuses only timestamps older than the tolerance; one as far ahead is refused the same way, so a
+  // signed delivery cannot be kept for replay later (the timestamp is covered by the signature checked above).
+  const signedAt = Number(/(?:^|,)\s*t=(\d+)/.exec(header)?.[1]);
+  if (!Number.isFinite(signedAt) || signedAt - Math.floor(Date.now() / 1000) > SIGNATURE_TOLERANCE_SECONDS) {
+    throw new AppError('validation_error', 'Invalid Stripe signature: the timestamp is outside the tolerance zone.');
   }
   if (typeof event.id !== 'string' || typeof event.type !== 'string') {
     throw new AppError('validation_error', 'The event has no id or type.');

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../core/db.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
@@ -18,6 +18,7 @@ export const EVENT_LIST: ListSpec = {
 
 const WIRE = {
   id: events_events.id,
+  site_id: events_events.site_id,
   type: events_events.type,
   source_agent: events_events.source_agent,
   actor_id: events_events.actor_id,
@@ -27,14 +28,32 @@ const WIRE = {
   created_at: events_events.created_at,
 };
 
-/** One page of the account's events, newest first by id (index `(account_id, id)`; the cursor is the last id). */
-export function listEvents(db: Db, accountId: number, query: ListQuery, link: { request: FastifyRequest; baseUrl: string }) {
+/**
+ * The events a caller limited to some sites (`siteIds`; null means every site) may see: those of their sites
+ * only. Account-wide events (site_id null: members, keys, billing) are hidden from them too, the safe choice.
+ */
+function reachable(siteIds: number[] | null): SQL[] {
+  if (siteIds === null) return [];
+  return [siteIds.length > 0 ? inArray(events_events.site_id, siteIds) : sql`false`];
+}
+
+/**
+ * One page of the account's events, newest first by id (index `(account_id, id)`, or `(account_id, site_id,
+ * id)` for a site-limited caller; the cursor is the last id).
+ */
+export function listEvents(
+  db: Db,
+  accountId: number,
+  siteIds: number[] | null,
+  query: ListQuery,
+  link: { request: FastifyRequest; baseUrl: string },
+) {
   return runList({
     db,
     table: events_events,
     idColumn: events_events.id,
     select: WIRE,
-    where: [eq(events_events.account_id, accountId)],
+    where: [eq(events_events.account_id, accountId), ...reachable(siteIds)],
     spec: EVENT_LIST,
     query,
     request: link.request,

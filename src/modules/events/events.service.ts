@@ -15,7 +15,10 @@ export function createEventsService(deps: { db: Db; baseUrl: string }) {
      */
     list(ctx: RequestContext & { accountId: number }, query: ListQuery, request: FastifyRequest) {
       const paged = PAGING.some((k) => query[k] !== undefined);
-      return listEvents(deps.db, ctx.accountId, paged ? query : { ...query, cursor: '' }, { request, baseUrl: deps.baseUrl });
+      return listEvents(deps.db, ctx.accountId, ctx.siteIds, paged ? query : { ...query, cursor: '' }, {
+        request,
+        baseUrl: deps.baseUrl,
+      });
     },
   };
 }

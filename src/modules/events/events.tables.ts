@@ -14,6 +14,11 @@ export const events_events = pgTable(
   {
     id: idColumn(),
     account_id: integer().notNull(),
+    /**
+     * The site of site-scoped work, null for account-wide changes. No foreign key: the log outlives what it
+     * records (a deleted site's events stay, like a deleted object's).
+     */
+    site_id: integer(),
     type: varchar({ length: 100 }).notNull(),
     source_agent: varchar({ length: 100 }).notNull(),
     actor_id: integer(),
@@ -24,6 +29,8 @@ export const events_events = pgTable(
   },
   (t) => [
     index().on(t.account_id, t.id),
+    // A site-limited caller's feed walks its sites' events by id.
+    index().on(t.account_id, t.site_id, t.id),
     index().on(t.account_id, t.type, t.id),
     index().on(t.account_id, t.object_type, t.object_id, t.id),
   ],

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedUp, signUp } from '../../../test/factories.js';
+import { addMember, createApiKey, createSite, type SignedUp, signUp } from '../../../test/factories.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
 import { record } from '../../core/events.js';
@@ -53,6 +53,7 @@ describe('GET /api/v1/events/', () => {
     const event = body.data.results.find((e: { type: string }) => e.type === 'keywords.imported');
     expect(event).toEqual({
       id: expect.any(Number),
+      site_id: null,
       type: 'keywords.imported',
       source_agent: 'api',
       actor_id: owner.userId,
@@ -120,6 +121,38 @@ describe('GET /api/v1/events/', () => {
 
   it('is secured', async () => {
     await expectSecured(t, { method: 'GET', url: '/api/v1/events/', owner });
+  });
+});
+
+describe('site limits', () => {
+  it("shows a site-limited member or a site-bound key only their sites' events", async () => {
+    const boss = await signUp(t);
+    const mine = await createSite(t, boss, 'Reachable');
+    const theirs = await createSite(t, boss, 'Out of reach');
+    const member = await addMember(t, boss, 'viewer', [mine.id]);
+    const key = await createApiKey(t, boss, { scopes: ['read'], site_id: mine.id });
+    await t.database.db.transaction((tx) =>
+      record(
+        tx,
+        { account_id: boss.accountId, site_id: mine.id, type: 'keywords.imported', source_agent: 'api', object_id: 1 },
+        { account_id: boss.accountId, site_id: theirs.id, type: 'keywords.imported', source_agent: 'api', object_id: 2 },
+        { account_id: boss.accountId, type: 'keywords.imported', source_agent: 'api', object_id: 3 },
+      ),
+    );
+    const seen = async (headers: Record<string, string>, style = '') => {
+      const res = await t.request({ method: 'GET', url: `/api/v1/events/?type=keywords.imported${style}`, headers });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().data.results.map((e: { object_id: number; site_id: number | null }) => [e.object_id, e.site_id]);
+    };
+    expect(await seen(boss.headers)).toEqual([
+      [3, null],
+      [2, theirs.id],
+      [1, mine.id],
+    ]);
+    for (const headers of [member.headers, key.headers]) {
+      expect(await seen(headers)).toEqual([[1, mine.id]]);
+      expect(await seen(headers, '&page=1')).toEqual([[1, mine.id]]);
+    }
   });
 });
 

@@ -4,7 +4,7 @@ import type { Ai } from '../../core/ai.js';
 import type { Db } from '../../core/db.js';
 import { AppError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
-import { defineJob, type JobContext } from '../../core/jobs.js';
+import { defineJob, describeError, type JobContext } from '../../core/jobs.js';
 import { storeClusters } from './planner.clustering.js';
 import { type AutoClusterJob, AutoClusterPayload, sampleSector } from './planner.jobs.js';
 import { normaliseKeyword } from './planner.keywords.service.js';
@@ -44,12 +44,15 @@ interface UnitFailure {
   message: string;
 }
 
-const failureOf = (unit: string, error: unknown): UnitFailure => ({
-  unit,
-  // AI errors are AppErrors (503); their reason (malformed_output, timeout, ...) travels in the message.
-  code: error instanceof AppError ? error.code : 'internal_error',
-  message: error instanceof Error ? error.message : String(error),
-});
+/**
+ * A unit's failure as the task's own error would read (core/jobs.ts `describeError`): an AI failure by its
+ * reason (`malformed_output`, `timeout`, ...), an AppError by its code, anything else a generic
+ * `internal_error` whose detail is only in the log.
+ */
+const failureOf = (ctx: JobContext<unknown>, unit: string, error: unknown): UnitFailure => {
+  if (!(error instanceof AppError)) ctx.log.error({ err: error, unit }, 'job unit failed');
+  return { unit, ...describeError(error, ctx.taskId) };
+};
 
 /** Stops the whole task (rather than failing one unit) when it was cancelled or timed out. */
 function rethrowIfStopped(ctx: JobContext<unknown>, error: unknown) {
@@ -57,8 +60,9 @@ function rethrowIfStopped(ctx: JobContext<unknown>, error: unknown) {
 }
 
 /**
- * After every unit failed, the task fails with the first unit's own error: a 4xx one (insufficient credits) is
- * final, an AI error (503) lets the queue retry the task, whose finished units are not done or charged again.
+ * After every unit failed, the task fails with the first unit's own error, so one unit or many read the same:
+ * a final one (insufficient credits, a malformed answer) fails the task at once, a transient one (an AI timeout
+ * or 5xx) lets the queue retry it, and its finished units are not done or charged again.
  */
 function failIfNothingWorked(done: number, failures: { failure: UnitFailure; error: unknown }[]) {
   const first = failures[0];
@@ -122,7 +126,7 @@ export function plannerAiJobs(deps: { ai: () => Ai }) {
           done++;
         } catch (error) {
           rethrowIfStopped(ctx, error);
-          failures.push({ failure: failureOf(unit, error), error });
+          failures.push({ failure: failureOf(ctx, unit, error), error });
         }
         await ctx.progress(b + 1, batches, `${clusters} clusters so far`);
       }
@@ -182,7 +186,7 @@ export function plannerAiJobs(deps: { ai: () => Ai }) {
           done++;
         } catch (error) {
           rethrowIfStopped(ctx, error);
-          failures.push({ failure: failureOf(unit, error), error });
+          failures.push({ failure: failureOf(ctx, unit, error), error });
         }
         await ctx.progress(index + 1, total, `${created} ideas so far`);
       }
@@ -238,6 +242,7 @@ async function storeIdeas(
   }
   await record(tx, {
     account_id: accountId,
+    site_id: cluster.site_id,
     type: 'ideas.generated',
     source_agent: 'worker',
     actor_id: actorId,

@@ -56,6 +56,7 @@ export async function storeClusters(
   };
   await record(tx, {
     account_id: owner.accountId,
+    site_id: target.site_id,
     type: 'keywords.clustered',
     source_agent: 'worker',
     actor_id: owner.actorId,

@@ -45,7 +45,12 @@ export const clusterHooks: ResourceHooks = {
 
 export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteAccess: SiteAccess; baseUrl: string; ai: Ai }) {
   const { db, jobs, ai } = deps;
-  const owner = (ctx: ScopedContext) => ({ accountId: ctx.accountId, actorId: ctx.user?.id ?? null });
+  /** The task's owner, with the site it works on (site-limited callers see only their sites' tasks). */
+  const owner = (ctx: ScopedContext, siteId: number | null) => ({
+    accountId: ctx.accountId,
+    actorId: ctx.user?.id ?? null,
+    siteId,
+  });
   return {
     async clusterKeywords(ctx: ScopedContext, clusterId: number, query: ListQuery, request: FastifyRequest) {
       const cluster = await repo.clusterById(db, ctx.accountId, ctx.siteIds, clusterId);
@@ -93,7 +98,7 @@ export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteA
           )
         : [];
       const type = method === 'ai' ? 'planner.cluster_ai' : 'planner.cluster_lexical';
-      const task = await db.transaction((tx) => jobs.startTask(tx, owner(ctx), type, payload));
+      const task = await db.transaction((tx) => jobs.startTask(tx, owner(ctx, body.site_id), type, payload));
       return { task, skipped: body.ids ? skippedIds(body.ids, found) : [] };
     },
 
@@ -121,7 +126,11 @@ export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteA
         cluster_ids: clusters.map((c) => c.id),
         ideas_per_cluster: body.ideas_per_cluster ?? 3,
       };
-      const task = await db.transaction((tx) => jobs.startTask(tx, owner(ctx), 'planner.generate_ideas', payload));
+      // Clusters of one site make a task of that site; of several, an account-wide one (seen by callers who
+      // reach every site).
+      const sites = new Set(clusters.map((c) => c.site_id));
+      const siteId = sites.size === 1 ? clusters[0].site_id : null;
+      const task = await db.transaction((tx) => jobs.startTask(tx, owner(ctx, siteId), 'planner.generate_ideas', payload));
       return { task, skipped: skippedIds(body.ids, clusters) };
     },
   };

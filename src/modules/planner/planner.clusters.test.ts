@@ -296,12 +296,23 @@ describe('clustering and ideas through the API', () => {
     expect(task.status, JSON.stringify(task)).toBe('succeeded');
     expect(task.result).toMatchObject({ ideas_created: 1, clusters_done: 1 });
     expect(task.result.failed).toEqual([
-      { unit: `cluster:${bad.id}`, code: 'service_unavailable', message: expect.stringMatching(/did not match its schema/) },
+      { unit: `cluster:${bad.id}`, code: 'malformed_output', message: expect.stringMatching(/did not match its schema/) },
     ]);
     // 2 credits for the cluster that got ideas, none for the one that did not.
     expect((await get('/api/v1/billing/credits/balance/')).json().data.balance).toBe(before - 2);
     expect((await get(`${IDEAS}?cluster_id=${bad.id}`)).json().data.count).toBe(0);
     expect((await get(`${CLUSTERS}${bad.id}/`)).json().data.status).toBe('new');
+  });
+
+  it('fails a one-unit task whose answer stays malformed the same way, at once (no retry)', async () => {
+    const sectorId = await sectorWith([['tent stakes', 200]]);
+    const only = (await post(CLUSTERS, { site_id: siteId, sector_id: sectorId, name: 'Tent stakes' })).json().data;
+    fake.queue({ text: 'no JSON here' }, { text: '{"ideas": "not a list"}' });
+    const res = await post(`${CLUSTERS}auto_generate_ideas/`, { ids: [only.id], ideas_per_cluster: 1 });
+    const task = await finished(res.headers.location as string);
+    expect(task.status, JSON.stringify(task)).toBe('failed');
+    expect(task.attempts).toBe(1);
+    expect(task.error).toEqual({ code: 'malformed_output', message: expect.stringMatching(/did not match its schema/) });
   });
 
   it('answers 503 for AI work without a provider, while lexical clustering still runs', async () => {

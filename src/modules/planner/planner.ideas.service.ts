@@ -116,6 +116,7 @@ export function createIdeasService(deps: {
           await record(
             tx,
             byCaller(ctx, {
+              site_id: repo.soleSite(ideas),
               type: 'ideas.queued',
               object_type: 'content_idea',
               payload: { count: ideas.length, idea_ids: ideas.map((i) => i.id), writer_task_ids: taskIds },

@@ -147,6 +147,7 @@ export function createKeywordsService(deps: { db: Db }) {
           await record(
             tx,
             byCaller(ctx, {
+              site_id: repo.soleSite(deleted),
               type: 'keywords.deleted',
               object_type: 'keyword',
               payload: { count: deleted.length, ids: deleted.map((k) => k.id) },
@@ -200,6 +201,7 @@ export function createKeywordsService(deps: { db: Db }) {
           await record(
             tx,
             byCaller(ctx, {
+              site_id: repo.soleSite(own.filter((k) => changed.has(k.id))),
               type: 'keywords.updated',
               object_type: 'keyword',
               payload: {

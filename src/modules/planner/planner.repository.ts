@@ -22,6 +22,15 @@ function reachable(
   return siteIds.length > 0 ? inArray(column, siteIds) : sql`false`;
 }
 
+/**
+ * The site of an event about these rows: theirs when they share one, else null (account-wide, seen only by
+ * callers who reach every site).
+ */
+export function soleSite(rows: { site_id: number }[]): number | null {
+  const first = rows[0]?.site_id ?? null;
+  return rows.every((r) => r.site_id === first) ? first : null;
+}
+
 export async function keywordsByIds(
   db: Db,
   accountId: number,

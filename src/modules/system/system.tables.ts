@@ -39,6 +39,8 @@ export const system_tasks = pgTable(
   {
     id: idColumn(),
     account_id: integer().notNull(),
+    /** The site of site-scoped work (a keyword import, a clustering run); null for account-wide tasks. */
+    site_id: integer(),
     actor_id: integer(),
     type: varchar({ length: 100 }).notNull(),
     status: varchar({ length: 20 }).$type<TaskStatus>().notNull().default('queued'),
@@ -54,7 +56,8 @@ export const system_tasks = pgTable(
     ...timestamps(),
   },
   // The feed pages by id within an account (cost flat with depth); the status filter narrows the same walk.
-  (t) => [index().on(t.account_id, t.id), index().on(t.account_id, t.status, t.id)],
+  // A site-limited caller's feed walks its sites' tasks the same way.
+  (t) => [index().on(t.account_id, t.id), index().on(t.account_id, t.status, t.id), index().on(t.account_id, t.site_id, t.id)],
 );
 
 /**

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import {
   FINISHED_STATUSES,
@@ -15,14 +15,32 @@ export type TaskRow = typeof system_tasks.$inferSelect;
 
 const own = (accountId: number, id: number) => and(eq(system_tasks.account_id, accountId), eq(system_tasks.id, id));
 
+/** Sites a caller may reach (`RequestContext.siteIds`); null means every site of the account. */
+export type SiteLimit = number[] | null;
+
+/**
+ * The tasks a caller limited to some sites may see: those of their sites only. Account-wide tasks (site_id
+ * null) are hidden from them too, the safe choice: such a task may touch every site (billing, the account).
+ */
+export function reachable(siteIds: SiteLimit) {
+  if (siteIds === null) return undefined;
+  return siteIds.length > 0 ? inArray(system_tasks.site_id, siteIds) : sql`false`;
+}
+
 export async function insertTask(
   db: Db,
   accountId: number,
-  values: { type: string; payload: unknown; actor_id: number | null },
+  values: { type: string; payload: unknown; actor_id: number | null; site_id: number | null },
 ): Promise<TaskRow> {
   const [row] = await db
     .insert(system_tasks)
-    .values({ account_id: accountId, type: values.type, payload: values.payload, actor_id: values.actor_id })
+    .values({
+      account_id: accountId,
+      site_id: values.site_id,
+      type: values.type,
+      payload: values.payload,
+      actor_id: values.actor_id,
+    })
     .returning();
   return row as TaskRow;
 }
@@ -31,8 +49,18 @@ export async function setTaskJob(db: Db, accountId: number, id: number, jobId: s
   await db.update(system_tasks).set({ job_id: jobId }).where(own(accountId, id));
 }
 
-export async function findTask(db: Db, accountId: number, id: number, lock = false): Promise<TaskRow | null> {
-  const query = db.select().from(system_tasks).where(own(accountId, id));
+/** The task, when the caller reaches its site (`siteIds`, default every site); null otherwise. */
+export async function findTask(
+  db: Db,
+  accountId: number,
+  id: number,
+  options: { lock?: boolean; siteIds?: SiteLimit } = {},
+): Promise<TaskRow | null> {
+  const lock = options.lock ?? false;
+  const query = db
+    .select()
+    .from(system_tasks)
+    .where(and(own(accountId, id), reachable(options.siteIds ?? null)));
   const [row] = await (lock ? query.for('update') : query);
   return row ?? null;
 }
@@ -130,5 +158,6 @@ export async function storeUnitResult(tx: Db, jobKey: string, unit: string, resu
     .where(and(eq(system_job_units.job_key, jobKey), eq(system_job_units.unit, unit)));
 }
 
-/** The tenant condition for list queries built elsewhere (core/lists.ts). */
-export const ownedBy = (accountId: number) => eq(system_tasks.account_id, accountId);
+/** The tenant condition for list queries built elsewhere (core/lists.ts): the account's, of the caller's sites. */
+export const ownedBy = (accountId: number, siteIds: SiteLimit = null) =>
+  and(eq(system_tasks.account_id, accountId), reachable(siteIds)) as SQL;

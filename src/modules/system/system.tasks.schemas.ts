@@ -10,6 +10,9 @@ export const TaskStatusSchema = Type.Union(
 export const TaskSchema = Type.Object(
   {
     id: Id,
+    site_id: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'The site the work is for; null for account-wide work (seen only by callers who reach every site).',
+    }),
     type: Type.String({ description: 'The job type, e.g. `writer.generate`.' }),
     status: TaskStatusSchema,
     progress: Type.Object({

@@ -20,9 +20,14 @@ export const TASK_LIST: ListSpec = {
   },
 };
 
-/** The wire columns: everything but the payload, the queue's id and the owner. */
+/**
+ * The wire columns: everything but the payload, the queue's id and the owner. A caller limited to some sites
+ * (membership `site_ids`, a site-bound API key) reaches only the tasks of those sites: others are 404 and
+ * missing from the list, account-wide ones (site_id null) included.
+ */
 const WIRE = {
   id: system_tasks.id,
+  site_id: system_tasks.site_id,
   type: system_tasks.type,
   status: system_tasks.status,
   progress: system_tasks.progress,
@@ -49,7 +54,7 @@ export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; 
   const watchIntervalMs = deps.watchIntervalMs ?? 500;
 
   async function get(ctx: Ctx, id: number) {
-    const row = await repo.findTask(db, ctx.accountId, id);
+    const row = await repo.findTask(db, ctx.accountId, id, { siteIds: ctx.siteIds });
     if (!row) throw notFound('Task');
     return row;
   }
@@ -63,7 +68,7 @@ export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; 
         table: system_tasks,
         idColumn: system_tasks.id,
         select: WIRE,
-        where: [repo.ownedBy(ctx.accountId)],
+        where: [repo.ownedBy(ctx.accountId, ctx.siteIds)],
         spec: TASK_LIST,
         query: paged ? query : { ...query, cursor: '' },
         request,
@@ -79,7 +84,7 @@ export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; 
      */
     async cancel(ctx: Ctx, id: number): Promise<{ task: repo.TaskRow; pending: boolean }> {
       return db.transaction(async (tx) => {
-        const task = await repo.findTask(tx, ctx.accountId, id, true);
+        const task = await repo.findTask(tx, ctx.accountId, id, { lock: true, siteIds: ctx.siteIds });
         if (!task) throw notFound('Task');
         if (FINISHED_STATUSES.includes(task.status)) {
           throw conflict(`The task is already ${task.status}; only a queued or running task can be cancelled.`, task.status);
@@ -94,6 +99,7 @@ export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; 
         await record(
           tx,
           byCaller(ctx, {
+            site_id: task.site_id,
             type: 'task.cancelled',
             object_type: 'task',
             object_id: id,
@@ -111,7 +117,7 @@ export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; 
     async *watch(ctx: Ctx, id: number, signal: AbortSignal): AsyncGenerator<repo.TaskRow> {
       let last = '';
       while (!signal.aborted) {
-        const task = await repo.findTask(db, ctx.accountId, id);
+        const task = await repo.findTask(db, ctx.accountId, id, { siteIds: ctx.siteIds });
         if (!task) return;
         const version = `${task.updated_at.getTime()}:${task.status}:${JSON.stringify(task.progress)}`;
         if (version !== last) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMember, type SignedUp, signUp } from '../../../test/factories.js';
+import { addMember, createApiKey, createSite, type SignedUp, signUp } from '../../../test/factories.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { stepsJob } from '../../../test/job-types.js';
 import { expectSecured } from '../../../test/security.js';
@@ -14,9 +14,9 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-async function startTask(who: SignedUp, payload: { steps: number; delay_ms: number }) {
+async function startTask(who: SignedUp, payload: { steps: number; delay_ms: number }, siteId: number | null = null) {
   const task = await t.database.db.transaction((tx) =>
-    t.app.services.jobs.startTask(tx, { accountId: who.accountId, actorId: who.userId }, 'test.steps', {
+    t.app.services.jobs.startTask(tx, { accountId: who.accountId, actorId: who.userId, siteId }, 'test.steps', {
       account_id: who.accountId,
       ...payload,
     }),
@@ -63,6 +63,7 @@ describe('GET /api/v1/system/tasks/<id>/', () => {
         'id',
         'progress',
         'result',
+        'site_id',
         'started_at',
         'status',
         'type',
@@ -178,5 +179,53 @@ describe('GET /api/v1/system/tasks/', () => {
     const stranger = await signUp(t);
     const res = await t.request({ method: 'GET', url: '/api/v1/system/tasks/', headers: stranger.headers });
     expect(res.json().data.results).toEqual([]);
+  });
+});
+
+describe('site limits', () => {
+  it("keeps a site-limited member and a site-bound key to their sites' tasks and task events", async () => {
+    const boss = await signUp(t);
+    const mine = await createSite(t, boss, 'Reachable');
+    const theirs = await createSite(t, boss, 'Out of reach');
+    const member = await addMember(t, boss, 'editor', [mine.id]);
+    const key = await createApiKey(t, boss, { scopes: ['read', 'write'], site_id: mine.id });
+    const ownTask = await startTask(boss, { steps: 1, delay_ms: 0 }, mine.id);
+    const accountWide = await startTask(boss, { steps: 1, delay_ms: 0 });
+    // Long enough to still be running when the limited callers try to cancel it.
+    const otherTask = await startTask(boss, { steps: 40, delay_ms: 100 }, theirs.id);
+    await until(ownTask, (task) => task.status === 'succeeded', boss);
+    await until(accountWide, (task) => task.status === 'succeeded', boss);
+    await until(otherTask, (task) => task.status === 'running', boss);
+
+    for (const who of [member, { headers: key.headers } as SignedUp]) {
+      const list = await t.request({ method: 'GET', url: '/api/v1/system/tasks/?page_size=100', headers: who.headers });
+      expect(list.statusCode, list.body).toBe(200);
+      expect(list.json().data.results.map((task: { id: number }) => task.id)).toEqual([ownTask]);
+      expect((await detail(who, ownTask)).json().data.site_id).toBe(mine.id);
+      expect((await detail(who, otherTask)).statusCode).toBe(404);
+      expect((await detail(who, accountWide)).statusCode).toBe(404);
+      const cancel = await t.request({ method: 'POST', url: `/api/v1/system/tasks/${otherTask}/cancel/`, headers: who.headers });
+      expect(cancel.statusCode).toBe(404);
+      const stream = await t.request({ method: 'GET', url: `/api/v1/system/tasks/${otherTask}/events/`, headers: who.headers });
+      expect(stream.statusCode).toBe(404);
+      // The task's own events carry its site, so the feed shows the reachable one only.
+      const events = await t.request({
+        method: 'GET',
+        url: '/api/v1/events/?type__in=task.succeeded,task.cancelled',
+        headers: who.headers,
+      });
+      expect(events.json().data.results.map((e: { object_id: number; site_id: number }) => [e.object_id, e.site_id])).toEqual([
+        [ownTask, mine.id],
+      ]);
+    }
+    const untouched = (await detail(boss, otherTask)).json().data;
+    expect(untouched.cancel_requested).toBe(false);
+    expect(untouched.site_id).toBe(theirs.id);
+    const all = await t.request({ method: 'GET', url: '/api/v1/system/tasks/?page_size=100', headers: boss.headers });
+    expect(all.json().data.results.map((task: { id: number }) => task.id)).toEqual([otherTask, accountWide, ownTask]);
+    expect(
+      (await t.request({ method: 'POST', url: `/api/v1/system/tasks/${otherTask}/cancel/`, headers: boss.headers })).statusCode,
+    ).toBe(202);
+    await until(otherTask, (task) => task.status === 'cancelled', boss);
   });
 });
