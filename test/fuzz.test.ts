@@ -46,6 +46,11 @@ interface Operation {
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+/**
+ * Each walk sends a few thousand requests (~15-25 s on an idle 2-core machine); under a loaded machine it has
+ * been seen at 45 s, so the walks get their own timeout rather than the suite's 30 s.
+ */
+const WALK_TIMEOUT_MS = 180_000;
 /** They end the caller's own session; what they refuse is covered by their own tests. */
 const SKIPPED = new Set(['POST /api/v1/auth/logout', 'POST /api/v1/auth/change-password']);
 const MARK = '\u0001hostile\u0001';
@@ -320,42 +325,50 @@ describe('hostile input on every operation of /api/schema', () => {
     expect(operations.filter((op) => op.body).length).toBeGreaterThan(30);
   });
 
-  it('query parameters: no 5xx, always the envelope, nothing changed when refused', async () => {
-    const failures: string[] = [];
-    for (const op of operations) {
-      // One group per operation: row counts are compared once per operation, which keeps the file fast.
-      const requests: Sent[] = [];
-      for (const name of [...op.query.map((q) => q.name), '__proto__', 'constructor']) {
-        for (const value of [...HOSTILE_QUERY, ...randomQuery(++sequence)]) {
-          const url = `${op.url}?${name}=${value}`;
-          requests.push({ label: `${op.method} ${op.path} ?${name}=${value.slice(0, 40)}`, send: () => send(op, url) });
+  it(
+    'query parameters: no 5xx, always the envelope, nothing changed when refused',
+    async () => {
+      const failures: string[] = [];
+      for (const op of operations) {
+        // One group per operation: row counts are compared once per operation, which keeps the file fast.
+        const requests: Sent[] = [];
+        for (const name of [...op.query.map((q) => q.name), '__proto__', 'constructor']) {
+          for (const value of [...HOSTILE_QUERY, ...randomQuery(++sequence)]) {
+            const url = `${op.url}?${name}=${value}`;
+            requests.push({ label: `${op.method} ${op.path} ?${name}=${value.slice(0, 40)}`, send: () => send(op, url) });
+          }
+          requests.push({
+            label: `${op.method} ${op.path} ?${name} twice`,
+            send: () => send(op, `${op.url}?${name}=1&${name}=2`),
+          });
         }
-        requests.push({
-          label: `${op.method} ${op.path} ?${name} twice`,
-          send: () => send(op, `${op.url}?${name}=1&${name}=2`),
-        });
+        await run(`${op.method} ${op.path} (query)`, requests, failures);
       }
-      await run(`${op.method} ${op.path} (query)`, requests, failures);
-    }
-    expect(failures.slice(0, 40)).toEqual([]);
-  });
+      expect(failures.slice(0, 40)).toEqual([]);
+    },
+    WALK_TIMEOUT_MS,
+  );
 
-  it('body fields: no 5xx, always the envelope, nothing changed when refused', async () => {
-    const failures: string[] = [];
-    for (const op of operations) {
-      if (!op.body?.properties) continue;
-      const tokens = (seed: number) => [...HOSTILE_JSON, ...randomJson(seed)];
-      const bodies = hostileBodies(op.body, op.path, tokens);
-      const byField = new Map<string, Sent[]>();
-      for (const { field, payload } of bodies) {
-        const list = byField.get(field) ?? [];
-        list.push({ label: `${op.method} ${op.path} ${field}=${payload.slice(0, 60)}`, send: () => send(op, op.url, payload) });
-        byField.set(field, list);
+  it(
+    'body fields: no 5xx, always the envelope, nothing changed when refused',
+    async () => {
+      const failures: string[] = [];
+      for (const op of operations) {
+        if (!op.body?.properties) continue;
+        const tokens = (seed: number) => [...HOSTILE_JSON, ...randomJson(seed)];
+        const bodies = hostileBodies(op.body, op.path, tokens);
+        const byField = new Map<string, Sent[]>();
+        for (const { field, payload } of bodies) {
+          const list = byField.get(field) ?? [];
+          list.push({ label: `${op.method} ${op.path} ${field}=${payload.slice(0, 60)}`, send: () => send(op, op.url, payload) });
+          byField.set(field, list);
+        }
+        for (const [field, requests] of byField) await run(`${op.method} ${op.path} ${field}`, requests, failures);
       }
-      for (const [field, requests] of byField) await run(`${op.method} ${op.path} ${field}`, requests, failures);
-    }
-    expect(failures.slice(0, 40)).toEqual([]);
-  });
+      expect(failures.slice(0, 40)).toEqual([]);
+    },
+    WALK_TIMEOUT_MS,
+  );
 
   it('the caller is still signed in (no hostile request ended the session)', async () => {
     const me = await t.request({ method: 'GET', url: '/api/v1/auth/me/', headers: owner.headers });
