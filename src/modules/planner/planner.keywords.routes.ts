@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '../../core/db.js';
@@ -43,14 +45,6 @@ const PATH = '/api/v1/planner/keywords';
 const tags = ['planner'];
 const write = { access: 'write', throttle: 'planner' } as const;
 
-/** Multipart fields besides the file: the target's ids, as text. */
-function idField(fields: Record<string, string>, name: 'site_id' | 'sector_id'): number {
-  const raw = fields[name];
-  if (raw === undefined) throw fieldError(name, 'This field is required.');
-  if (!/^\d{1,10}$/.test(raw) || Number(raw) < 1 || Number(raw) > 2147483647) throw fieldError(name, 'Must be an integer.');
-  return Number(raw);
-}
-
 async function readMultipart(request: FastifyRequest): Promise<{ file: Buffer | null; fields: Record<string, string> }> {
   try {
     return await readParts(request);
@@ -78,7 +72,8 @@ async function readParts(request: FastifyRequest): Promise<{ file: Buffer | null
   return { file, fields };
 }
 
-export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRouteDeps) {
+export async function plannerKeywordRoutes(fastify: FastifyInstance, deps: PlannerRouteDeps) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { keywords, imports } = deps;
 
   // Static action paths are registered before the resource's `/:id`, and win over it either way.
@@ -88,7 +83,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
       schema: { tags, summary: 'Delete keywords in bulk', body: BulkIdsBody, response: { 200: Envelope(Deleted) } },
       config: write,
     },
-    async (request) => ok(request, await keywords.bulkDelete(accountContext(request), request.body as { ids: number[] })),
+    async (request) => ok(request, await keywords.bulkDelete(accountContext(request), request.body)),
   );
 
   app.post(
@@ -103,7 +98,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
       },
       config: write,
     },
-    async (request) => ok(request, await keywords.bulkUpdate(accountContext(request), request.body as never)),
+    async (request) => ok(request, await keywords.bulkUpdate(accountContext(request), request.body)),
   );
 
   app.post(
@@ -123,17 +118,8 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
     },
     async (request) => {
       const ctx = accountContext(request);
-      if (request.isMultipart()) {
-        const { file, fields } = await readMultipart(request);
-        const siteId = idField(fields, 'site_id');
-        const sectorId = idField(fields, 'sector_id');
-        if (!file) throw fieldError('file', 'This field is required.');
-        const raw = readKeywordFile(file);
-        return ok(request, await imports.importRows(ctx, { site_id: siteId, sector_id: sectorId }, raw, 'file'));
-      }
-      const body = request.body as ImportJson | undefined;
-      if (!body) throw validationError({ non_field_errors: ['Send JSON {site_id, sector_id, rows} or a multipart file.'] });
-      return ok(request, await imports.importRows(ctx, body, jsonRows(body.rows), 'json'));
+      if (request.isMultipart()) return ok(request, await imports.importForm(ctx, await readMultipart(request)));
+      return ok(request, await imports.importJson(ctx, request.body));
     },
   );
 
@@ -150,12 +136,15 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
           ['page', 'page_size', 'limit', 'offset'],
           { additionalProperties: false },
         ),
-        response: { 200: { description: 'CSV.', content: { 'text/csv': { schema: Type.String() } } } },
+        // Documented as text; sent as a stream of it (the type says so, the schema stays a string).
+        response: {
+          200: { description: 'CSV.', content: { 'text/csv': { schema: Type.Unsafe<string | Readable>(Type.String()) } } },
+        },
       },
       config: { access: 'read', throttle: 'planner' },
     },
     async (request, reply) => {
-      const query = request.query as ListQuery & { site_id?: number; sector_id?: number };
+      const query = request.query;
       const stream = await keywords.exportCsv(accountContext(request), query);
       const date = new Date().toISOString().slice(0, 10);
       return reply
@@ -180,7 +169,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
       config: { ...write, errors: ['insufficient_credits', 'service_unavailable'] },
     },
     async (request, reply) => {
-      const { task, skipped } = await deps.clustering.startAutoCluster(accountContext(request), request.body as AutoCluster);
+      const { task, skipped } = await deps.clustering.startAutoCluster(accountContext(request), request.body);
       return ok(request, { ...acceptedTask(reply, deps.baseUrl, task), skipped });
     },
   );

@@ -14,6 +14,7 @@ export const IMAGE_SIZES = [
   '1792x1024',
   '1024x1792',
 ] as const;
+export type ImageSize = (typeof IMAGE_SIZES)[number];
 
 const SettingsFields = {
   model: Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()], {

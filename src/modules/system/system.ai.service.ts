@@ -5,7 +5,7 @@ import type { Db } from '../../core/db.js';
 import { type FieldErrors, notFound, validationError } from '../../core/errors.js';
 import { byCaller, type Caller, record } from '../../core/events.js';
 import * as repo from './system.ai.repository.js';
-import type { AiSettingsUpdate, PromptUpdate } from './system.ai.schemas.js';
+import type { AiSettingsUpdate, ImageSize, PromptUpdate } from './system.ai.schemas.js';
 
 /**
  * The account's side of the AI engine: settings (`system/settings/`), prompt overrides (`system/prompts/`)
@@ -15,7 +15,10 @@ import type { AiSettingsUpdate, PromptUpdate } from './system.ai.schemas.js';
 
 type Ctx = { accountId: number };
 
-const DEFAULT_SETTINGS: AiSettings = {
+/** The settings as stored: the image size is one of the sizes the schema allows (checked on write). */
+type StoredSettings = AiSettings & { image_size: ImageSize };
+
+const DEFAULT_SETTINGS: StoredSettings = {
   model: null,
   temperature: null,
   language: 'English',
@@ -168,7 +171,7 @@ export function createSystemAiService(deps: { db: Db; config: AiConfig }) {
 }
 export type SystemAiService = ReturnType<typeof createSystemAiService>;
 
-function pickSettings(row: repo.SettingsRow): AiSettings {
+function pickSettings(row: repo.SettingsRow): StoredSettings {
   return {
     model: row.model,
     temperature: row.temperature,
