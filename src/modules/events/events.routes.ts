@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { ok, PageEnvelope } from '../../core/envelope.js';
-import { type ListQuery, listQuerySchema } from '../../core/lists.js';
+import { listQuerySchema } from '../../core/lists.js';
 import { accountContext } from '../../core/tenancy.js';
 import { EVENT_LIST } from './events.repository.js';
 import { EventSchema } from './events.schemas.js';

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Envelope, ok, PageEnvelope } from '../../core/envelope.js';
-import { type ListQuery, listQuerySchema } from '../../core/lists.js';
+import { listQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import { acceptedTask } from '../system/system.tasks.service.js';
@@ -12,7 +12,6 @@ import {
   ClusterCreateBody,
   ClusterSchema,
   ClusterUpdateBody,
-  type GenerateIdeas,
   GenerateIdeasBody,
   KeywordSchema,
   TaskAcceptedForIds,

@@ -4,22 +4,20 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '../../core/db.js';
 import { Envelope, ok } from '../../core/envelope.js';
-import { AppError, fieldError, validationError } from '../../core/errors.js';
+import { AppError, fieldError } from '../../core/errors.js';
 import type { Jobs } from '../../core/jobs.js';
-import { type ListQuery, listQuerySchema } from '../../core/lists.js';
+import { listQuerySchema } from '../../core/lists.js';
 import { registerResource, siteFilters } from '../../core/resource.js';
 import { accountContext, type SiteAccess } from '../../core/tenancy.js';
 import { acceptedTask } from '../system/system.tasks.service.js';
 import type { PlannerClusteringService } from './planner.clusters.service.js';
-import { type ImportService, jsonRows, MAX_IMPORT_BYTES, readKeywordFile } from './planner.import.js';
+import { type ImportService, MAX_IMPORT_BYTES } from './planner.import.js';
 import { KEYWORD_LIST, type KeywordsService, keywordHooks } from './planner.keywords.service.js';
 import {
-  type AutoCluster,
   AutoClusterBody,
   BulkIdsBody,
   BulkUpdateBody,
   Deleted,
-  type ImportJson,
   ImportJsonBody,
   ImportMultipartForm,
   ImportResult,

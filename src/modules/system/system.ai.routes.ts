@@ -13,8 +13,8 @@ import {
   AuthorProfileSchema,
   PromptListQuery,
   PromptParams,
-  PromptSchema,
   PromptUpdate,
+  promptSchema,
 } from './system.ai.schemas.js';
 import type { SystemAiService } from './system.ai.service.js';
 import { system_author_profiles } from './system.tables.js';
@@ -30,6 +30,7 @@ export async function systemAiRoutes(
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { systemAi, ai } = services;
   const tags = ['system'];
+  const PromptSchema = promptSchema(systemAi.functionNames);
 
   app.get(
     '/api/v1/system/settings',

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { Envelope, ok, PageEnvelope } from '../../core/envelope.js';
-import { type ListQuery, listQuerySchema } from '../../core/lists.js';
+import { listQuerySchema } from '../../core/lists.js';
 import { IdParams, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import type { system_tasks } from './system.tables.js';
