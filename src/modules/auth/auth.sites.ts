@@ -87,7 +87,6 @@ export const sectorHooks: ResourceHooks = {
  * limit), wired in src/modules.ts so they never read auth's tables.
  */
 export const siteDirectory = {
-  names: (db: Db, accountId: number, siteId: number, sectorId: number) =>
-    repo.siteSectorNames(db, accountId, siteId, sectorId),
+  names: (db: Db, accountId: number, siteId: number, sectorId: number) => repo.siteSectorNames(db, accountId, siteId, sectorId),
   lockKeywordLimit: (db: Db, accountId: number) => repo.lockKeywordLimit(db, accountId),
 };
