@@ -11,7 +11,7 @@ import { createAccountService } from './modules/account/account.service.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
-import { siteAccess } from './modules/auth/auth.sites.js';
+import { siteAccess, siteDirectory } from './modules/auth/auth.sites.js';
 import { billingJobs } from './modules/billing/billing.jobs.js';
 import { billingRoutes } from './modules/billing/billing.routes.js';
 import { createBillingService } from './modules/billing/billing.service.js';
@@ -57,7 +57,7 @@ export function createServices(deps: ServiceDeps) {
   const account = createAccountService({ db: deps.db, auth, mailer });
   jobs.register([
     ...billingJobs({ billing, webhooks: billingWebhooks }),
-    ...plannerJobs({ ai: () => ai }),
+    ...plannerJobs({ ai: () => ai, sites: siteDirectory }),
     ...(deps.extraJobs ?? []),
   ]);
   // Each module's AI functions, registered once: the engine runs them and system/prompts/ lists them.
@@ -82,6 +82,7 @@ export function createServices(deps: ServiceDeps) {
     db: deps.db,
     jobs,
     siteAccess,
+    sites: siteDirectory,
     writer,
     baseUrl: deps.config.publicUrl,
     ai,

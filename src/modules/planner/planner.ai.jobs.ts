@@ -6,6 +6,7 @@ import { AppError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
 import { defineJob, describeError, type JobContext } from '../../core/jobs.js';
 import { storeClusters } from './planner.clustering.js';
+import type { PlannerSites } from './planner.deps.js';
 import { type AutoClusterJob, AutoClusterPayload, sampleSector } from './planner.jobs.js';
 import { normaliseKeyword } from './planner.keywords.service.js';
 import * as repo from './planner.repository.js';
@@ -69,7 +70,7 @@ function failIfNothingWorked(done: number, failures: { failure: UnitFailure; err
   if (done === 0 && first) throw first.error;
 }
 
-export function plannerAiJobs(deps: { ai: () => Ai }) {
+export function plannerAiJobs(deps: { ai: () => Ai; sites: PlannerSites }) {
   const clusterAiJob = defineJob({
     name: 'planner.cluster_ai',
     payload: AutoClusterPayload,
@@ -84,7 +85,7 @@ export function plannerAiJobs(deps: { ai: () => Ai }) {
       const owner = { accountId: payload.account_id, actorId: payload.actor_id };
       const target = { site_id: payload.site_id, sector_id: payload.sector_id };
       const keywords = await repo.newKeywords(ctx.db, payload.account_id, { ...target, ids: payload.ids });
-      const names = await repo.targetNames(ctx.db, payload.account_id, target.site_id, target.sector_id);
+      const names = await deps.sites.names(ctx.db, payload.account_id, target.site_id, target.sector_id);
       const batches = Math.ceil(keywords.length / AI_CLUSTER_BATCH);
       const failures: { failure: UnitFailure; error: unknown }[] = [];
       let clusters = 0;
@@ -168,7 +169,7 @@ export function plannerAiJobs(deps: { ai: () => Ai }) {
             continue;
           }
           const keywords = await repo.topClusterKeywords(ctx.db, payload.account_id, clusterId, IDEA_KEYWORDS);
-          const names = await repo.targetNames(ctx.db, payload.account_id, cluster.site_id, cluster.sector_id);
+          const names = await deps.sites.names(ctx.db, payload.account_id, cluster.site_id, cluster.sector_id);
           const answer = await ai.run(
             { accountId: payload.account_id },
             'ideas',

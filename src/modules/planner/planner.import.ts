@@ -7,7 +7,7 @@ import { byCaller, record } from '../../core/events.js';
 import { INPUT_KEYWORD_MESSAGES, isStorableText, WELL_FORMED_TEXT } from '../../core/input-schema.js';
 import type { ScopedContext } from '../../core/resource.js';
 import type { SiteAccess } from '../../core/tenancy.js';
-import { checkKeywordLimit, normaliseKeyword } from './planner.keywords.service.js';
+import { type KeywordsService, normaliseKeyword } from './planner.keywords.service.js';
 import * as repo from './planner.repository.js';
 import { ImportJsonBody, KEYWORD_MAX_LENGTH } from './planner.schemas.js';
 import { INTENTS, type Intent } from './planner.tables.js';
@@ -300,7 +300,12 @@ const INSERT_BATCH = 1000;
 /** An import this large changes the table's statistics enough for Postgres to plan lists badly until it re-samples. */
 const ANALYZE_AFTER_ROWS = 1000;
 
-export function createImportService(deps: { db: Db; siteAccess: SiteAccess; log: FastifyBaseLogger }) {
+export function createImportService(deps: {
+  db: Db;
+  siteAccess: SiteAccess;
+  keywords: Pick<KeywordsService, 'checkLimit'>;
+  log: FastifyBaseLogger;
+}) {
   const { db } = deps;
   const service = {
     /** A multipart import: the file and the target's ids as text fields, checked here. */
@@ -338,7 +343,7 @@ export function createImportService(deps: { db: Db; siteAccess: SiteAccess; log:
         const problems = await deps.siteAccess.check(tx, ctx, target.site_id, target.sector_id);
         if (problems) throw validationError(problems);
         // Locks the account row first, so two imports at once cannot both slip under the plan's limit.
-        await checkKeywordLimit(tx, ctx.accountId, 0);
+        await deps.keywords.checkLimit(tx, ctx.accountId, 0);
         const seen = new Set<string>();
         const unique = rows.filter((r) => (seen.has(r.keyword) ? false : (seen.add(r.keyword), true)));
         let created = 0;
@@ -357,7 +362,7 @@ export function createImportService(deps: { db: Db; siteAccess: SiteAccess; log:
           created += await repo.insertKeywords(tx, batch);
         }
         // Checked after the inserts, so only keywords really added count; past the limit all of it rolls back.
-        if (created > 0) await checkKeywordLimit(tx, ctx.accountId, 0);
+        if (created > 0) await deps.keywords.checkLimit(tx, ctx.accountId, 0);
         const outcome = { created, skipped_duplicates: rows.length - created, errors };
         await record(
           tx,

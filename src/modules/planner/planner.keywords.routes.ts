@@ -12,7 +12,7 @@ import { accountContext, type SiteAccess } from '../../core/tenancy.js';
 import { acceptedTask } from '../system/system.tasks.service.js';
 import type { PlannerClusteringService } from './planner.clusters.service.js';
 import { type ImportService, MAX_IMPORT_BYTES } from './planner.import.js';
-import { KEYWORD_LIST, type KeywordsService, keywordHooks } from './planner.keywords.service.js';
+import { KEYWORD_LIST, type KeywordsService } from './planner.keywords.service.js';
 import {
   AutoClusterBody,
   BulkIdsBody,
@@ -188,7 +188,7 @@ export async function plannerKeywordRoutes(fastify: FastifyInstance, deps: Plann
       update: KeywordUpdateBody,
       actions: ['list', 'retrieve', 'create', 'update', 'delete'],
       throttle: 'planner',
-      hooks: keywordHooks,
+      hooks: keywords.hooks,
       // A status change its transitions do not allow.
       errors: { update: ['conflict'] },
       siteAccess: deps.siteAccess,

@@ -1,7 +1,5 @@
 import { and, count, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
-import { auth_accounts, auth_sectors, auth_sites } from '../auth/auth.tables.js';
-import { billing_plans } from '../billing/billing.tables.js';
 import { type KeywordStatus, planner_clusters, type planner_content_ideas, planner_keywords } from './planner.tables.js';
 
 /** Planner queries. Every function takes the account id, and callers limited to some sites pass them too. */
@@ -144,19 +142,13 @@ export async function releaseClusterKeywords(db: Db, accountId: number, clusterI
   return rows.length;
 }
 
-/** How many keywords the account has and how many its plan allows (locks the account row: concurrent imports queue). */
-export async function keywordAllowance(db: Db, accountId: number): Promise<{ current: number; limit: number | null }> {
-  const [plan] = await db
-    .select({ limit: billing_plans.max_keywords })
-    .from(auth_accounts)
-    .leftJoin(billing_plans, eq(billing_plans.id, auth_accounts.plan_id))
-    .where(eq(auth_accounts.id, accountId))
-    .for('update', { of: auth_accounts });
+/** How many keywords the account has. */
+export async function countKeywords(db: Db, accountId: number): Promise<number> {
   const [{ current }] = (await db
     .select({ current: count() })
     .from(planner_keywords)
     .where(eq(planner_keywords.account_id, accountId))) as [{ current: number }];
-  return { current: Number(current), limit: plan?.limit ?? null };
+  return Number(current);
 }
 
 /** Inserts keywords, skipping ones already there (same site, sector and keyword); returns how many were new. */
@@ -269,21 +261,6 @@ export async function createClusters(
        WHERE k.id = m.id AND k.account_id = ${accountId}`);
   }
   return ids;
-}
-
-/** The names of a site and sector, for AI prompts (read-only; the caller has already checked access). */
-export async function targetNames(
-  db: Db,
-  accountId: number,
-  siteId: number,
-  sectorId: number,
-): Promise<{ site: string; sector: string }> {
-  const [row] = await db
-    .select({ site: auth_sites.name, sector: auth_sectors.name })
-    .from(auth_sectors)
-    .innerJoin(auth_sites, eq(auth_sites.id, auth_sectors.site_id))
-    .where(and(eq(auth_sectors.account_id, accountId), eq(auth_sectors.id, sectorId), eq(auth_sites.id, siteId)));
-  return row ?? { site: '', sector: '' };
 }
 
 /** A cluster's keywords, highest volume first (what idea generation shows the AI). */
