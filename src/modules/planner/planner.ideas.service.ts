@@ -64,14 +64,7 @@ export function createIdeasService(deps: {
       // Read before the transaction: the settings come through another module's connection (one on PGlite).
       const wordCount = await deps.defaultWordCount(ctx.accountId);
       return db.transaction(async (tx) => {
-        const scope = [eq(planner_content_ideas.account_id, ctx.accountId), inArray(planner_content_ideas.id, body.ids)];
-        if (ctx.siteIds !== null) scope.push(inArray(planner_content_ideas.site_id, ctx.siteIds.length > 0 ? ctx.siteIds : [-1]));
-        const ideas = await tx
-          .select()
-          .from(planner_content_ideas)
-          .where(and(...scope))
-          .orderBy(planner_content_ideas.id)
-          .for('update');
+        const ideas = await repo.lockIdeas(tx, ctx.accountId, ctx.siteIds, body.ids);
         const refused = ideas.filter((idea) => idea.status !== 'new').map((idea) => idea.id);
         if (refused.length > 0) {
           throw new AppError(

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { AppError, conflict, fieldError } from '../../core/errors.js';
 import { byCaller, record } from '../../core/events.js';
@@ -230,10 +229,7 @@ export function createKeywordsService(deps: { db: Db; sites: PlannerSites }) {
      */
     async exportCsv(ctx: ScopedContext, query: ListQuery & { site_id?: number; sector_id?: number }): Promise<Readable> {
       const { site_id: siteId, sector_id: sectorId, ...rest } = query;
-      const where = [eq(planner_keywords.account_id, ctx.accountId), ...listConditions(KEYWORD_LIST, rest, planner_keywords)];
-      if (ctx.siteIds !== null) where.push(...(ctx.siteIds.length > 0 ? [inSites(ctx.siteIds)] : [eq(planner_keywords.id, -1)]));
-      if (siteId !== undefined) where.push(eq(planner_keywords.site_id, siteId));
-      if (sectorId !== undefined) where.push(eq(planner_keywords.sector_id, sectorId));
+      const scope = { siteIds: ctx.siteIds, siteId, sectorId, filters: listConditions(KEYWORD_LIST, rest, planner_keywords) };
       const columns = [
         'id',
         'keyword',
@@ -249,13 +245,7 @@ export function createKeywordsService(deps: { db: Db; sites: PlannerSites }) {
         'created_at',
       ] as const;
       const BATCH = 2000;
-      const batchAfter = (after: number) =>
-        db
-          .select()
-          .from(planner_keywords)
-          .where(and(...where, gt(planner_keywords.id, after)))
-          .orderBy(asc(planner_keywords.id))
-          .limit(BATCH);
+      const batchAfter = (after: number) => repo.keywordsAfter(db, ctx.accountId, scope, after, BATCH);
       const first = await batchAfter(0);
       async function* lines() {
         yield stringify([columns as unknown as string[]]);
@@ -281,8 +271,4 @@ export type KeywordsService = ReturnType<typeof createKeywordsService>;
  */
 export function spreadsheetSafe(value: unknown): unknown {
   return typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
-
-function inSites(siteIds: number[]) {
-  return inArray(planner_keywords.site_id, siteIds);
 }

@@ -1,6 +1,6 @@
-import { and, count, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
-import { type KeywordStatus, planner_clusters, type planner_content_ideas, planner_keywords } from './planner.tables.js';
+import { type KeywordStatus, planner_clusters, planner_content_ideas, planner_keywords } from './planner.tables.js';
 
 /** Planner queries. Every function takes the account id, and callers limited to some sites pass them too. */
 
@@ -297,4 +297,60 @@ export async function countNewKeywords(
 /** Re-samples the keywords table's statistics (table-wide maintenance, so it takes no account). */
 export async function analyzeKeywords(db: Db): Promise<void> {
   await db.execute(sql`analyze planner_keywords`);
+}
+
+/** The caller's ideas among `ids` (only their sites' for a site-limited caller), locked for the queueing. */
+export function lockIdeas(tx: Db, accountId: number, siteIds: number[] | null, ids: number[]): Promise<IdeaRow[]> {
+  const scope = [eq(planner_content_ideas.account_id, accountId), inArray(planner_content_ideas.id, ids)];
+  if (siteIds !== null) scope.push(inArray(planner_content_ideas.site_id, siteIds.length > 0 ? siteIds : [-1]));
+  return tx
+    .select()
+    .from(planner_content_ideas)
+    .where(and(...scope))
+    .orderBy(planner_content_ideas.id)
+    .for('update');
+}
+
+export type NewIdea = Omit<typeof planner_content_ideas.$inferInsert, 'id' | 'account_id'>;
+
+/** Stores a cluster's ideas; returns their ids. */
+export async function insertIdeas(tx: Db, accountId: number, ideas: NewIdea[]): Promise<number[]> {
+  const rows = await tx
+    .insert(planner_content_ideas)
+    .values(ideas.map((idea) => ({ ...idea, account_id: accountId })))
+    .returning({ id: planner_content_ideas.id });
+  return rows.map((r) => r.id);
+}
+
+/** Moves a cluster to `ideas_generated`. */
+export async function markIdeasGenerated(tx: Db, accountId: number, clusterId: number): Promise<void> {
+  await tx
+    .update(planner_clusters)
+    .set({ status: 'ideas_generated', updated_at: new Date() })
+    .where(and(eq(planner_clusters.id, clusterId), eq(planner_clusters.account_id, accountId)));
+}
+
+/**
+ * One keyset batch of the account's keywords for the export, by id after `after`: the caller's sites only
+ * (`siteIds`; null for every site), then an optional site and sector and the list's filters.
+ */
+export function keywordsAfter(
+  db: Db,
+  accountId: number,
+  scope: { siteIds: number[] | null; siteId?: number; sectorId?: number; filters: SQL[] },
+  after: number,
+  limit: number,
+) {
+  const where = [eq(planner_keywords.account_id, accountId), ...scope.filters];
+  if (scope.siteIds !== null) {
+    where.push(scope.siteIds.length > 0 ? inArray(planner_keywords.site_id, scope.siteIds) : eq(planner_keywords.id, -1));
+  }
+  if (scope.siteId !== undefined) where.push(eq(planner_keywords.site_id, scope.siteId));
+  if (scope.sectorId !== undefined) where.push(eq(planner_keywords.sector_id, scope.sectorId));
+  return db
+    .select()
+    .from(planner_keywords)
+    .where(and(...where, gt(planner_keywords.id, after)))
+    .orderBy(asc(planner_keywords.id))
+    .limit(limit);
 }
