@@ -6,6 +6,7 @@ import pino from 'pino';
 import { loadConfig } from '../src/core/config.js';
 import { connect } from '../src/core/db.js';
 import { createJobs } from '../src/core/jobs.js';
+import { siteDirectory } from '../src/modules/auth/auth.sites.js';
 import { plannerJobs } from '../src/modules/planner/planner.jobs.js';
 
 const [databaseUrl, account, site, sector] = process.argv.slice(2);
@@ -19,6 +20,7 @@ jobs.register(
     ai: () => {
       throw new Error('the lexical benchmark uses no AI');
     },
+    sites: siteDirectory,
   }),
 );
 const accountId = Number(account);

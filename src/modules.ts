@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { createAiFunctions } from './core/ai.functions.js';
 import { createAi } from './core/ai.js';
 import type { Config } from './core/config.js';
 import type { Database, Db } from './core/db.js';
@@ -10,16 +11,18 @@ import { createAccountService } from './modules/account/account.service.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
-import { siteAccess } from './modules/auth/auth.sites.js';
+import { siteAccess, siteDirectory } from './modules/auth/auth.sites.js';
 import { billingJobs } from './modules/billing/billing.jobs.js';
 import { billingRoutes } from './modules/billing/billing.routes.js';
 import { createBillingService } from './modules/billing/billing.service.js';
 import { createStripeWebhooks } from './modules/billing/billing.webhooks.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { createEventsService } from './modules/events/events.service.js';
+import { plannerAiFunctions } from './modules/planner/planner.ai.js';
 import { plannerJobs } from './modules/planner/planner.jobs.js';
 import { plannerRoutes } from './modules/planner/planner.routes.js';
 import { createPlannerServices } from './modules/planner/planner.service.js';
+import { writingAiFunctions } from './modules/system/system.ai.functions.js';
 import { systemAiRoutes } from './modules/system/system.ai.routes.js';
 import { createSystemAiService } from './modules/system/system.ai.service.js';
 import { systemRoutes } from './modules/system/system.routes.js';
@@ -54,11 +57,20 @@ export function createServices(deps: ServiceDeps) {
   const account = createAccountService({ db: deps.db, auth, mailer });
   jobs.register([
     ...billingJobs({ billing, webhooks: billingWebhooks }),
-    ...plannerJobs({ ai: () => ai }),
+    ...plannerJobs({ ai: () => ai, sites: siteDirectory }),
     ...(deps.extraJobs ?? []),
   ]);
-  const systemAi = createSystemAiService({ db: deps.db, config: deps.config.ai });
-  const ai = createAi({ config: deps.config.ai, db: deps.db, billing, store: systemAi.store, log: deps.log });
+  // Each module's AI functions, registered once: the engine runs them and system/prompts/ lists them.
+  const aiFunctions = createAiFunctions([...plannerAiFunctions, ...writingAiFunctions]);
+  const systemAi = createSystemAiService({ db: deps.db, config: deps.config.ai, functions: aiFunctions });
+  const ai = createAi({
+    config: deps.config.ai,
+    db: deps.db,
+    billing,
+    store: systemAi.store,
+    log: deps.log,
+    functions: aiFunctions,
+  });
   const system = createSystemService({
     database: deps.database,
     probe: { jobQueue: () => jobs.health(), aiConfigured: () => ai.configured },
@@ -70,6 +82,7 @@ export function createServices(deps: ServiceDeps) {
     db: deps.db,
     jobs,
     siteAccess,
+    sites: siteDirectory,
     writer,
     baseUrl: deps.config.publicUrl,
     ai,

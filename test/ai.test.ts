@@ -2,7 +2,7 @@ import { getEventListeners } from 'node:events';
 import { sql } from 'drizzle-orm';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AI_FUNCTIONS, type Ai, AiError, type AiFunctionName } from '../src/core/ai.js';
+import { type Ai, AiError, type AiFunctionName } from '../src/core/ai.js';
 import { defineJob } from '../src/core/jobs.js';
 import { signUp } from './factories.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
@@ -15,6 +15,13 @@ import { buildTestApp, type TestApp } from './harness.js';
 
 let fake: FakeOpenAI;
 let t: TestApp;
+
+/** A function as the app registered it (the modules own them; src/modules.ts registers them). */
+function registered(fn: AiFunctionName) {
+  const definition = t.app.services.ai.functions.get(fn);
+  if (!definition) throw new Error(`${fn} is not registered`);
+  return definition;
+}
 
 // A job that runs one AI unit, as the planner's jobs do, and fails after it when asked (to be retried).
 const aiUnitJob = defineJob({
@@ -175,7 +182,7 @@ describe('AI functions against the fake provider', () => {
       expect(request?.body.model).toBe('gpt-4o-mini');
       expect(request?.body.response_format).toMatchObject({
         type: 'json_schema',
-        json_schema: { name: fn, schema: AI_FUNCTIONS[fn].output },
+        json_schema: { name: fn, schema: registered(fn).output },
       });
       expect(request?.body.messages[1].content).not.toContain('{{');
       if (fn !== 'content') expect(request?.body.messages[0].content).toContain('English');
@@ -184,7 +191,7 @@ describe('AI functions against the fake provider', () => {
         {
           type: 'usage',
           amount: -credits,
-          operation: AI_FUNCTIONS[fn].operation,
+          operation: registered(fn).operation,
           ref: `test:${fn}:${ctx.accountId}`,
           object_type: 'thing',
           object_id: 7,
@@ -194,7 +201,7 @@ describe('AI functions against the fake provider', () => {
       // gpt-4o-mini: $0.15 / $0.60 per million tokens → 1000 × 0.15 + 500 × 0.6 micros.
       expect(rows).toEqual([
         expect.objectContaining({
-          operation: AI_FUNCTIONS[fn].operation,
+          operation: registered(fn).operation,
           model: 'gpt-4o-mini',
           tokens_in: 1000,
           tokens_out: 500,

@@ -11,7 +11,7 @@ import { AppError } from './errors.js';
  * errors are the SDK's (exponential backoff, honouring `Retry-After`/`retry-after-ms`); the number and the
  * per-attempt timeout come from AI_MAX_RETRIES and AI_TIMEOUT_SECONDS.
  *
- * The function runner (prompts, validation, credits) is core/ai.ts; the functions themselves ai.functions.ts.
+ * The function runner (prompts, validation, credits) is core/ai.ts; the functions belong to the modules (planner.ai.ts, ...).
  */
 
 export type AiFailure = 'not_configured' | 'timeout' | 'provider_error' | 'malformed_output';

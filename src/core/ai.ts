@@ -1,7 +1,14 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import { Value } from 'typebox/value';
-import { AI_FUNCTIONS, type AiFunctionName, type AiOutput, type AiVariables, renderTemplate } from './ai.functions.js';
+import {
+  type AiFunctionDefinition,
+  type AiFunctionName,
+  type AiFunctions,
+  type AiOutput,
+  type AiVariables,
+  renderTemplate,
+} from './ai.functions.js';
 import {
   AiError,
   type AiProvider,
@@ -15,11 +22,12 @@ import type { AiConfig } from './config.js';
 import type { Db } from './db.js';
 import type { AppError } from './errors.js';
 
-export { AI_FUNCTION_NAMES, AI_FUNCTIONS, type AiFunctionName, type AiOutput, type AiVariables } from './ai.functions.js';
+export type { AiFunctionDefinition, AiFunctionName, AiFunctions, AiOutput, AiVariables } from './ai.functions.js';
 export { AiError, notConfigured } from './ai.provider.js';
 
 /**
- * The AI engine every AI feature runs on: `ai.run(ctx, 'ideas', variables, { ref, units })` renders the
+ * The AI engine every AI feature runs on, knowing no function by name (the modules register theirs, see
+ * ai.functions.ts): `ai.run(ctx, 'ideas', variables, { ref, units })` renders the
  * account's prompt for the function, asks the provider for JSON, validates it against the function's schema
  * (a malformed answer is asked for once more, then the unit fails with `AiError` reason `malformed_output`),
  * records usage for every provider call and charges the unit through the billing service once it succeeded.
@@ -75,7 +83,8 @@ export interface AiSettings {
 /** Where the account's settings and prompt overrides come from (the system module). */
 export interface AiAccountStore {
   settings(accountId: number): Promise<AiSettings>;
-  prompt(accountId: number, fn: AiFunctionName): Promise<{ system: string; user: string }>;
+  /** The account's override of the function's prompt, else the function's default. */
+  prompt(accountId: number, fn: AiFunctionDefinition): Promise<{ system: string; user: string }>;
 }
 
 export interface AiCallOptions {
@@ -127,6 +136,8 @@ export interface AiDeps {
   billing: CreditsApi;
   store: AiAccountStore;
   log: FastifyBaseLogger;
+  /** The functions it runs: the modules' own, registered in src/modules.ts. */
+  functions: AiFunctions;
 }
 
 type Ctx = { accountId: number };
@@ -140,8 +151,15 @@ function schemaProblem(schema: TSchema, value: unknown): string | null {
 }
 
 export function createAi(deps: AiDeps) {
-  const { config, db, billing, store, log } = deps;
+  const { config, db, billing, store, log, functions } = deps;
   const provider: AiProvider = createProvider(config, log);
+
+  function definitionOf(fn: string): AiFunctionDefinition {
+    const definition = functions.get(fn);
+    // A programming error (the name is typed from the registry): a function used but never registered.
+    if (!definition) throw new Error(`AI function "${fn}" is not registered (src/modules.ts)`);
+    return definition;
+  }
 
   async function chargeUnit(ctx: Ctx, operation: string, options: AiCallOptions, usage: AiUsage) {
     const work = async (tx: Db) => {
@@ -164,6 +182,7 @@ export function createAi(deps: AiDeps) {
 
   const ai = {
     provider,
+    functions,
     get configured(): boolean {
       return provider.configured;
     },
@@ -175,7 +194,7 @@ export function createAi(deps: AiDeps) {
 
     /** Credits for `units` of a function, for the whole request (rounded up once). */
     estimate(fn: AiFunctionName | 'image_generation', units: number): Promise<number> {
-      return billing.estimate(fn === 'image_generation' ? fn : AI_FUNCTIONS[fn].operation, units);
+      return billing.estimate(fn === 'image_generation' ? fn : definitionOf(fn).operation, units);
     },
 
     /**
@@ -203,10 +222,10 @@ export function createAi(deps: AiDeps) {
       options: AiCallOptions,
     ): Promise<AiResult<AiOutput<F>>> {
       ai.requireConfigured();
-      const definition = AI_FUNCTIONS[fn];
+      const definition = definitionOf(fn);
       // The balance may have run out since the request was estimated: fail this unit before paying the provider.
       await billing.ensure(ctx, await billing.estimate(definition.operation, options.units ?? 1));
-      const [settings, prompt] = await Promise.all([store.settings(ctx.accountId), store.prompt(ctx.accountId, fn)]);
+      const [settings, prompt] = await Promise.all([store.settings(ctx.accountId), store.prompt(ctx.accountId, definition)]);
       const values = {
         language: settings.language,
         tone: settings.tone,

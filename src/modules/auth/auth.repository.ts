@@ -273,3 +273,29 @@ export async function slugsLike(
     .where(and(scope, sql`${table.slug} like ${`${base}%`}`));
   return new Set(rows.map((r) => r.slug));
 }
+
+/** The names of a site and its sector (empty when either is not the account's or they do not belong together). */
+export async function siteSectorNames(
+  db: Db,
+  accountId: number,
+  siteId: number,
+  sectorId: number,
+): Promise<{ site: string; sector: string }> {
+  const [row] = await db
+    .select({ site: auth_sites.name, sector: auth_sectors.name })
+    .from(auth_sectors)
+    .innerJoin(auth_sites, eq(auth_sites.id, auth_sectors.site_id))
+    .where(and(eq(auth_sectors.account_id, accountId), eq(auth_sectors.id, sectorId), eq(auth_sites.id, siteId)));
+  return row ?? { site: '', sector: '' };
+}
+
+/** The plan's keyword limit (null: none), locking the account row so concurrent imports count one at a time. */
+export async function lockKeywordLimit(db: Db, accountId: number): Promise<number | null> {
+  const [row] = await db
+    .select({ limit: billing_plans.max_keywords })
+    .from(auth_accounts)
+    .leftJoin(billing_plans, eq(billing_plans.id, auth_accounts.plan_id))
+    .where(eq(auth_accounts.id, accountId))
+    .for('update', { of: auth_accounts });
+  return row?.limit ?? null;
+}

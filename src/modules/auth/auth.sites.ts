@@ -81,3 +81,12 @@ export const sectorHooks: ResourceHooks = {
     return typeof changes.name === 'string' ? { ...changes, name: changes.name.trim() } : changes;
   },
 };
+
+/**
+ * What other modules ask of an account's sites and plan (the planner: names for AI prompts, the keyword
+ * limit), wired in src/modules.ts so they never read auth's tables.
+ */
+export const siteDirectory = {
+  names: (db: Db, accountId: number, siteId: number, sectorId: number) => repo.siteSectorNames(db, accountId, siteId, sectorId),
+  lockKeywordLimit: (db: Db, accountId: number) => repo.lockKeywordLimit(db, accountId),
+};

@@ -48,7 +48,7 @@ export function listEvents(
   query: ListQuery,
   link: { request: FastifyRequest; baseUrl: string },
 ) {
-  return runList({
+  return runList<Pick<typeof events_events.$inferSelect, keyof typeof WIRE>>({
     db,
     table: events_events,
     idColumn: events_events.id,

@@ -1,12 +1,14 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { ok, PageEnvelope } from '../../core/envelope.js';
-import { type ListQuery, listQuerySchema } from '../../core/lists.js';
+import { listQuerySchema } from '../../core/lists.js';
 import { accountContext } from '../../core/tenancy.js';
 import { EVENT_LIST } from './events.repository.js';
 import { EventSchema } from './events.schemas.js';
 import type { EventsService } from './events.service.js';
 
-export async function eventsRoutes(app: FastifyInstance, services: { events: EventsService }) {
+export async function eventsRoutes(fastify: FastifyInstance, services: { events: EventsService }) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/v1/events',
     {
@@ -20,6 +22,6 @@ export async function eventsRoutes(app: FastifyInstance, services: { events: Eve
       },
       config: { access: 'read' },
     },
-    async (request) => ok(request, await services.events.list(accountContext(request), request.query as ListQuery, request)),
+    async (request) => ok(request, await services.events.list(accountContext(request), request.query, request)),
   );
 }

@@ -1,4 +1,3 @@
-import { and, eq } from 'drizzle-orm';
 import { type Static, Type } from 'typebox';
 import type { Ai } from '../../core/ai.js';
 import type { Db } from '../../core/db.js';
@@ -6,10 +5,10 @@ import { AppError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
 import { defineJob, describeError, type JobContext } from '../../core/jobs.js';
 import { storeClusters } from './planner.clustering.js';
+import type { PlannerSites } from './planner.deps.js';
 import { type AutoClusterJob, AutoClusterPayload, sampleSector } from './planner.jobs.js';
 import { normaliseKeyword } from './planner.keywords.service.js';
 import * as repo from './planner.repository.js';
-import { planner_clusters, planner_content_ideas } from './planner.tables.js';
 
 /**
  * The planner's AI work, on the AI engine (core/ai.ts): clustering keywords in batches (`clustering`, charged
@@ -69,7 +68,7 @@ function failIfNothingWorked(done: number, failures: { failure: UnitFailure; err
   if (done === 0 && first) throw first.error;
 }
 
-export function plannerAiJobs(deps: { ai: () => Ai }) {
+export function plannerAiJobs(deps: { ai: () => Ai; sites: PlannerSites }) {
   const clusterAiJob = defineJob({
     name: 'planner.cluster_ai',
     payload: AutoClusterPayload,
@@ -84,7 +83,7 @@ export function plannerAiJobs(deps: { ai: () => Ai }) {
       const owner = { accountId: payload.account_id, actorId: payload.actor_id };
       const target = { site_id: payload.site_id, sector_id: payload.sector_id };
       const keywords = await repo.newKeywords(ctx.db, payload.account_id, { ...target, ids: payload.ids });
-      const names = await repo.targetNames(ctx.db, payload.account_id, target.site_id, target.sector_id);
+      const names = await deps.sites.names(ctx.db, payload.account_id, target.site_id, target.sector_id);
       const batches = Math.ceil(keywords.length / AI_CLUSTER_BATCH);
       const failures: { failure: UnitFailure; error: unknown }[] = [];
       let clusters = 0;
@@ -168,7 +167,7 @@ export function plannerAiJobs(deps: { ai: () => Ai }) {
             continue;
           }
           const keywords = await repo.topClusterKeywords(ctx.db, payload.account_id, clusterId, IDEA_KEYWORDS);
-          const names = await repo.targetNames(ctx.db, payload.account_id, cluster.site_id, cluster.sector_id);
+          const names = await deps.sites.names(ctx.db, payload.account_id, cluster.site_id, cluster.sector_id);
           const answer = await ai.run(
             { accountId: payload.account_id },
             'ideas',
@@ -216,30 +215,23 @@ async function storeIdeas(
   cluster: repo.ClusterRow,
   ideas: IdeaAnswer[],
 ): Promise<number> {
-  const rows = await tx
-    .insert(planner_content_ideas)
-    .values(
-      ideas.map((idea) => ({
-        account_id: accountId,
-        site_id: cluster.site_id,
-        sector_id: cluster.sector_id,
-        cluster_id: cluster.id,
-        title: idea.title.trim().slice(0, 300),
-        description: idea.description,
-        outline: idea.outline,
-        content_type: idea.content_type as 'post',
-        content_structure: idea.content_structure as 'article',
-        target_keywords: [...new Set(idea.target_keywords.map(normaliseKeyword).filter(Boolean))],
-        estimated_word_count: idea.estimated_word_count,
-      })),
-    )
-    .returning({ id: planner_content_ideas.id });
-  if (cluster.status === 'new') {
-    await tx
-      .update(planner_clusters)
-      .set({ status: 'ideas_generated', updated_at: new Date() })
-      .where(eqCluster(cluster.id, accountId));
-  }
+  const ids = await repo.insertIdeas(
+    tx,
+    accountId,
+    ideas.map((idea) => ({
+      site_id: cluster.site_id,
+      sector_id: cluster.sector_id,
+      cluster_id: cluster.id,
+      title: idea.title.trim().slice(0, 300),
+      description: idea.description,
+      outline: idea.outline,
+      content_type: idea.content_type as 'post',
+      content_structure: idea.content_structure as 'article',
+      target_keywords: [...new Set(idea.target_keywords.map(normaliseKeyword).filter(Boolean))],
+      estimated_word_count: idea.estimated_word_count,
+    })),
+  );
+  if (cluster.status === 'new') await repo.markIdeasGenerated(tx, accountId, cluster.id);
   await record(tx, {
     account_id: accountId,
     site_id: cluster.site_id,
@@ -248,9 +240,7 @@ async function storeIdeas(
     actor_id: actorId,
     object_type: 'cluster',
     object_id: cluster.id,
-    payload: { idea_ids: rows.map((r) => r.id), count: rows.length },
+    payload: { idea_ids: ids, count: ids.length },
   });
-  return rows.length;
+  return ids.length;
 }
-
-const eqCluster = (id: number, accountId: number) => and(eq(planner_clusters.id, id), eq(planner_clusters.account_id, accountId));

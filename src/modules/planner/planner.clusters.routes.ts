@@ -1,6 +1,7 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Envelope, ok, PageEnvelope } from '../../core/envelope.js';
-import { type ListQuery, listQuerySchema } from '../../core/lists.js';
+import { listQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import { acceptedTask } from '../system/system.tasks.service.js';
@@ -11,7 +12,6 @@ import {
   ClusterCreateBody,
   ClusterSchema,
   ClusterUpdateBody,
-  type GenerateIdeas,
   GenerateIdeasBody,
   KeywordSchema,
   TaskAcceptedForIds,
@@ -21,7 +21,8 @@ import { CLUSTER_STATUSES, planner_clusters } from './planner.tables.js';
 const PATH = '/api/v1/planner/clusters';
 const tags = ['planner'];
 
-export async function plannerClusterRoutes(app: FastifyInstance, deps: PlannerRouteDeps) {
+export async function plannerClusterRoutes(fastify: FastifyInstance, deps: PlannerRouteDeps) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     `${PATH}/:id/keywords`,
     {
@@ -36,8 +37,8 @@ export async function plannerClusterRoutes(app: FastifyInstance, deps: PlannerRo
       config: { access: 'read', throttle: 'planner' },
     },
     async (request) => {
-      const { id } = request.params as { id: number };
-      return ok(request, await deps.clustering.clusterKeywords(accountContext(request), id, request.query as ListQuery, request));
+      const { id } = request.params;
+      return ok(request, await deps.clustering.clusterKeywords(accountContext(request), id, request.query, request));
     },
   );
 
@@ -55,7 +56,7 @@ export async function plannerClusterRoutes(app: FastifyInstance, deps: PlannerRo
       config: { access: 'write', throttle: 'ai', errors: ['insufficient_credits', 'service_unavailable'] },
     },
     async (request, reply) => {
-      const { task, skipped } = await deps.clustering.startIdeas(accountContext(request), request.body as GenerateIdeas);
+      const { task, skipped } = await deps.clustering.startIdeas(accountContext(request), request.body);
       return ok(request, { ...acceptedTask(reply, deps.baseUrl, task), skipped });
     },
   );

@@ -55,7 +55,7 @@ export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteA
     async clusterKeywords(ctx: ScopedContext, clusterId: number, query: ListQuery, request: FastifyRequest) {
       const cluster = await repo.clusterById(db, ctx.accountId, ctx.siteIds, clusterId);
       if (!cluster) throw notFound('Cluster');
-      return runList({
+      return runList<typeof planner_keywords.$inferSelect>({
         db,
         table: planner_keywords,
         idColumn: planner_keywords.id,

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Envelope, ok } from '../../core/envelope.js';
 import { registerResource } from '../../core/resource.js';
@@ -9,7 +10,8 @@ import { CONTENT_STRUCTURES, CONTENT_TYPES, IDEA_STATUSES, planner_content_ideas
 
 const PATH = '/api/v1/planner/content-ideas';
 
-export async function plannerIdeaRoutes(app: FastifyInstance, deps: PlannerRouteDeps & { ideas: IdeasService }) {
+export async function plannerIdeaRoutes(fastify: FastifyInstance, deps: PlannerRouteDeps & { ideas: IdeasService }) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     `${PATH}/bulk_queue_to_writer`,
     {
@@ -23,7 +25,7 @@ export async function plannerIdeaRoutes(app: FastifyInstance, deps: PlannerRoute
       },
       config: { access: 'write', throttle: 'planner' },
     },
-    async (request) => ok(request, await deps.ideas.queueToWriter(accountContext(request), request.body as { ids: number[] })),
+    async (request) => ok(request, await deps.ideas.queueToWriter(accountContext(request), request.body)),
   );
 
   registerResource(

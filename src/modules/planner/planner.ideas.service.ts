@@ -1,9 +1,10 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
-import { AppError, conflict, fieldError } from '../../core/errors.js';
+import { AppError, conflict } from '../../core/errors.js';
 import { byCaller, record } from '../../core/events.js';
 import type { ResourceHooks, ScopedContext } from '../../core/resource.js';
 import type { WriterService } from '../writer/writer.service.js';
+import { checkClusterOf } from './planner.clusters.rules.js';
 import * as repo from './planner.repository.js';
 import { type BulkIds, skippedIds } from './planner.schemas.js';
 import { type IdeaStatus, planner_content_ideas } from './planner.tables.js';
@@ -14,15 +15,6 @@ import { type IdeaStatus, planner_content_ideas } from './planner.tables.js';
  * the same site and sector.
  */
 
-async function checkCluster(tx: Db, ctx: ScopedContext, clusterId: number | null | undefined, siteId: number, sectorId: number) {
-  if (clusterId === null || clusterId === undefined) return;
-  const cluster = await repo.clusterById(tx, ctx.accountId, ctx.siteIds, clusterId);
-  if (!cluster) throw fieldError('cluster_id', 'Unknown cluster.');
-  if (cluster.site_id !== siteId || cluster.sector_id !== sectorId) {
-    throw fieldError('cluster_id', "The cluster belongs to another site or sector than the idea's.");
-  }
-}
-
 const BY_UPDATE: Record<IdeaStatus, IdeaStatus[]> = {
   new: ['archived'],
   queued: ['completed', 'archived'],
@@ -32,7 +24,10 @@ const BY_UPDATE: Record<IdeaStatus, IdeaStatus[]> = {
 
 export const ideaHooks: ResourceHooks = {
   async beforeCreate(tx, ctx, values) {
-    await checkCluster(tx, ctx, values.cluster_id as number | null, values.site_id as number, values.sector_id as number);
+    await checkClusterOf(tx, ctx, 'idea', values.cluster_id as number | null, {
+      siteId: values.site_id as number,
+      sectorId: values.sector_id as number,
+    });
     return { ...values, title: String(values.title).trim(), status: 'new' };
   },
   async beforeUpdate(tx, ctx, current, changes) {
@@ -45,7 +40,10 @@ export const ideaHooks: ResourceHooks = {
       throw conflict(`An idea in status "${from}" cannot move to "${to}".${how}`, from);
     }
     if (values.cluster_id !== undefined && values.cluster_id !== current.cluster_id) {
-      await checkCluster(tx, ctx, values.cluster_id as number | null, current.site_id as number, current.sector_id as number);
+      await checkClusterOf(tx, ctx, 'idea', values.cluster_id as number | null, {
+        siteId: current.site_id as number,
+        sectorId: current.sector_id as number,
+      });
     }
     return values;
   },
@@ -66,14 +64,7 @@ export function createIdeasService(deps: {
       // Read before the transaction: the settings come through another module's connection (one on PGlite).
       const wordCount = await deps.defaultWordCount(ctx.accountId);
       return db.transaction(async (tx) => {
-        const scope = [eq(planner_content_ideas.account_id, ctx.accountId), inArray(planner_content_ideas.id, body.ids)];
-        if (ctx.siteIds !== null) scope.push(inArray(planner_content_ideas.site_id, ctx.siteIds.length > 0 ? ctx.siteIds : [-1]));
-        const ideas = await tx
-          .select()
-          .from(planner_content_ideas)
-          .where(and(...scope))
-          .orderBy(planner_content_ideas.id)
-          .for('update');
+        const ideas = await repo.lockIdeas(tx, ctx.accountId, ctx.siteIds, body.ids);
         const refused = ideas.filter((idea) => idea.status !== 'new').map((idea) => idea.id);
         if (refused.length > 0) {
           throw new AppError(

@@ -1,14 +1,15 @@
 import { parse } from 'csv-parse/sync';
 import type { FastifyBaseLogger } from 'fastify';
+import { Value } from 'typebox/value';
 import type { Db } from '../../core/db.js';
-import { AppError, validationError } from '../../core/errors.js';
+import { AppError, fieldError, validationError } from '../../core/errors.js';
 import { byCaller, record } from '../../core/events.js';
 import { INPUT_KEYWORD_MESSAGES, isStorableText, WELL_FORMED_TEXT } from '../../core/input-schema.js';
 import type { ScopedContext } from '../../core/resource.js';
 import type { SiteAccess } from '../../core/tenancy.js';
-import { checkKeywordLimit, normaliseKeyword } from './planner.keywords.service.js';
+import { type KeywordsService, normaliseKeyword } from './planner.keywords.service.js';
 import * as repo from './planner.repository.js';
-import { KEYWORD_MAX_LENGTH } from './planner.schemas.js';
+import { ImportJsonBody, KEYWORD_MAX_LENGTH } from './planner.schemas.js';
 import { INTENTS, type Intent } from './planner.tables.js';
 
 /**
@@ -281,6 +282,14 @@ export function jsonRows(rows: Record<string, unknown>[]): RawRows {
   };
 }
 
+/** Multipart fields besides the file: the target's ids, as text. */
+function idField(fields: Record<string, string>, name: 'site_id' | 'sector_id'): number {
+  const raw = fields[name];
+  if (raw === undefined) throw fieldError(name, 'This field is required.');
+  if (!/^\d{1,10}$/.test(raw) || Number(raw) < 1 || Number(raw) > 2147483647) throw fieldError(name, 'Must be an integer.');
+  return Number(raw);
+}
+
 export interface ImportOutcome {
   created: number;
   skipped_duplicates: number;
@@ -291,9 +300,33 @@ const INSERT_BATCH = 1000;
 /** An import this large changes the table's statistics enough for Postgres to plan lists badly until it re-samples. */
 const ANALYZE_AFTER_ROWS = 1000;
 
-export function createImportService(deps: { db: Db; siteAccess: SiteAccess; log: FastifyBaseLogger }) {
+export function createImportService(deps: {
+  db: Db;
+  siteAccess: SiteAccess;
+  keywords: Pick<KeywordsService, 'checkLimit'>;
+  log: FastifyBaseLogger;
+}) {
   const { db } = deps;
-  return {
+  const service = {
+    /** A multipart import: the file and the target's ids as text fields, checked here. */
+    async importForm(ctx: ScopedContext, form: { file: Buffer | null; fields: Record<string, string> }) {
+      const siteId = idField(form.fields, 'site_id');
+      const sectorId = idField(form.fields, 'sector_id');
+      if (!form.file) throw fieldError('file', 'This field is required.');
+      return service.importRows(ctx, { site_id: siteId, sector_id: sectorId }, readKeywordFile(form.file), 'file');
+    },
+
+    /**
+     * A JSON import. The route validates a JSON body against ImportJsonBody; a request with no body at all
+     * (no content type) reaches here as undefined, and is told what to send.
+     */
+    async importJson(ctx: ScopedContext, body: unknown) {
+      if (!Value.Check(ImportJsonBody, body)) {
+        throw validationError({ non_field_errors: ['Send JSON {site_id, sector_id, rows} or a multipart file.'] });
+      }
+      return service.importRows(ctx, body, jsonRows(body.rows), 'json');
+    },
+
     /**
      * Stores the good rows in one transaction, in batches (a keyword already in the sector, or twice in the
      * file, is a skipped duplicate), after checking the site and sector; past the plan's keyword limit nothing
@@ -310,7 +343,7 @@ export function createImportService(deps: { db: Db; siteAccess: SiteAccess; log:
         const problems = await deps.siteAccess.check(tx, ctx, target.site_id, target.sector_id);
         if (problems) throw validationError(problems);
         // Locks the account row first, so two imports at once cannot both slip under the plan's limit.
-        await checkKeywordLimit(tx, ctx.accountId, 0);
+        await deps.keywords.checkLimit(tx, ctx.accountId, 0);
         const seen = new Set<string>();
         const unique = rows.filter((r) => (seen.has(r.keyword) ? false : (seen.add(r.keyword), true)));
         let created = 0;
@@ -329,7 +362,7 @@ export function createImportService(deps: { db: Db; siteAccess: SiteAccess; log:
           created += await repo.insertKeywords(tx, batch);
         }
         // Checked after the inserts, so only keywords really added count; past the limit all of it rolls back.
-        if (created > 0) await checkKeywordLimit(tx, ctx.accountId, 0);
+        if (created > 0) await deps.keywords.checkLimit(tx, ctx.accountId, 0);
         const outcome = { created, skipped_duplicates: rows.length - created, errors };
         await record(
           tx,
@@ -360,5 +393,6 @@ export function createImportService(deps: { db: Db; siteAccess: SiteAccess; log:
       return outcome;
     },
   };
+  return service;
 }
 export type ImportService = ReturnType<typeof createImportService>;

@@ -4,6 +4,7 @@ import { type AnyJobDefinition, defineJob } from '../../core/jobs.js';
 import { auth_sectors, auth_sites } from '../auth/auth.tables.js';
 import { plannerAiJobs } from './planner.ai.jobs.js';
 import { storeClusters } from './planner.clustering.js';
+import type { PlannerSites } from './planner.deps.js';
 import { lexicalClusters } from './planner.lexical.js';
 import { newKeywords } from './planner.repository.js';
 import { planner_keywords } from './planner.tables.js';
@@ -86,6 +87,6 @@ export const lexicalClusterJob = defineJob({
   },
 });
 
-export function plannerJobs(deps: { ai: () => Ai }): AnyJobDefinition[] {
+export function plannerJobs(deps: { ai: () => Ai; sites: PlannerSites }): AnyJobDefinition[] {
   return [lexicalClusterJob, ...plannerAiJobs(deps)];
 }

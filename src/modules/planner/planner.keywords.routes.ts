@@ -1,23 +1,23 @@
+import type { Readable } from 'node:stream';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '../../core/db.js';
 import { Envelope, ok } from '../../core/envelope.js';
-import { AppError, fieldError, validationError } from '../../core/errors.js';
+import { AppError, fieldError } from '../../core/errors.js';
 import type { Jobs } from '../../core/jobs.js';
-import { type ListQuery, listQuerySchema } from '../../core/lists.js';
+import { listQuerySchema } from '../../core/lists.js';
 import { registerResource, siteFilters } from '../../core/resource.js';
 import { accountContext, type SiteAccess } from '../../core/tenancy.js';
 import { acceptedTask } from '../system/system.tasks.service.js';
 import type { PlannerClusteringService } from './planner.clusters.service.js';
-import { type ImportService, jsonRows, MAX_IMPORT_BYTES, readKeywordFile } from './planner.import.js';
-import { KEYWORD_LIST, type KeywordsService, keywordHooks } from './planner.keywords.service.js';
+import { type ImportService, MAX_IMPORT_BYTES } from './planner.import.js';
+import { KEYWORD_LIST, type KeywordsService } from './planner.keywords.service.js';
 import {
-  type AutoCluster,
   AutoClusterBody,
   BulkIdsBody,
   BulkUpdateBody,
   Deleted,
-  type ImportJson,
   ImportJsonBody,
   ImportMultipartForm,
   ImportResult,
@@ -42,14 +42,6 @@ export interface PlannerRouteDeps {
 const PATH = '/api/v1/planner/keywords';
 const tags = ['planner'];
 const write = { access: 'write', throttle: 'planner' } as const;
-
-/** Multipart fields besides the file: the target's ids, as text. */
-function idField(fields: Record<string, string>, name: 'site_id' | 'sector_id'): number {
-  const raw = fields[name];
-  if (raw === undefined) throw fieldError(name, 'This field is required.');
-  if (!/^\d{1,10}$/.test(raw) || Number(raw) < 1 || Number(raw) > 2147483647) throw fieldError(name, 'Must be an integer.');
-  return Number(raw);
-}
 
 async function readMultipart(request: FastifyRequest): Promise<{ file: Buffer | null; fields: Record<string, string> }> {
   try {
@@ -78,7 +70,8 @@ async function readParts(request: FastifyRequest): Promise<{ file: Buffer | null
   return { file, fields };
 }
 
-export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRouteDeps) {
+export async function plannerKeywordRoutes(fastify: FastifyInstance, deps: PlannerRouteDeps) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { keywords, imports } = deps;
 
   // Static action paths are registered before the resource's `/:id`, and win over it either way.
@@ -88,7 +81,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
       schema: { tags, summary: 'Delete keywords in bulk', body: BulkIdsBody, response: { 200: Envelope(Deleted) } },
       config: write,
     },
-    async (request) => ok(request, await keywords.bulkDelete(accountContext(request), request.body as { ids: number[] })),
+    async (request) => ok(request, await keywords.bulkDelete(accountContext(request), request.body)),
   );
 
   app.post(
@@ -103,7 +96,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
       },
       config: write,
     },
-    async (request) => ok(request, await keywords.bulkUpdate(accountContext(request), request.body as never)),
+    async (request) => ok(request, await keywords.bulkUpdate(accountContext(request), request.body)),
   );
 
   app.post(
@@ -123,17 +116,8 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
     },
     async (request) => {
       const ctx = accountContext(request);
-      if (request.isMultipart()) {
-        const { file, fields } = await readMultipart(request);
-        const siteId = idField(fields, 'site_id');
-        const sectorId = idField(fields, 'sector_id');
-        if (!file) throw fieldError('file', 'This field is required.');
-        const raw = readKeywordFile(file);
-        return ok(request, await imports.importRows(ctx, { site_id: siteId, sector_id: sectorId }, raw, 'file'));
-      }
-      const body = request.body as ImportJson | undefined;
-      if (!body) throw validationError({ non_field_errors: ['Send JSON {site_id, sector_id, rows} or a multipart file.'] });
-      return ok(request, await imports.importRows(ctx, body, jsonRows(body.rows), 'json'));
+      if (request.isMultipart()) return ok(request, await imports.importForm(ctx, await readMultipart(request)));
+      return ok(request, await imports.importJson(ctx, request.body));
     },
   );
 
@@ -150,12 +134,15 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
           ['page', 'page_size', 'limit', 'offset'],
           { additionalProperties: false },
         ),
-        response: { 200: { description: 'CSV.', content: { 'text/csv': { schema: Type.String() } } } },
+        // Documented as text; sent as a stream of it (the type says so, the schema stays a string).
+        response: {
+          200: { description: 'CSV.', content: { 'text/csv': { schema: Type.Unsafe<string | Readable>(Type.String()) } } },
+        },
       },
       config: { access: 'read', throttle: 'planner' },
     },
     async (request, reply) => {
-      const query = request.query as ListQuery & { site_id?: number; sector_id?: number };
+      const query = request.query;
       const stream = await keywords.exportCsv(accountContext(request), query);
       const date = new Date().toISOString().slice(0, 10);
       return reply
@@ -180,7 +167,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
       config: { ...write, errors: ['insufficient_credits', 'service_unavailable'] },
     },
     async (request, reply) => {
-      const { task, skipped } = await deps.clustering.startAutoCluster(accountContext(request), request.body as AutoCluster);
+      const { task, skipped } = await deps.clustering.startAutoCluster(accountContext(request), request.body);
       return ok(request, { ...acceptedTask(reply, deps.baseUrl, task), skipped });
     },
   );
@@ -201,7 +188,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
       update: KeywordUpdateBody,
       actions: ['list', 'retrieve', 'create', 'update', 'delete'],
       throttle: 'planner',
-      hooks: keywordHooks,
+      hooks: keywords.hooks,
       // A status change its transitions do not allow.
       errors: { update: ['conflict'] },
       siteAccess: deps.siteAccess,

@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { AppError, conflict, fieldError } from '../../core/errors.js';
 import { byCaller, record } from '../../core/events.js';
 import { type ListQuery, type ListSpec, listConditions } from '../../core/lists.js';
 import type { ResourceHooks, ScopedContext } from '../../core/resource.js';
+import { checkClusterOf } from './planner.clusters.rules.js';
+import type { PlannerSites } from './planner.deps.js';
 import * as repo from './planner.repository.js';
 import { type BulkIds, type BulkUpdate, skippedIds } from './planner.schemas.js';
 import { INTENTS, KEYWORD_SOURCES, KEYWORD_STATUSES, type KeywordStatus, planner_keywords } from './planner.tables.js';
@@ -64,72 +65,75 @@ export function nextKeywordState(
   return { status: cluster === null ? 'new' : 'mapped', cluster_id: cluster };
 }
 
-async function checkCluster(tx: Db, ctx: ScopedContext, clusterId: number, siteId: number, sectorId: number) {
-  const cluster = await repo.clusterById(tx, ctx.accountId, ctx.siteIds, clusterId);
-  if (!cluster) throw fieldError('cluster_id', 'Unknown cluster.');
-  if (cluster.site_id !== siteId || cluster.sector_id !== sectorId) {
-    throw fieldError('cluster_id', "The cluster belongs to another site or sector than the keyword's.");
-  }
-}
-
-/** Throws `403 plan_limit_reached` when adding `adding` keywords would pass the plan's limit. */
-export async function checkKeywordLimit(tx: Db, accountId: number, adding: number): Promise<void> {
-  const { current, limit } = await repo.keywordAllowance(tx, accountId);
-  if (limit !== null && current + adding > limit) {
-    throw new AppError('plan_limit_reached', `Your plan allows ${limit} keywords; you have ${current}.`, {
-      details: { limit, current },
-    });
-  }
-}
-
-export const keywordHooks: ResourceHooks = {
-  async beforeCreate(tx, ctx, values) {
-    const keyword = normaliseKeyword(String(values.keyword));
-    if (keyword === '') throw fieldError('keyword', 'This field may not be blank.');
-    const clusterId = (values.cluster_id as number | null | undefined) ?? null;
-    if (clusterId !== null) await checkCluster(tx, ctx, clusterId, values.site_id as number, values.sector_id as number);
-    await checkKeywordLimit(tx, ctx.accountId, 1);
-    return { ...values, keyword, cluster_id: clusterId, status: clusterId === null ? 'new' : 'mapped', source: 'manual' };
-  },
-  async afterCreate(tx, ctx, row) {
-    await repo.refreshClusterStats(tx, ctx.accountId, [row.cluster_id as number | null]);
-  },
-  async beforeUpdate(tx, ctx, current, changes) {
-    const values = { ...changes };
-    if (typeof values.keyword === 'string') {
-      values.keyword = normaliseKeyword(values.keyword);
-      if (values.keyword === '') throw fieldError('keyword', 'This field may not be blank.');
-    }
-    if (values.status !== undefined || values.cluster_id !== undefined) {
-      const before = current as unknown as Current;
-      const next = nextKeywordState(before, values as { status?: KeywordStatus; cluster_id?: number | null });
-      if (!next) {
-        throw conflict(`A keyword in status "${before.status}" cannot move to the status or cluster asked for.`, before.status);
-      }
-      if (next.cluster_id !== null && next.cluster_id !== before.cluster_id) {
-        await checkCluster(tx, ctx, next.cluster_id, current.site_id as number, current.sector_id as number);
-      }
-      values.status = next.status;
-      values.cluster_id = next.cluster_id;
-    }
-    return values;
-  },
-  async afterUpdate(tx, ctx, before, row) {
-    const moved = before.cluster_id !== row.cluster_id;
-    const changedTotals = before.volume !== row.volume || before.difficulty !== row.difficulty;
-    if (moved || changedTotals) {
-      await repo.refreshClusterStats(tx, ctx.accountId, [before.cluster_id as number | null, row.cluster_id as number | null]);
-    }
-  },
-  async afterDelete(tx, ctx, row) {
-    await repo.refreshClusterStats(tx, ctx.accountId, [row.cluster_id as number | null]);
-  },
-};
-
-export function createKeywordsService(deps: { db: Db }) {
+export function createKeywordsService(deps: { db: Db; sites: PlannerSites }) {
   const { db } = deps;
 
+  /** Throws `403 plan_limit_reached` when adding `adding` keywords would pass the plan's limit. */
+  async function checkLimit(tx: Db, accountId: number, adding: number): Promise<void> {
+    // The limit first: it locks the account, so the count that follows is not raced by another import.
+    const limit = await deps.sites.lockKeywordLimit(tx, accountId);
+    const current = await repo.countKeywords(tx, accountId);
+    if (limit !== null && current + adding > limit) {
+      throw new AppError('plan_limit_reached', `Your plan allows ${limit} keywords; you have ${current}.`, {
+        details: { limit, current },
+      });
+    }
+  }
+
+  const hooks: ResourceHooks = {
+    async beforeCreate(tx, ctx, values) {
+      const keyword = normaliseKeyword(String(values.keyword));
+      if (keyword === '') throw fieldError('keyword', 'This field may not be blank.');
+      const clusterId = (values.cluster_id as number | null | undefined) ?? null;
+      await checkClusterOf(tx, ctx, 'keyword', clusterId, {
+        siteId: values.site_id as number,
+        sectorId: values.sector_id as number,
+      });
+      await checkLimit(tx, ctx.accountId, 1);
+      return { ...values, keyword, cluster_id: clusterId, status: clusterId === null ? 'new' : 'mapped', source: 'manual' };
+    },
+    async afterCreate(tx, ctx, row) {
+      await repo.refreshClusterStats(tx, ctx.accountId, [row.cluster_id as number | null]);
+    },
+    async beforeUpdate(tx, ctx, current, changes) {
+      const values = { ...changes };
+      if (typeof values.keyword === 'string') {
+        values.keyword = normaliseKeyword(values.keyword);
+        if (values.keyword === '') throw fieldError('keyword', 'This field may not be blank.');
+      }
+      if (values.status !== undefined || values.cluster_id !== undefined) {
+        const before = current as unknown as Current;
+        const next = nextKeywordState(before, values as { status?: KeywordStatus; cluster_id?: number | null });
+        if (!next) {
+          throw conflict(`A keyword in status "${before.status}" cannot move to the status or cluster asked for.`, before.status);
+        }
+        if (next.cluster_id !== null && next.cluster_id !== before.cluster_id) {
+          await checkClusterOf(tx, ctx, 'keyword', next.cluster_id, {
+            siteId: current.site_id as number,
+            sectorId: current.sector_id as number,
+          });
+        }
+        values.status = next.status;
+        values.cluster_id = next.cluster_id;
+      }
+      return values;
+    },
+    async afterUpdate(tx, ctx, before, row) {
+      const moved = before.cluster_id !== row.cluster_id;
+      const changedTotals = before.volume !== row.volume || before.difficulty !== row.difficulty;
+      if (moved || changedTotals) {
+        await repo.refreshClusterStats(tx, ctx.accountId, [before.cluster_id as number | null, row.cluster_id as number | null]);
+      }
+    },
+    async afterDelete(tx, ctx, row) {
+      await repo.refreshClusterStats(tx, ctx.accountId, [row.cluster_id as number | null]);
+    },
+  };
+
   return {
+    checkLimit,
+    hooks,
+
     async bulkDelete(ctx: ScopedContext, body: BulkIds): Promise<{ deleted: number; skipped: number[] }> {
       return db.transaction(async (tx) => {
         const own = await repo.keywordsByIds(tx, ctx.accountId, ctx.siteIds, body.ids, true);
@@ -225,10 +229,7 @@ export function createKeywordsService(deps: { db: Db }) {
      */
     async exportCsv(ctx: ScopedContext, query: ListQuery & { site_id?: number; sector_id?: number }): Promise<Readable> {
       const { site_id: siteId, sector_id: sectorId, ...rest } = query;
-      const where = [eq(planner_keywords.account_id, ctx.accountId), ...listConditions(KEYWORD_LIST, rest, planner_keywords)];
-      if (ctx.siteIds !== null) where.push(...(ctx.siteIds.length > 0 ? [inSites(ctx.siteIds)] : [eq(planner_keywords.id, -1)]));
-      if (siteId !== undefined) where.push(eq(planner_keywords.site_id, siteId));
-      if (sectorId !== undefined) where.push(eq(planner_keywords.sector_id, sectorId));
+      const scope = { siteIds: ctx.siteIds, siteId, sectorId, filters: listConditions(KEYWORD_LIST, rest, planner_keywords) };
       const columns = [
         'id',
         'keyword',
@@ -244,13 +245,7 @@ export function createKeywordsService(deps: { db: Db }) {
         'created_at',
       ] as const;
       const BATCH = 2000;
-      const batchAfter = (after: number) =>
-        db
-          .select()
-          .from(planner_keywords)
-          .where(and(...where, gt(planner_keywords.id, after)))
-          .orderBy(asc(planner_keywords.id))
-          .limit(BATCH);
+      const batchAfter = (after: number) => repo.keywordsAfter(db, ctx.accountId, scope, after, BATCH);
       const first = await batchAfter(0);
       async function* lines() {
         yield stringify([columns as unknown as string[]]);
@@ -276,8 +271,4 @@ export type KeywordsService = ReturnType<typeof createKeywordsService>;
  */
 export function spreadsheetSafe(value: unknown): unknown {
   return typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
-
-function inSites(siteIds: number[]) {
-  return inArray(planner_keywords.site_id, siteIds);
 }

@@ -62,18 +62,20 @@ export function stemsOf(keyword: string): string[] {
   return stems;
 }
 
-/** Groups of item indices, each led by its seed (the highest-volume member); lone keywords are left out. */
-export function lexicalClusters(items: readonly LexicalItem[], options: LexicalOptions = {}): number[][] {
-  const threshold = options.threshold ?? DEFAULT_THRESHOLD;
-  const maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
-  const n = items.length;
-  if (n < 2) return [];
+/** Each keyword's features (stems and bigrams of consecutive stems, numbered as first seen) and their counts. */
+interface Features {
+  count: number;
+  isBigram: boolean[];
+  ofItem: Int32Array[];
+  countsOfItem: Float64Array[];
+}
 
-  // Features: stems and bigrams of consecutive stems, numbered as first seen.
+function extractFeatures(items: readonly LexicalItem[]): Features {
+  const n = items.length;
   const featureIds = new Map<string, number>();
   const isBigram: boolean[] = [];
-  const itemFeatures: Int32Array[] = new Array(n);
-  const itemCounts: Float64Array[] = new Array(n);
+  const ofItem: Int32Array[] = new Array(n);
+  const countsOfItem: Float64Array[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const stems = stemsOf((items[i] as LexicalItem).keyword);
     const counts = new Map<number, number>();
@@ -90,26 +92,32 @@ export function lexicalClusters(items: readonly LexicalItem[], options: LexicalO
       add(stems[s] as string, false);
       if (s > 0) add(`${stems[s - 1]} ${stems[s]}`, true);
     }
-    itemFeatures[i] = Int32Array.from(counts.keys());
-    itemCounts[i] = Float64Array.from(counts.values());
+    ofItem[i] = Int32Array.from(counts.keys());
+    countsOfItem[i] = Float64Array.from(counts.values());
   }
-  const featureCount = featureIds.size;
-  featureIds.clear();
+  return { count: featureIds.size, isBigram, ofItem, countsOfItem };
+}
 
-  const df = new Int32Array(featureCount);
-  for (const features of itemFeatures) for (const f of features) df[f] = (df[f] as number) + 1;
+/** How many keywords have each feature. */
+function documentFrequencies(features: Features): Int32Array {
+  const df = new Int32Array(features.count);
+  for (const list of features.ofItem) for (const f of list) df[f] = (df[f] as number) + 1;
+  return df;
+}
 
-  // Smoothed TF-IDF, L2-normalised, so a dot product is the cosine.
+/** Smoothed TF-IDF weights per keyword, L2-normalised, so a dot product is the cosine. */
+function tfidfWeights(features: Features, df: Int32Array): Float64Array[] {
+  const n = features.ofItem.length;
   const itemWeights: Float64Array[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const features = itemFeatures[i] as Int32Array;
-    const counts = itemCounts[i] as Float64Array;
-    const weights = new Float64Array(features.length);
+    const list = features.ofItem[i] as Int32Array;
+    const counts = features.countsOfItem[i] as Float64Array;
+    const weights = new Float64Array(list.length);
     let norm = 0;
-    for (let k = 0; k < features.length; k++) {
-      const f = features[k] as number;
+    for (let k = 0; k < list.length; k++) {
+      const f = list[k] as number;
       const idf = Math.log((1 + n) / (1 + (df[f] as number))) + 1;
-      const w = (counts[k] as number) * idf * (isBigram[f] ? BIGRAM_WEIGHT : 1);
+      const w = (counts[k] as number) * idf * (features.isBigram[f] ? BIGRAM_WEIGHT : 1);
       weights[k] = w;
       norm += w * w;
     }
@@ -117,34 +125,53 @@ export function lexicalClusters(items: readonly LexicalItem[], options: LexicalO
     for (let k = 0; k < weights.length; k++) weights[k] = (weights[k] as number) / norm;
     itemWeights[i] = weights;
   }
+  return itemWeights;
+}
 
-  // Inverted index without the features too common to be worth walking.
+/** For each feature, the keywords that have it. */
+function invertedIndex(features: Features): number[][] {
+  const postings: number[][] = new Array(features.count);
+  for (let f = 0; f < features.count; f++) postings[f] = [];
+  for (let i = 0; i < features.ofItem.length; i++) {
+    for (const f of features.ofItem[i] as Int32Array) (postings[f] as number[]).push(i);
+  }
+  return postings;
+}
+
+/**
+ * The features a seed's candidates are looked up by: those not too common to be worth walking, or else its
+ * rarest one.
+ */
+function walkedFeatures(seedFeatures: Int32Array, df: Int32Array, maxDf: number): number[] {
+  const walk = [...seedFeatures].filter((f) => (df[f] as number) <= maxDf);
+  if (walk.length > 0) return walk;
+  return [[...seedFeatures].sort((a, b) => (df[a] as number) - (df[b] as number))[0] as number];
+}
+
+/** Groups of item indices, each led by its seed (the highest-volume member); lone keywords are left out. */
+export function lexicalClusters(items: readonly LexicalItem[], options: LexicalOptions = {}): number[][] {
+  const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+  const maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
+  const n = items.length;
+  if (n < 2) return [];
+
+  const features = extractFeatures(items);
+  const df = documentFrequencies(features);
+  const itemWeights = tfidfWeights(features, df);
+  const postings = invertedIndex(features);
   const maxDf = Math.max(200, Math.ceil(n * 0.02));
-  const postings: (number[] | null)[] = new Array(featureCount).fill(null);
-  for (let f = 0; f < featureCount; f++) postings[f] = [];
-  for (let i = 0; i < n; i++) for (const f of itemFeatures[i] as Int32Array) (postings[f] as number[]).push(i);
 
-  const order = Array.from({ length: n }, (_, i) => i).sort(
-    (a, b) => (items[b] as LexicalItem).volume - (items[a] as LexicalItem).volume || a - b,
-  );
   const taken = new Uint8Array(n);
   const seen = new Int32Array(n).fill(-1);
-  const seedWeight = new Float64Array(featureCount);
-  const clusters: number[][] = [];
+  const seedWeight = new Float64Array(features.count);
 
-  for (const seed of order) {
-    if (taken[seed]) continue;
-    taken[seed] = 1;
-    const features = itemFeatures[seed] as Int32Array;
-    if (features.length === 0) continue;
+  /** The unclustered keywords close enough to the seed, with their cosine to it. */
+  function candidatesOf(seed: number): { index: number; score: number }[] {
+    const seedFeatures = features.ofItem[seed] as Int32Array;
     const weights = itemWeights[seed] as Float64Array;
-    for (let k = 0; k < features.length; k++) seedWeight[features[k] as number] = weights[k] as number;
-
-    let walk = [...features].filter((f) => (df[f] as number) <= maxDf);
-    if (walk.length === 0) walk = [[...features].sort((a, b) => (df[a] as number) - (df[b] as number))[0] as number];
-
+    for (let k = 0; k < seedFeatures.length; k++) seedWeight[seedFeatures[k] as number] = weights[k] as number;
     const candidates: { index: number; score: number }[] = [];
-    for (const f of walk) {
+    for (const f of walkedFeatures(seedFeatures, df, maxDf)) {
       const list = postings[f] as number[];
       // Compact the posting list while walking it: clustered keywords are dropped for every later seed.
       let keep = 0;
@@ -154,7 +181,7 @@ export function lexicalClusters(items: readonly LexicalItem[], options: LexicalO
         list[keep++] = j;
         if (seen[j] === seed) continue;
         seen[j] = seed;
-        const jf = itemFeatures[j] as Int32Array;
+        const jf = features.ofItem[j] as Int32Array;
         const jw = itemWeights[j] as Float64Array;
         let dot = 0;
         for (let k = 0; k < jf.length; k++) dot += (jw[k] as number) * (seedWeight[jf[k] as number] as number);
@@ -162,9 +189,20 @@ export function lexicalClusters(items: readonly LexicalItem[], options: LexicalO
       }
       list.length = keep;
     }
-    for (const f of features) seedWeight[f] = 0;
-    if (candidates.length === 0) continue;
+    for (const f of seedFeatures) seedWeight[f] = 0;
+    return candidates;
+  }
 
+  const order = Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => (items[b] as LexicalItem).volume - (items[a] as LexicalItem).volume || a - b,
+  );
+  const clusters: number[][] = [];
+  for (const seed of order) {
+    if (taken[seed]) continue;
+    taken[seed] = 1;
+    if ((features.ofItem[seed] as Int32Array).length === 0) continue;
+    const candidates = candidatesOf(seed);
+    if (candidates.length === 0) continue;
     candidates.sort(
       (a, b) =>
         b.score - a.score || (items[b.index] as LexicalItem).volume - (items[a.index] as LexicalItem).volume || a.index - b.index,

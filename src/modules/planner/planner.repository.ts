@@ -1,8 +1,6 @@
-import { and, count, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
-import { auth_accounts, auth_sectors, auth_sites } from '../auth/auth.tables.js';
-import { billing_plans } from '../billing/billing.tables.js';
-import { type KeywordStatus, planner_clusters, type planner_content_ideas, planner_keywords } from './planner.tables.js';
+import { type KeywordStatus, planner_clusters, planner_content_ideas, planner_keywords } from './planner.tables.js';
 
 /** Planner queries. Every function takes the account id, and callers limited to some sites pass them too. */
 
@@ -144,19 +142,13 @@ export async function releaseClusterKeywords(db: Db, accountId: number, clusterI
   return rows.length;
 }
 
-/** How many keywords the account has and how many its plan allows (locks the account row: concurrent imports queue). */
-export async function keywordAllowance(db: Db, accountId: number): Promise<{ current: number; limit: number | null }> {
-  const [plan] = await db
-    .select({ limit: billing_plans.max_keywords })
-    .from(auth_accounts)
-    .leftJoin(billing_plans, eq(billing_plans.id, auth_accounts.plan_id))
-    .where(eq(auth_accounts.id, accountId))
-    .for('update', { of: auth_accounts });
+/** How many keywords the account has. */
+export async function countKeywords(db: Db, accountId: number): Promise<number> {
   const [{ current }] = (await db
     .select({ current: count() })
     .from(planner_keywords)
     .where(eq(planner_keywords.account_id, accountId))) as [{ current: number }];
-  return { current: Number(current), limit: plan?.limit ?? null };
+  return Number(current);
 }
 
 /** Inserts keywords, skipping ones already there (same site, sector and keyword); returns how many were new. */
@@ -271,21 +263,6 @@ export async function createClusters(
   return ids;
 }
 
-/** The names of a site and sector, for AI prompts (read-only; the caller has already checked access). */
-export async function targetNames(
-  db: Db,
-  accountId: number,
-  siteId: number,
-  sectorId: number,
-): Promise<{ site: string; sector: string }> {
-  const [row] = await db
-    .select({ site: auth_sites.name, sector: auth_sectors.name })
-    .from(auth_sectors)
-    .innerJoin(auth_sites, eq(auth_sites.id, auth_sectors.site_id))
-    .where(and(eq(auth_sectors.account_id, accountId), eq(auth_sectors.id, sectorId), eq(auth_sites.id, siteId)));
-  return row ?? { site: '', sector: '' };
-}
-
 /** A cluster's keywords, highest volume first (what idea generation shows the AI). */
 export async function topClusterKeywords(db: Db, accountId: number, clusterId: number, limit: number): Promise<string[]> {
   const rows = await db
@@ -320,4 +297,60 @@ export async function countNewKeywords(
 /** Re-samples the keywords table's statistics (table-wide maintenance, so it takes no account). */
 export async function analyzeKeywords(db: Db): Promise<void> {
   await db.execute(sql`analyze planner_keywords`);
+}
+
+/** The caller's ideas among `ids` (only their sites' for a site-limited caller), locked for the queueing. */
+export function lockIdeas(tx: Db, accountId: number, siteIds: number[] | null, ids: number[]): Promise<IdeaRow[]> {
+  const scope = [eq(planner_content_ideas.account_id, accountId), inArray(planner_content_ideas.id, ids)];
+  if (siteIds !== null) scope.push(inArray(planner_content_ideas.site_id, siteIds.length > 0 ? siteIds : [-1]));
+  return tx
+    .select()
+    .from(planner_content_ideas)
+    .where(and(...scope))
+    .orderBy(planner_content_ideas.id)
+    .for('update');
+}
+
+export type NewIdea = Omit<typeof planner_content_ideas.$inferInsert, 'id' | 'account_id'>;
+
+/** Stores a cluster's ideas; returns their ids. */
+export async function insertIdeas(tx: Db, accountId: number, ideas: NewIdea[]): Promise<number[]> {
+  const rows = await tx
+    .insert(planner_content_ideas)
+    .values(ideas.map((idea) => ({ ...idea, account_id: accountId })))
+    .returning({ id: planner_content_ideas.id });
+  return rows.map((r) => r.id);
+}
+
+/** Moves a cluster to `ideas_generated`. */
+export async function markIdeasGenerated(tx: Db, accountId: number, clusterId: number): Promise<void> {
+  await tx
+    .update(planner_clusters)
+    .set({ status: 'ideas_generated', updated_at: new Date() })
+    .where(and(eq(planner_clusters.id, clusterId), eq(planner_clusters.account_id, accountId)));
+}
+
+/**
+ * One keyset batch of the account's keywords for the export, by id after `after`: the caller's sites only
+ * (`siteIds`; null for every site), then an optional site and sector and the list's filters.
+ */
+export function keywordsAfter(
+  db: Db,
+  accountId: number,
+  scope: { siteIds: number[] | null; siteId?: number; sectorId?: number; filters: SQL[] },
+  after: number,
+  limit: number,
+) {
+  const where = [eq(planner_keywords.account_id, accountId), ...scope.filters];
+  if (scope.siteIds !== null) {
+    where.push(scope.siteIds.length > 0 ? inArray(planner_keywords.site_id, scope.siteIds) : eq(planner_keywords.id, -1));
+  }
+  if (scope.siteId !== undefined) where.push(eq(planner_keywords.site_id, scope.siteId));
+  if (scope.sectorId !== undefined) where.push(eq(planner_keywords.sector_id, scope.sectorId));
+  return db
+    .select()
+    .from(planner_keywords)
+    .where(and(...where, gt(planner_keywords.id, after)))
+    .orderBy(asc(planner_keywords.id))
+    .limit(limit);
 }

@@ -114,7 +114,6 @@ export const AutoClusterBody = Type.Object({
   max_cluster_size: Type.Optional(Type.Integer({ minimum: 2, maximum: 500, description: 'Default 50.' })),
 });
 export type AutoCluster = Static<typeof AutoClusterBody>;
-export const TaskAccepted = Type.Object({ task_id: Id, status: Type.String() });
 /** A task started for some of the given ids: those it will not touch are in `skipped`. */
 export const TaskAcceptedForIds = Type.Object({ task_id: Id, status: Type.String(), skipped: Skipped });
 

@@ -5,6 +5,7 @@ import type { Jobs } from '../../core/jobs.js';
 import type { SiteAccess } from '../../core/tenancy.js';
 import type { WriterService } from '../writer/writer.service.js';
 import { createPlannerClusteringService } from './planner.clusters.service.js';
+import type { PlannerSites } from './planner.deps.js';
 import { createIdeasService } from './planner.ideas.service.js';
 import { createImportService } from './planner.import.js';
 import { createKeywordsService } from './planner.keywords.service.js';
@@ -14,6 +15,7 @@ export function createPlannerServices(deps: {
   db: Db;
   jobs: Jobs;
   siteAccess: SiteAccess;
+  sites: PlannerSites;
   writer: WriterService;
   baseUrl: string;
   ai: Ai;
@@ -21,9 +23,10 @@ export function createPlannerServices(deps: {
   defaultWordCount: (accountId: number) => Promise<number>;
   log: FastifyBaseLogger;
 }) {
+  const keywords = createKeywordsService({ db: deps.db, sites: deps.sites });
   return {
-    keywords: createKeywordsService({ db: deps.db }),
-    imports: createImportService({ db: deps.db, siteAccess: deps.siteAccess, log: deps.log }),
+    keywords,
+    imports: createImportService({ db: deps.db, siteAccess: deps.siteAccess, keywords, log: deps.log }),
     clustering: createPlannerClusteringService(deps),
     ideas: createIdeasService({ db: deps.db, writer: deps.writer, defaultWordCount: deps.defaultWordCount }),
   };

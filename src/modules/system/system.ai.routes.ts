@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Ai } from '../../core/ai.js';
 import { Envelope, ok, PageEnvelope } from '../../core/envelope.js';
@@ -12,8 +13,8 @@ import {
   AuthorProfileSchema,
   PromptListQuery,
   PromptParams,
-  PromptSchema,
   PromptUpdate,
+  promptSchema,
 } from './system.ai.schemas.js';
 import type { SystemAiService } from './system.ai.service.js';
 import { system_author_profiles } from './system.tables.js';
@@ -23,11 +24,13 @@ import { system_author_profiles } from './system.tables.js';
  * account reads; admins change settings and prompts and run the provider check; editors manage authors.
  */
 export async function systemAiRoutes(
-  app: FastifyInstance,
+  fastify: FastifyInstance,
   services: { systemAi: SystemAiService; ai: Ai; db: Parameters<typeof registerResource>[1]; config: { publicUrl: string } },
 ) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { systemAi, ai } = services;
   const tags = ['system'];
+  const PromptSchema = promptSchema(systemAi.functionNames);
 
   app.get(
     '/api/v1/system/settings',
@@ -49,7 +52,7 @@ export async function systemAiRoutes(
       },
       config: { access: 'admin' },
     },
-    async (request) => ok(request, await systemAi.updateSettings(accountContext(request), request.body as AiSettingsUpdate)),
+    async (request) => ok(request, await systemAi.updateSettings(accountContext(request), request.body)),
   );
 
   app.get(
@@ -65,7 +68,7 @@ export async function systemAiRoutes(
       config: { access: 'read' },
     },
     async (request) => {
-      if (((request.query as { page?: number }).page ?? 1) > 1) throw notFound('Page');
+      if ((request.query.page ?? 1) > 1) throw notFound('Page');
       const results = await systemAi.listPrompts(accountContext(request));
       return ok(request, { count: results.length, next: null, previous: null, results });
     },
@@ -83,11 +86,7 @@ export async function systemAiRoutes(
       config: { access: 'read' },
     },
     async (request, reply) =>
-      sendDetail(
-        request,
-        reply,
-        await systemAi.getPrompt(accountContext(request), (request.params as { function: string }).function),
-      ),
+      sendDetail(request, reply, await systemAi.getPrompt(accountContext(request), request.params.function)),
   );
 
   app.patch(
@@ -103,15 +102,7 @@ export async function systemAiRoutes(
       },
       config: { access: 'admin' },
     },
-    async (request) =>
-      ok(
-        request,
-        await systemAi.updatePrompt(
-          accountContext(request),
-          (request.params as { function: string }).function,
-          request.body as PromptUpdate,
-        ),
-      ),
+    async (request) => ok(request, await systemAi.updatePrompt(accountContext(request), request.params.function, request.body)),
   );
 
   app.post(
@@ -125,8 +116,7 @@ export async function systemAiRoutes(
       },
       config: { access: 'admin' },
     },
-    async (request) =>
-      ok(request, await systemAi.resetPrompt(accountContext(request), (request.params as { function: string }).function)),
+    async (request) => ok(request, await systemAi.resetPrompt(accountContext(request), request.params.function)),
   );
 
   app.post(

@@ -1,5 +1,4 @@
 import { type Static, Type } from 'typebox';
-import { AI_FUNCTION_NAMES } from '../../core/ai.functions.js';
 import { DateTime, NullableDateTime, StringEnum, TimestampFields } from '../../core/columns.js';
 
 /** Wire shapes of the AI settings, prompts, author profiles and the provider check (system.ai.routes.ts). */
@@ -14,6 +13,7 @@ export const IMAGE_SIZES = [
   '1792x1024',
   '1024x1792',
 ] as const;
+export type ImageSize = (typeof IMAGE_SIZES)[number];
 
 const SettingsFields = {
   model: Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()], {
@@ -42,16 +42,16 @@ export const AiSettingsSchema = Type.Object({
 export const AiSettingsUpdate = Type.Partial(Type.Object(SettingsFields), { additionalProperties: false });
 export type AiSettingsUpdate = Static<typeof AiSettingsUpdate>;
 
-export const PromptFunction = StringEnum(AI_FUNCTION_NAMES);
-
-export const PromptSchema = Type.Object({
-  function: PromptFunction,
-  system_template: Type.String(),
-  user_template: Type.String(),
-  variables: Type.Array(Type.String(), { description: 'The `{{variable}}` names this function provides.' }),
-  is_default: Type.Boolean(),
-  updated_at: NullableDateTime,
-});
+/** A prompt as it goes out; `function` is one of the registered AI functions (src/modules.ts), named at wiring. */
+export const promptSchema = (functionNames: readonly string[]) =>
+  Type.Object({
+    function: StringEnum(functionNames),
+    system_template: Type.String(),
+    user_template: Type.String(),
+    variables: Type.Array(Type.String(), { description: 'The `{{variable}}` names this function provides.' }),
+    is_default: Type.Boolean(),
+    updated_at: NullableDateTime,
+  });
 export const PromptUpdate = Type.Object(
   {
     system_template: Type.Optional(Type.String({ minLength: 1, maxLength: 20_000 })),

@@ -1,11 +1,11 @@
-import { AI_FUNCTION_NAMES, AI_FUNCTIONS, type AiFunctionName, templateVariables } from '../../core/ai.functions.js';
+import { type AiFunctionDefinition, type AiFunctions, templateVariables } from '../../core/ai.functions.js';
 import type { Ai, AiAccountStore, AiSettings } from '../../core/ai.js';
 import type { AiConfig } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { type FieldErrors, notFound, validationError } from '../../core/errors.js';
 import { byCaller, type Caller, record } from '../../core/events.js';
 import * as repo from './system.ai.repository.js';
-import type { AiSettingsUpdate, PromptUpdate } from './system.ai.schemas.js';
+import type { AiSettingsUpdate, ImageSize, PromptUpdate } from './system.ai.schemas.js';
 
 /**
  * The account's side of the AI engine: settings (`system/settings/`), prompt overrides (`system/prompts/`)
@@ -15,7 +15,10 @@ import type { AiSettingsUpdate, PromptUpdate } from './system.ai.schemas.js';
 
 type Ctx = { accountId: number };
 
-const DEFAULT_SETTINGS: AiSettings = {
+/** The settings as stored: the image size is one of the sizes the schema allows (checked on write). */
+type StoredSettings = AiSettings & { image_size: ImageSize };
+
+const DEFAULT_SETTINGS: StoredSettings = {
   model: null,
   temperature: null,
   language: 'English',
@@ -27,10 +30,9 @@ const DEFAULT_SETTINGS: AiSettings = {
   brand_guidelines: '',
 };
 
-const isFunction = (name: string): name is AiFunctionName => (AI_FUNCTION_NAMES as string[]).includes(name);
-
-export function createSystemAiService(deps: { db: Db; config: AiConfig }) {
-  const { db, config } = deps;
+/** `functions`: the AI functions registered with the engine (src/modules.ts), whose prompts this serves. */
+export function createSystemAiService(deps: { db: Db; config: AiConfig; functions: AiFunctions }) {
+  const { db, config, functions } = deps;
 
   function presentSettings(row: repo.SettingsRow | null) {
     const settings = row ? pickSettings(row) : DEFAULT_SETTINGS;
@@ -42,10 +44,9 @@ export function createSystemAiService(deps: { db: Db; config: AiConfig }) {
     };
   }
 
-  function presentPrompt(fn: AiFunctionName, row: repo.PromptRow | null) {
-    const definition = AI_FUNCTIONS[fn];
+  function presentPrompt(definition: AiFunctionDefinition, row: repo.PromptRow | null) {
     return {
-      function: fn,
+      function: definition.name,
       system_template: row?.system_template ?? definition.system,
       user_template: row?.user_template ?? definition.user,
       variables: [...definition.variables],
@@ -54,9 +55,10 @@ export function createSystemAiService(deps: { db: Db; config: AiConfig }) {
     };
   }
 
-  function functionNamed(name: string): AiFunctionName {
-    if (!isFunction(name)) throw notFound(`Prompt "${name}"`);
-    return name;
+  function functionNamed(name: string): AiFunctionDefinition {
+    const definition = functions.get(name);
+    if (!definition) throw notFound(`Prompt "${name}"`);
+    return definition;
   }
 
   const service = {
@@ -83,21 +85,26 @@ export function createSystemAiService(deps: { db: Db; config: AiConfig }) {
       return presentSettings(row);
     },
 
+    /** The registered AI functions, in order: the prompts this serves. */
+    functionNames: functions.names,
+
     async listPrompts(ctx: Ctx) {
       const rows = await repo.listPrompts(db, ctx.accountId);
-      return AI_FUNCTION_NAMES.map((fn) => presentPrompt(fn, rows.find((r) => r.function === fn) ?? null));
+      return functions.names.map((name) => presentPrompt(functionNamed(name), rows.find((r) => r.function === name) ?? null));
     },
 
     async getPrompt(ctx: Ctx, name: string) {
-      const fn = functionNamed(name);
-      return presentPrompt(fn, await repo.findPrompt(db, ctx.accountId, fn));
+      const definition = functionNamed(name);
+      const fn = definition.name;
+      return presentPrompt(definition, await repo.findPrompt(db, ctx.accountId, fn));
     },
 
     /** Saves an override; a template naming a variable the function does not provide is a field error. */
     async updatePrompt(ctx: Caller, name: string, changes: PromptUpdate) {
-      const fn = functionNamed(name);
-      const current = presentPrompt(fn, await repo.findPrompt(db, ctx.accountId, fn));
-      const allowed = new Set<string>(AI_FUNCTIONS[fn].variables);
+      const definition = functionNamed(name);
+      const fn = definition.name;
+      const current = presentPrompt(definition, await repo.findPrompt(db, ctx.accountId, fn));
+      const allowed = new Set<string>(definition.variables);
       const errors: FieldErrors = {};
       for (const field of ['system_template', 'user_template'] as const) {
         const unknown = templateVariables(changes[field] ?? '').filter((v) => !allowed.has(v));
@@ -125,12 +132,13 @@ export function createSystemAiService(deps: { db: Db; config: AiConfig }) {
         );
         return saved;
       });
-      return presentPrompt(fn, row);
+      return presentPrompt(definition, row);
     },
 
     /** Back to the default; resetting a prompt that has no override changes nothing and records nothing. */
     async resetPrompt(ctx: Caller, name: string) {
-      const fn = functionNamed(name);
+      const definition = functionNamed(name);
+      const fn = definition.name;
       await db.transaction(async (tx) => {
         const removed = await repo.deletePrompt(tx, ctx.accountId, fn);
         if (!removed) return;
@@ -139,7 +147,7 @@ export function createSystemAiService(deps: { db: Db; config: AiConfig }) {
           byCaller(ctx, { type: 'prompt.reset', object_type: 'prompt', object_id: removed.id, payload: { function: fn } }),
         );
       });
-      return presentPrompt(fn, null);
+      return presentPrompt(definition, null);
     },
 
     /** An author profile of the account, for content generation (null when it is not the account's). */
@@ -158,9 +166,9 @@ export function createSystemAiService(deps: { db: Db; config: AiConfig }) {
         const row = await repo.findSettings(db, accountId);
         return row ? pickSettings(row) : DEFAULT_SETTINGS;
       },
-      async prompt(accountId: number, fn: AiFunctionName) {
-        const row = await repo.findPrompt(db, accountId, fn);
-        return { system: row?.system_template ?? AI_FUNCTIONS[fn].system, user: row?.user_template ?? AI_FUNCTIONS[fn].user };
+      async prompt(accountId: number, fn: AiFunctionDefinition) {
+        const row = await repo.findPrompt(db, accountId, fn.name);
+        return { system: row?.system_template ?? fn.system, user: row?.user_template ?? fn.user };
       },
     } satisfies AiAccountStore,
   };
@@ -168,7 +176,7 @@ export function createSystemAiService(deps: { db: Db; config: AiConfig }) {
 }
 export type SystemAiService = ReturnType<typeof createSystemAiService>;
 
-function pickSettings(row: repo.SettingsRow): AiSettings {
+function pickSettings(row: repo.SettingsRow): StoredSettings {
   return {
     model: row.model,
     temperature: row.temperature,

@@ -1,10 +1,12 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Envelope, ok } from '../../core/envelope.js';
 import { AppError } from '../../core/errors.js';
 import { HealthSchema } from './system.schemas.js';
 import type { SystemService } from './system.service.js';
 
-export async function systemRoutes(app: FastifyInstance, services: { system: SystemService }) {
+export async function systemRoutes(fastify: FastifyInstance, services: { system: SystemService }) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/v1/system/health',
     {

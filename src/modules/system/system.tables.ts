@@ -14,6 +14,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { idColumn, timestamps, timestamptz } from '../../core/columns.js';
 import { auth_accounts } from '../auth/auth.tables.js';
+import type { ImageSize } from './system.ai.schemas.js';
 
 export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -109,7 +110,7 @@ export const system_ai_settings = pgTable('system_ai_settings', {
   tone: varchar({ length: 120 }).notNull().default('professional'),
   default_word_count: integer().notNull().default(1500),
   image_model: varchar({ length: 200 }),
-  image_size: varchar({ length: 20 }).notNull().default('1024x1024'),
+  image_size: varchar({ length: 20 }).$type<ImageSize>().notNull().default('1024x1024'),
   image_style: varchar({ length: 200 }).notNull().default(''),
   brand_guidelines: text().notNull().default(''),
   ...timestamps(),

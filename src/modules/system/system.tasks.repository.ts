@@ -91,14 +91,6 @@ export async function writeProgress(db: Db, accountId: number, id: number, progr
   return row ? row.cancel_requested : true;
 }
 
-export async function isCancelRequested(db: Db, accountId: number, id: number): Promise<boolean> {
-  const [row] = await db
-    .select({ cancel_requested: system_tasks.cancel_requested, status: system_tasks.status })
-    .from(system_tasks)
-    .where(own(accountId, id));
-  return !row || row.cancel_requested || row.status === 'cancelled';
-}
-
 /** Moves a task that is not finished yet to a final (or back to queued, for a retry) status. */
 export async function settleTask(
   db: Db,

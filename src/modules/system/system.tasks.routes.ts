@@ -1,19 +1,22 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { Envelope, ok, PageEnvelope } from '../../core/envelope.js';
-import { type ListQuery, listQuerySchema } from '../../core/lists.js';
+import { listQuerySchema } from '../../core/lists.js';
 import { IdParams, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
+import type { system_tasks } from './system.tables.js';
 import { TaskSchema } from './system.tasks.schemas.js';
 import { TASK_LIST, type TasksService, taskPath } from './system.tasks.service.js';
 
 /** A task as it goes out in a server-sent event (the same fields as the detail). */
-const wire = (task: Record<string, unknown>) => {
+const wire = (task: typeof system_tasks.$inferSelect) => {
   const { account_id: _a, actor_id: _u, payload: _p, job_id: _j, ...rest } = task;
   return rest;
 };
 
-export async function systemTasksRoutes(app: FastifyInstance, services: { tasks: TasksService }) {
+export async function systemTasksRoutes(fastify: FastifyInstance, services: { tasks: TasksService }) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { tasks } = services;
   const tags = ['system'];
 
@@ -30,7 +33,7 @@ export async function systemTasksRoutes(app: FastifyInstance, services: { tasks:
       },
       config: { access: 'read' },
     },
-    async (request) => ok(request, await tasks.list(accountContext(request), request.query as ListQuery, request)),
+    async (request) => ok(request, await tasks.list(accountContext(request), request.query, request)),
   );
 
   app.get(
@@ -40,7 +43,7 @@ export async function systemTasksRoutes(app: FastifyInstance, services: { tasks:
       config: { access: 'read' },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: number };
+      const { id } = request.params;
       return sendDetail(request, reply, wire(await tasks.get(accountContext(request), id)));
     },
   );
@@ -59,7 +62,7 @@ export async function systemTasksRoutes(app: FastifyInstance, services: { tasks:
       config: { access: 'write' },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: number };
+      const { id } = request.params;
       const { task, pending } = await tasks.cancel(accountContext(request), id);
       if (pending) reply.code(202).header('Location', taskPath(id));
       return ok(request, wire(task), pending ? 'Cancellation requested; the task stops at its next unit of work.' : undefined);
@@ -80,7 +83,7 @@ export async function systemTasksRoutes(app: FastifyInstance, services: { tasks:
       config: { access: 'read' },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: number };
+      const { id } = request.params;
       const ctx = accountContext(request);
       const first = await tasks.get(ctx, id); // 404 before the stream starts
       const closed = new AbortController();
@@ -94,7 +97,7 @@ export async function systemTasksRoutes(app: FastifyInstance, services: { tasks:
         'x-accel-buffering': 'no',
       });
       reply.raw.write('retry: 2000\n\n');
-      let last: Record<string, unknown> = first;
+      let last = first;
       try {
         for await (const task of tasks.watch(ctx, id, closed.signal)) {
           last = task;

@@ -1,11 +1,10 @@
 import { Type } from 'typebox';
-import { DateTime, Id, NullableDateTime } from '../../core/columns.js';
+import { DateTime, Id, NullableDateTime, StringEnum } from '../../core/columns.js';
 import { TASK_STATUSES } from './system.tables.js';
 
-export const TaskStatusSchema = Type.Union(
-  TASK_STATUSES.map((s) => Type.Literal(s)),
-  { description: 'queued → running → succeeded | failed | cancelled (a retry goes back to queued).' },
-);
+export const TaskStatusSchema = StringEnum(TASK_STATUSES, {
+  description: 'queued → running → succeeded | failed | cancelled (a retry goes back to queued).',
+});
 
 export const TaskSchema = Type.Object(
   {
@@ -33,6 +32,3 @@ export const TaskSchema = Type.Object(
   },
   { $id: 'Task', title: 'Task' },
 );
-
-/** The answer of an action that starts background work: `202` with this and a `Location` header. */
-export const TaskAcceptedSchema = Type.Object({ task_id: Id, status: TaskStatusSchema });

@@ -63,7 +63,7 @@ export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; 
     /** Tasks are a feed: with no pagination asked for, the first cursor page (no count over the whole history). */
     list(ctx: Ctx, query: ListQuery, request: FastifyRequest) {
       const paged = ['page', 'limit', 'offset', 'cursor'].some((k) => query[k] !== undefined);
-      return runList({
+      return runList<Pick<typeof system_tasks.$inferSelect, keyof typeof WIRE>>({
         db,
         table: system_tasks,
         idColumn: system_tasks.id,
