@@ -7,7 +7,7 @@ import type { Access } from './access.js';
 import { Id } from './columns.js';
 import type { ThrottleScope } from './config.js';
 import type { Db } from './db.js';
-import { Envelope, ok, PageEnvelope } from './envelope.js';
+import { Envelope, ok, PageEnvelope, sendPage } from './envelope.js';
 import { AppError, type ErrorCode, notFound, validationError } from './errors.js';
 import { byCaller, record } from './events.js';
 import { type ListSpec, listQuerySchema, runList } from './lists.js';
@@ -134,7 +134,11 @@ export function scopeConditions(
   return conditions;
 }
 
-export function registerResource(app: FastifyInstance, db: Db, spec: ResourceSpec, baseUrl: string): void {
+/**
+ * `_baseUrl` is no longer read (list links come from the request and `app.publicUrl`, core/envelope.ts); it stays
+ * until the modules' calls drop it, so that this change does not reflow every resource declaration.
+ */
+export function registerResource(app: FastifyInstance, db: Db, spec: ResourceSpec, _baseUrl?: string): void {
   const columns = spec.table as unknown as Record<string, PgColumn>;
   const idColumn = columns.id as PgColumn;
   const access = { ...DEFAULT_ACCESS, ...spec.access };
@@ -238,11 +242,9 @@ export function registerResource(app: FastifyInstance, db: Db, spec: ResourceSpe
           where,
           spec: list,
           query: spec.scope === 'site' ? rest : query,
-          request,
-          baseUrl,
           map: present,
         });
-        return ok(request, page);
+        return sendPage(request, page);
       },
     );
   }

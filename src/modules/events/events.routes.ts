@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ok, PageEnvelope } from '../../core/envelope.js';
+import { PageEnvelope, sendPage } from '../../core/envelope.js';
 import { type ListQuery, listQuerySchema } from '../../core/lists.js';
 import { accountContext } from '../../core/tenancy.js';
 import { EVENT_LIST } from './events.repository.js';
@@ -20,6 +20,6 @@ export async function eventsRoutes(app: FastifyInstance, services: { events: Eve
       },
       config: { access: 'read' },
     },
-    async (request) => ok(request, await services.events.list(accountContext(request), request.query as ListQuery, request)),
+    async (request) => sendPage(request, await services.events.list(accountContext(request), request.query as ListQuery)),
   );
 }

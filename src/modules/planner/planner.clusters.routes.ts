@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { Envelope, ok, PageEnvelope } from '../../core/envelope.js';
+import { acceptedTask, Envelope, PageEnvelope, sendAccepted, sendPage } from '../../core/envelope.js';
 import { type ListQuery, listQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
-import { acceptedTask } from '../system/system.tasks.service.js';
 import { clusterHooks } from './planner.clusters.service.js';
 import type { PlannerRouteDeps } from './planner.keywords.routes.js';
 import { KEYWORD_LIST } from './planner.keywords.service.js';
@@ -37,7 +36,7 @@ export async function plannerClusterRoutes(app: FastifyInstance, deps: PlannerRo
     },
     async (request) => {
       const { id } = request.params as { id: number };
-      return ok(request, await deps.clustering.clusterKeywords(accountContext(request), id, request.query as ListQuery, request));
+      return sendPage(request, await deps.clustering.clusterKeywords(accountContext(request), id, request.query as ListQuery));
     },
   );
 
@@ -56,7 +55,7 @@ export async function plannerClusterRoutes(app: FastifyInstance, deps: PlannerRo
     },
     async (request, reply) => {
       const { task, skipped } = await deps.clustering.startIdeas(accountContext(request), request.body as GenerateIdeas);
-      return ok(request, { ...acceptedTask(reply, deps.baseUrl, task), skipped });
+      return sendAccepted(request, reply, { ...acceptedTask(task), skipped });
     },
   );
 

@@ -1,13 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '../../core/db.js';
-import { Envelope, ok } from '../../core/envelope.js';
+import { acceptedTask, Envelope, ok, sendAccepted } from '../../core/envelope.js';
 import { AppError, fieldError, validationError } from '../../core/errors.js';
 import type { Jobs } from '../../core/jobs.js';
 import { type ListQuery, listQuerySchema } from '../../core/lists.js';
 import { registerResource, siteFilters } from '../../core/resource.js';
 import { accountContext, type SiteAccess } from '../../core/tenancy.js';
-import { acceptedTask } from '../system/system.tasks.service.js';
 import type { PlannerClusteringService } from './planner.clusters.service.js';
 import { type ImportService, jsonRows, MAX_IMPORT_BYTES, readKeywordFile } from './planner.import.js';
 import { KEYWORD_LIST, type KeywordsService, keywordHooks } from './planner.keywords.service.js';
@@ -181,7 +180,7 @@ export async function plannerKeywordRoutes(app: FastifyInstance, deps: PlannerRo
     },
     async (request, reply) => {
       const { task, skipped } = await deps.clustering.startAutoCluster(accountContext(request), request.body as AutoCluster);
-      return ok(request, { ...acceptedTask(reply, deps.baseUrl, task), skipped });
+      return sendAccepted(request, reply, { ...acceptedTask(task), skipped });
     },
   );
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { Envelope, ok, PageEnvelope } from '../../core/envelope.js';
+import { Envelope, ok, PageEnvelope, sendPage } from '../../core/envelope.js';
 import { type ListQuery, listQuerySchema } from '../../core/lists.js';
 import { IdParams, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
@@ -30,7 +30,7 @@ export async function systemTasksRoutes(app: FastifyInstance, services: { tasks:
       },
       config: { access: 'read' },
     },
-    async (request) => ok(request, await tasks.list(accountContext(request), request.query as ListQuery, request)),
+    async (request) => sendPage(request, await tasks.list(accountContext(request), request.query as ListQuery)),
   );
 
   app.get(
