@@ -3,12 +3,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import PgBoss from 'pg-boss';
 import type { Static, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import type { TaskError, TaskStatus } from '../modules/system/system.tables.js';
-import * as tasks from '../modules/system/system.tasks.repository.js';
 import type { Config } from './config.js';
 import type { Database, Db } from './db.js';
 import { AppError } from './errors.js';
 import { record } from './events.js';
+import * as tasks from './tasks.js';
+import type { TaskError, TaskStatus } from './tasks.tables.js';
 
 /**
  * Durable background jobs on the app's own database through pg-boss: Postgres natively, PGlite through the

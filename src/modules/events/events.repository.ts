@@ -1,7 +1,7 @@
 import { eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
+import { events_events } from '../../core/events.tables.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
-import { events_events } from './events.tables.js';
 
 export const EVENT_LIST: ListSpec = {
   cursor: true,

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { DateTime, Id, NullableDateTime } from '../../core/columns.js';
-import { TASK_STATUSES } from './system.tables.js';
+import { TASK_STATUSES } from '../../core/tasks.tables.js';
 
 export const TaskStatusSchema = Type.Union(
   TASK_STATUSES.map((s) => Type.Literal(s)),

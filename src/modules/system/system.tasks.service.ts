@@ -3,9 +3,9 @@ import { conflict, notFound } from '../../core/errors.js';
 import { byCaller, record } from '../../core/events.js';
 import type { Jobs } from '../../core/jobs.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
+import * as repo from '../../core/tasks.js';
+import { FINISHED_STATUSES, system_tasks, TASK_STATUSES } from '../../core/tasks.tables.js';
 import type { RequestContext } from '../../core/tenancy.js';
-import { FINISHED_STATUSES, system_tasks, TASK_STATUSES } from './system.tables.js';
-import * as repo from './system.tasks.repository.js';
 
 type Ctx = RequestContext & { accountId: number };
 
