@@ -11,12 +11,11 @@ import { closedBodySchema, normaliseBodyKeys } from './core/body-keys.js';
 import { clientErrorHandler, frameworkErrors } from './core/client-errors.js';
 import type { Config } from './core/config.js';
 import type { Database } from './core/db.js';
-import { type BodyRules, installErrorHandling, ruleErrors } from './core/envelope.js';
+import { type BodyRules, installErrorHandling, originOf, ruleErrors } from './core/envelope.js';
 import { AppError, validationError } from './core/errors.js';
 import { installIdempotency } from './core/idempotency.js';
 import { addInputKeywords, guardedInputSchema } from './core/input-schema.js';
 import type { AnyJobDefinition } from './core/jobs.js';
-import { originOf } from './core/lists.js';
 import { loggerOptions } from './core/logger.js';
 import { installMetrics } from './core/metrics.js';
 import { installOpenApi } from './core/openapi.js';
@@ -176,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     done(null, payload);
   });
 
+  app.decorate('publicUrl', config.publicUrl);
   app.decorateRequest('ctx', null);
   app.decorateRequest('rawBodyText', undefined);
   app.addHook('onRequest', (request, reply, done) => {

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ok } from '../src/core/envelope.js';
+import { sendPage } from '../src/core/envelope.js';
 import { type ListQuery, listQuerySchema, runList } from '../src/core/lists.js';
 import { auth_industries } from '../src/modules/auth/auth.tables.js';
 import { buildTestApp, type TestApp } from './harness.js';
@@ -24,7 +24,7 @@ beforeAll(async () => {
           '/test/industries-feed',
           { schema: { hide: true, querystring: listQuerySchema(spec) }, config: { access: 'public' } },
           async (request) =>
-            ok(
+            sendPage(
               request,
               await runList({
                 db: t.database.db,
@@ -34,8 +34,6 @@ beforeAll(async () => {
                 where: [],
                 spec,
                 query: request.query as ListQuery,
-                request,
-                baseUrl: '',
               }),
             ),
         );

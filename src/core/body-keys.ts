@@ -1,4 +1,4 @@
-import { AppError, validationError } from './errors.js';
+import { validationError } from './errors.js';
 
 /**
  * The contract lets a body's top-level keys arrive in camelCase; they mean the same as snake_case. Sending both
@@ -31,14 +31,6 @@ export function normaliseBodyKeys(body: unknown, method: string): unknown {
   if (Object.keys(duplicates).length > 0) throw validationError(duplicates);
   if (method === 'PUT' || method === 'PATCH') for (const field of READ_ONLY_FIELDS) delete result[field];
   return result;
-}
-
-export function assertJsonObject(body: unknown): void {
-  if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
-    throw new AppError('validation_error', 'The body must be a JSON object.', {
-      errors: { non_field_errors: ['Expected a JSON object.'] },
-    });
-  }
 }
 
 /**

@@ -1,7 +1,15 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type Static, type TSchema, Type } from 'typebox';
+import { type TSchema, Type } from 'typebox';
 import { AppError, ERROR_STATUS, type ErrorCode, type FieldErrors, validationError } from './errors.js';
 import { INPUT_KEYWORD_MESSAGES } from './input-schema.js';
+import type { ListResult, PageParams } from './lists.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** PUBLIC_URL ('' when unset): the origin of absolute links (`next`, `previous`, `Location`). */
+    publicUrl: string;
+  }
+}
 
 /**
  * The contract's envelope: every JSON answer is `{success, ..., request_id}`. Routes declare their success
@@ -64,7 +72,58 @@ export function ok<T>(request: FastifyRequest, data: T, message?: string) {
     : { success: true as const, data, message, request_id: request.id };
 }
 
-export type Ok<T extends TSchema> = Static<T>;
+/** Where clients reach the API: PUBLIC_URL when set, else what the request itself came in on. */
+export function originOf(request: FastifyRequest, baseUrl: string = request.server.publicUrl ?? ''): string {
+  return baseUrl || `${request.protocol}://${request.host}`;
+}
+
+/** An absolute link to the same path with some query parameters replaced (null removes one). */
+export function linkTo(request: FastifyRequest, replace: PageParams): string {
+  const [path, search = ''] = request.url.split('?');
+  const params = new URLSearchParams(search);
+  for (const [key, value] of Object.entries(replace)) {
+    if (value === null) params.delete(key);
+    else params.set(key, String(value));
+  }
+  const qs = params.toString();
+  return `${originOf(request)}${path}${qs ? `?${qs}` : ''}`;
+}
+
+/** A list's result as the contract's page, its neighbours as absolute links to this same request. */
+export function toPage<Row>(request: FastifyRequest, result: ListResult<Row>): Page<Row> {
+  const { next, previous } = result.paging;
+  return {
+    count: result.count,
+    next: next === null ? null : linkTo(request, next),
+    previous: previous === null ? null : linkTo(request, previous),
+    results: result.results,
+  };
+}
+
+/** The enveloped page for a `PageEnvelope` route. */
+export function sendPage<Row>(request: FastifyRequest, result: ListResult<Row>) {
+  return ok(request, toPage(request, result));
+}
+
+export const taskPath = (id: number) => `/api/v1/system/tasks/${id}/`;
+
+/** What an action that started a task answers: the task's id and status. */
+export function acceptedTask(task: { id: number; status: string }): { task_id: number; status: string } {
+  return { task_id: task.id, status: task.status };
+}
+
+/**
+ * Answers an action that started a task: `202`, the task's absolute `Location`, and the data: `acceptedTask`'s,
+ * with anything the action adds (e.g. `skipped`).
+ */
+export function sendAccepted<T extends { task_id: number; status: string }>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  accepted: T,
+) {
+  reply.code(202).header('Location', `${originOf(request)}${taskPath(accepted.task_id)}`);
+  return ok(request, accepted);
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Errors
@@ -92,7 +151,7 @@ const AJV_MESSAGES: Record<string, (params: Record<string, unknown>) => string> 
 };
 
 function article(type: string): string {
-  const readable = type.replace('null', 'null').replace(',', ' or ');
+  const readable = type.replace(',', ' or ');
   return /^[aeiou]/.test(readable) ? `an ${readable}` : `a ${readable}`;
 }
 
@@ -281,7 +340,6 @@ export function installErrorHandling(app: FastifyInstance, allowedMethods: (url:
 }
 
 /** `204 No Content`: the one answer without an envelope besides 304, CSV downloads and event streams. */
-export const NoContent = Type.Null({ description: 'No content.' });
 export function noContent(reply: unknown): void {
   (reply as FastifyReply).code(204).send();
 }

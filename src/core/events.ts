@@ -1,5 +1,5 @@
-import { events_events } from '../modules/events/events.tables.js';
 import type { Db } from './db.js';
+import { events_events } from './events.tables.js';
 
 /**
  * The events log: `record(tx, ...)` is called by whatever changes something, inside the transaction that makes

@@ -3,12 +3,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import PgBoss from 'pg-boss';
 import type { Static, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import type { TaskError, TaskStatus } from '../modules/system/system.tables.js';
-import * as tasks from '../modules/system/system.tasks.repository.js';
 import type { Config } from './config.js';
 import type { Database, Db } from './db.js';
 import { AppError } from './errors.js';
 import { record } from './events.js';
+import * as tasks from './tasks.js';
+import type { TaskError, TaskStatus } from './tasks.tables.js';
 
 /**
  * Durable background jobs on the app's own database through pg-boss: Postgres natively, PGlite through the
@@ -233,9 +233,8 @@ export interface JobsDeps {
   log: FastifyBaseLogger;
 }
 
-export function createJobs(deps: JobsDeps) {
-  const { config, database, log } = deps;
-  const definitions = new Map<string, AnyJobDefinition>();
+/** pg-boss on the app's database, its errors logged. */
+function createBoss(config: Config, database: Database, log: FastifyBaseLogger): PgBoss {
   const boss = new PgBoss({
     db: executorFor(database) as PgBoss.Db,
     schema: SCHEMA,
@@ -246,52 +245,42 @@ export function createJobs(deps: JobsDeps) {
     maintenanceIntervalSeconds: config.jobs.maintenanceSeconds,
   });
   boss.on('error', (error) => log.warn({ err: error }, 'job queue error'));
-  let started = false;
-  const workers: QueueWorker[] = [];
+  return boss;
+}
 
-  /**
-   * Only the concurrency is this process's to choose (JOBS_CONCURRENCY). The rest is the job type's own, so the
-   * queue's settings, written by every process that starts, are the same whoever writes them.
-   */
-  function limits(definition: AnyJobDefinition) {
-    const timeoutSeconds = definition.timeoutSeconds ?? DEFAULTS.timeoutSeconds;
-    const expire = definition.expireSeconds ?? timeoutSeconds + 60;
-    const { concurrency } = config.jobs;
-    return {
-      concurrency: concurrency[definition.name] ?? definition.concurrency ?? concurrency.default ?? DEFAULTS.concurrency,
-      timeoutSeconds,
-      // Never presumed dead while its own timeout may still let it finish: that would run it twice at once.
-      expireInSeconds: Math.max(expire, timeoutSeconds + 5),
-      retryLimit: definition.retryLimit ?? DEFAULTS.retryLimit,
-      retryDelay: definition.retryDelaySeconds ?? DEFAULTS.retryDelaySeconds,
-      retryBackoff: definition.retryBackoff ?? DEFAULTS.retryBackoff,
-    };
+type QueueLimits = ReturnType<typeof queueLimits>;
+
+/**
+ * Only the concurrency is this process's to choose (JOBS_CONCURRENCY). The rest is the job type's own, so the
+ * queue's settings, written by every process that starts, are the same whoever writes them.
+ */
+function queueLimits(config: Config, definition: AnyJobDefinition) {
+  const timeoutSeconds = definition.timeoutSeconds ?? DEFAULTS.timeoutSeconds;
+  const expire = definition.expireSeconds ?? timeoutSeconds + 60;
+  const { concurrency } = config.jobs;
+  return {
+    concurrency: concurrency[definition.name] ?? definition.concurrency ?? concurrency.default ?? DEFAULTS.concurrency,
+    timeoutSeconds,
+    // Never presumed dead while its own timeout may still let it finish: that would run it twice at once.
+    expireInSeconds: Math.max(expire, timeoutSeconds + 5),
+    retryLimit: definition.retryLimit ?? DEFAULTS.retryLimit,
+    retryDelay: definition.retryDelaySeconds ?? DEFAULTS.retryDelaySeconds,
+    retryBackoff: definition.retryBackoff ?? DEFAULTS.retryBackoff,
+  };
+}
+
+function checkPayload(definition: AnyJobDefinition, payload: unknown): void {
+  if (!Value.Check(definition.payload, payload)) {
+    const first = [...Value.Errors(definition.payload, payload)][0];
+    throw new Error(`Payload for job "${definition.name}" is invalid: ${first?.instancePath ?? ''} ${first?.message ?? ''}`);
   }
+}
 
-  function definitionOf(name: string): AnyJobDefinition {
-    const definition = definitions.get(name);
-    if (!definition) throw new Error(`No job type "${name}" is registered (list it in modules.ts)`);
-    return definition;
-  }
-
-  function checkPayload(definition: AnyJobDefinition, payload: unknown): void {
-    if (!Value.Check(definition.payload, payload)) {
-      const first = [...Value.Errors(definition.payload, payload)][0];
-      throw new Error(`Payload for job "${definition.name}" is invalid: ${first?.instancePath ?? ''} ${first?.message ?? ''}`);
-    }
-  }
-
-  async function send(tx: Db, definition: AnyJobDefinition, data: JobData): Promise<string> {
-    const { concurrency: _c, timeoutSeconds: _t, ...options } = limits(definition);
-    const id = await boss.send(definition.name, data as object, { ...options, db: executorInTransaction(tx) as PgBoss.Db });
-    if (!id) throw new Error(`The queue refused job "${definition.name}"`);
-    return id;
-  }
-
-  const jobs = {
+/** The job types of this process, by name. */
+function createRegistry() {
+  const definitions = new Map<string, AnyJobDefinition>();
+  return {
     definitions,
-    boss,
-
     /** Adds job types; call before `start()`. */
     register(list: AnyJobDefinition[]): void {
       for (const definition of list) {
@@ -302,53 +291,28 @@ export function createJobs(deps: JobsDeps) {
         definitions.set(definition.name, definition);
       }
     },
-
-    /** Creates pg-boss's schema (first start) and one queue per job type. Enqueueing works from here on. */
-    async start(): Promise<void> {
-      if (started) return;
-      await boss.start();
-      for (const definition of definitions.values()) {
-        const { concurrency: _c, timeoutSeconds: _t, retryDelay, ...rest } = limits(definition);
-        const options = { name: definition.name, ...rest, retryDelay, policy: 'standard' as const };
-        await boss.createQueue(definition.name, options);
-        await boss.updateQueue(definition.name, options);
-        if (definition.cron) {
-          const data: JobData = { payload: {}, account_id: null, task_id: null };
-          await boss.schedule(definition.name, definition.cron, data, { tz: 'UTC' });
-        }
-      }
-      started = true;
+    definitionOf(name: string): AnyJobDefinition {
+      const definition = definitions.get(name);
+      if (!definition) throw new Error(`No job type "${name}" is registered (list it in modules.ts)`);
+      return definition;
     },
+  };
+}
+type Registry = ReturnType<typeof createRegistry>;
 
-    /** Starts this process's workers: `concurrency` handlers at once per job type. */
-    startWorkers(): void {
-      if (!started) throw new Error('jobs.start() must finish before workers start');
-      if (workers.length > 0) return;
-      for (const definition of definitions.values()) {
-        const worker = new QueueWorker(runtime, definition, limits(definition));
-        workers.push(worker);
-        worker.start();
-      }
-    },
+/** Putting work in the queue, always in the caller's transaction: it exists only if the transaction commits. */
+function createEnqueuing(boss: PgBoss, registry: Registry, limits: (definition: AnyJobDefinition) => QueueLimits) {
+  async function send(tx: Db, definition: AnyJobDefinition, data: JobData): Promise<string> {
+    const { concurrency: _c, timeoutSeconds: _t, ...options } = limits(definition);
+    const id = await boss.send(definition.name, data as object, { ...options, db: executorInTransaction(tx) as PgBoss.Db });
+    if (!id) throw new Error(`The queue refused job "${definition.name}"`);
+    return id;
+  }
 
-    get workersRunning(): boolean {
-      return workers.length > 0;
-    },
-
-    /**
-     * Stops taking jobs, lets running ones finish within `graceSeconds`, then hands the rest back to the
-     * queue (they run again, here or on another worker) and stops pg-boss.
-     */
-    async stop(graceSeconds: number): Promise<void> {
-      const stopping = workers.splice(0);
-      await Promise.all(stopping.map((worker) => worker.stop(graceSeconds)));
-      if (started) await boss.stop({ graceful: false, close: false }).catch(() => {});
-      started = false;
-    },
-
+  return {
     /** Enqueues a background job in the caller's transaction: it exists only if the transaction commits. */
     async enqueue<N extends JobName>(tx: Db, name: N, payload: JobPayloads[N]): Promise<string> {
-      const definition = definitionOf(name);
+      const definition = registry.definitionOf(name);
       checkPayload(definition, payload);
       return send(tx, definition, { payload, account_id: null, task_id: null });
     },
@@ -364,7 +328,7 @@ export function createJobs(deps: JobsDeps) {
       name: N,
       payload: JobPayloads[N],
     ): Promise<tasks.TaskRow> {
-      const definition = definitionOf(name);
+      const definition = registry.definitionOf(name);
       checkPayload(definition, payload);
       const task = await tasks.insertTask(tx, owner.accountId, {
         type: name,
@@ -381,17 +345,144 @@ export function createJobs(deps: JobsDeps) {
     async cancelQueued(tx: Db, type: string, jobId: string): Promise<void> {
       await boss.cancel(type, jobId, { db: executorInTransaction(tx) as PgBoss.Db });
     },
+  };
+}
+
+/** The queue's life in this process: queues made at start, this process's workers, a graceful stop, health. */
+function createLifecycle(deps: {
+  boss: PgBoss;
+  database: Database;
+  registry: Registry;
+  runtime: Runtime;
+  limits: (definition: AnyJobDefinition) => QueueLimits;
+}) {
+  const { boss, registry, runtime, limits } = deps;
+  let started = false;
+  const workers: QueueWorker[] = [];
+  return {
+    /** Creates pg-boss's schema (first start) and one queue per job type. Enqueueing works from here on. */
+    async start(): Promise<void> {
+      if (started) return;
+      await boss.start();
+      for (const definition of registry.definitions.values()) {
+        const { concurrency: _c, timeoutSeconds: _t, retryDelay, ...rest } = limits(definition);
+        const options = { name: definition.name, ...rest, retryDelay, policy: 'standard' as const };
+        await boss.createQueue(definition.name, options);
+        await boss.updateQueue(definition.name, options);
+        if (definition.cron) {
+          const data: JobData = { payload: {}, account_id: null, task_id: null };
+          await boss.schedule(definition.name, definition.cron, data, { tz: 'UTC' });
+        }
+      }
+      started = true;
+    },
+
+    /** Starts this process's workers: `concurrency` handlers at once per job type. */
+    startWorkers(): void {
+      if (!started) throw new Error('jobs.start() must finish before workers start');
+      if (workers.length > 0) return;
+      for (const definition of registry.definitions.values()) {
+        const worker = new QueueWorker(runtime, definition, limits(definition));
+        workers.push(worker);
+        worker.start();
+      }
+    },
+
+    workersRunning: () => workers.length > 0,
+
+    /**
+     * Stops taking jobs, lets running ones finish within `graceSeconds`, then hands the rest back to the
+     * queue (they run again, here or on another worker) and stops pg-boss.
+     */
+    async stop(graceSeconds: number): Promise<void> {
+      const stopping = workers.splice(0);
+      await Promise.all(stopping.map((worker) => worker.stop(graceSeconds)));
+      if (started) await boss.stop({ graceful: false, close: false }).catch(() => {});
+      started = false;
+    },
 
     /** `ok` when the queue answers and nothing ready waits more than five minutes; `degraded` otherwise. */
     async health(): Promise<'ok' | 'degraded' | 'down'> {
       if (!started) return 'down';
-      const { rows } = await executorFor(database).executeSql(
+      const { rows } = await executorFor(deps.database).executeSql(
         `SELECT coalesce(extract(epoch FROM now() - min(created_on)), 0)::int AS waiting
            FROM ${SCHEMA}.job WHERE state IN ('created', 'retry') AND start_after < now()`,
         [],
       );
       return Number(rows[0]?.waiting ?? 0) > 300 ? 'degraded' : 'ok';
     },
+  };
+}
+
+/** What a handler gets: its job, the database, a log labelled with the job, progress and exactly-once units. */
+function jobContext(
+  deps: { db: Db; log: FastifyBaseLogger },
+  definition: AnyJobDefinition,
+  controller: AbortController,
+  job: { payload: unknown; jobId: string; attempt: number; accountId: number | null; taskId: number | null },
+): JobContext<unknown> {
+  const { db } = deps;
+  const { accountId, taskId } = job;
+  const jobKey = taskId !== null ? `task:${taskId}` : `job:${job.jobId}`;
+  return {
+    payload: job.payload,
+    jobId: job.jobId,
+    name: definition.name,
+    attempt: job.attempt,
+    accountId,
+    taskId,
+    db,
+    signal: controller.signal,
+    log: deps.log.child({ job: definition.name, job_id: job.jobId, task_id: taskId }),
+    async progress(current, total = null, message = '') {
+      if (controller.signal.aborted) throw controller.signal.reason;
+      if (taskId === null || accountId === null) return;
+      const cancel = await tasks.writeProgress(db, accountId, taskId, { current, total, message });
+      if (cancel) {
+        const reason = new JobCancelled();
+        controller.abort(reason);
+        throw reason;
+      }
+    },
+    async once<T>(unit: string, work: (tx: Db) => Promise<T>): Promise<T> {
+      if (controller.signal.aborted) throw controller.signal.reason;
+      const outcome = await db.transaction(async (tx) => {
+        if (!(await tasks.claimUnit(tx, jobKey, unit))) return { done: false as const };
+        const value = await work(tx);
+        await tasks.storeUnitResult(tx, jobKey, unit, value);
+        return { done: true as const, value };
+      });
+      return outcome.done ? outcome.value : ((await tasks.unitResult(db, jobKey, unit)) as T);
+    },
+  };
+}
+
+export function createJobs(deps: JobsDeps) {
+  const { config, database, log } = deps;
+  const boss = createBoss(config, database, log);
+  const registry = createRegistry();
+  const limits = (definition: AnyJobDefinition) => queueLimits(config, definition);
+  const runtime: Runtime = {
+    boss,
+    log,
+    db: database.db,
+    pollMs: config.jobs.pollMs,
+    context: (definition, controller, job) => jobContext({ db: database.db, log }, definition, controller, job),
+  };
+  const lifecycle = createLifecycle({ boss, database, registry, runtime, limits });
+
+  return {
+    definitions: registry.definitions,
+    boss,
+    register: registry.register,
+    start: lifecycle.start,
+    startWorkers: lifecycle.startWorkers,
+    get workersRunning(): boolean {
+      return lifecycle.workersRunning();
+    },
+    stop: lifecycle.stop,
+    health: lifecycle.health,
+    ...createEnqueuing(boss, registry, limits),
 
     /**
      * Runs one job's handler right here, outside the queue, as a worker would (tests: every handler twice).
@@ -402,65 +493,12 @@ export function createJobs(deps: JobsDeps) {
       payload: unknown,
       context: { jobId: string; accountId: number | null; taskId?: number | null },
     ) {
-      const definition = definitionOf(name);
+      const definition = registry.definitionOf(name);
       checkPayload(definition, payload);
-      const controller = new AbortController();
-      return definition.handler(
-        runtime.context(definition, controller, {
-          payload,
-          jobId: context.jobId,
-          attempt: 1,
-          accountId: context.accountId,
-          taskId: context.taskId ?? null,
-        }),
-      );
+      const job = { payload, jobId: context.jobId, attempt: 1, accountId: context.accountId, taskId: context.taskId ?? null };
+      return definition.handler(runtime.context(definition, new AbortController(), job));
     },
   };
-
-  const runtime: Runtime = {
-    boss,
-    log,
-    db: database.db,
-    pollMs: config.jobs.pollMs,
-    context(definition, controller, job) {
-      const { db } = database;
-      const { accountId, taskId } = job;
-      const jobKey = taskId !== null ? `task:${taskId}` : `job:${job.jobId}`;
-      return {
-        payload: job.payload,
-        jobId: job.jobId,
-        name: definition.name,
-        attempt: job.attempt,
-        accountId,
-        taskId,
-        db,
-        signal: controller.signal,
-        log: log.child({ job: definition.name, job_id: job.jobId, task_id: taskId }),
-        async progress(current, total = null, message = '') {
-          if (controller.signal.aborted) throw controller.signal.reason;
-          if (taskId === null || accountId === null) return;
-          const cancel = await tasks.writeProgress(db, accountId, taskId, { current, total, message });
-          if (cancel) {
-            const reason = new JobCancelled();
-            controller.abort(reason);
-            throw reason;
-          }
-        },
-        async once<T>(unit: string, work: (tx: Db) => Promise<T>): Promise<T> {
-          if (controller.signal.aborted) throw controller.signal.reason;
-          const outcome = await db.transaction(async (tx) => {
-            if (!(await tasks.claimUnit(tx, jobKey, unit))) return { done: false as const };
-            const value = await work(tx);
-            await tasks.storeUnitResult(tx, jobKey, unit, value);
-            return { done: true as const, value };
-          });
-          return outcome.done ? outcome.value : ((await tasks.unitResult(db, jobKey, unit)) as T);
-        },
-      };
-    },
-  };
-
-  return jobs;
 }
 export type Jobs = ReturnType<typeof createJobs>;
 

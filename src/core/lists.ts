@@ -21,10 +21,8 @@ import {
   sql,
 } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { FastifyRequest } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import type { Db } from './db.js';
-import type { Page } from './envelope.js';
 import { AppError, type FieldErrors, validationError } from './errors.js';
 import { INT4_MAX, INT4_MIN } from './input-schema.js';
 
@@ -335,22 +333,39 @@ function decodeCursor(cursor: string): { after: number | null; before: number | 
 
 const encodeCursor = (direction: 'a' | 'b', id: number) => Buffer.from(`${direction}${id}`).toString('base64url');
 
-/** Where clients reach the API: PUBLIC_URL when set, else what the request itself came in on. */
-export function originOf(request: FastifyRequest, baseUrl: string): string {
-  return baseUrl || `${request.protocol}://${request.host}`;
+/** Query-parameter replacements that lead from this page to another (null removes a parameter). */
+export type PageParams = Record<string, string | number | null>;
+
+/** The neighbouring pages, as replacements of the request's own query; the envelope layer makes them links. */
+export interface PageLinks {
+  next: PageParams | null;
+  previous: PageParams | null;
 }
 
-/** An absolute link to the same list with some parameters replaced (null removes one). */
-export function linkTo(request: FastifyRequest, baseUrl: string, replace: Record<string, string | number | null>): string {
-  const [path, search = ''] = request.url.split('?');
-  const params = new URLSearchParams(search);
-  for (const [key, value] of Object.entries(replace)) {
-    if (value === null) params.delete(key);
-    else params.set(key, String(value));
+/** A list's rows and paging state, without HTTP: `sendPage` (core/envelope.ts) turns it into the wire page. */
+export interface ListResult<Row> {
+  count: number | null;
+  results: Row[];
+  paging: PageLinks;
+}
+
+/** The links of a page or offset page: `hasNext` when rows remain after this one. */
+function numberedLinks(
+  paging: Extract<Pagination, { style: 'page' | 'offset' }>,
+  offset: number,
+  limit: number,
+  hasNext: boolean,
+): PageLinks {
+  if (paging.style === 'page') {
+    return {
+      next: hasNext ? { page: paging.page + 1, page_size: paging.size } : null,
+      previous: paging.page > 1 ? { page: paging.page - 1, page_size: paging.size } : null,
+    };
   }
-  const origin = originOf(request, baseUrl);
-  const qs = params.toString();
-  return `${origin}${path}${qs ? `?${qs}` : ''}`;
+  return {
+    next: hasNext ? { limit, offset: offset + limit } : null,
+    previous: offset > 0 ? { limit, offset: offset - limit > 0 ? offset - limit : null } : null,
+  };
 }
 
 export interface ListRun<Row> {
@@ -363,8 +378,6 @@ export interface ListRun<Row> {
   where: SQL[];
   spec: ListSpec;
   query: ListQuery;
-  request: FastifyRequest;
-  baseUrl: string;
   /** Turns a row into its wire shape when the row is not already it. */
   map?: (row: Record<string, unknown>) => Row;
 }
@@ -419,9 +432,9 @@ async function countedPage(
   return { total, rows };
 }
 
-/** Runs a list: the count and the page (page and offset styles, concurrently), or a cursor page (no count). */
-export async function runList<Row>(run: ListRun<Row>): Promise<Page<Row>> {
-  const { db, table, idColumn, spec, query, request, baseUrl } = run;
+/** Runs a list: the page with the count of every match (page and offset styles), or a cursor page (no count). */
+export async function runList<Row>(run: ListRun<Row>): Promise<ListResult<Row>> {
+  const { db, table, idColumn, spec, query } = run;
   const paging = pagination(spec, query);
   const conditions = [...run.where, ...listConditions(spec, query, table)];
   const where = conditions.length > 0 ? and(...conditions) : undefined;
@@ -450,9 +463,11 @@ export async function runList<Row>(run: ListRun<Row>): Promise<Page<Row>> {
     const hasPrevious = backwards ? more : paging.after !== null;
     return {
       count: null,
-      next: hasNext && lastId !== undefined ? linkTo(request, baseUrl, { cursor: encodeCursor('a', lastId) }) : null,
-      previous: hasPrevious && firstId !== undefined ? linkTo(request, baseUrl, { cursor: encodeCursor('b', firstId) }) : null,
       results: page.map(map),
+      paging: {
+        next: hasNext && lastId !== undefined ? { cursor: encodeCursor('a', lastId) } : null,
+        previous: hasPrevious && firstId !== undefined ? { cursor: encodeCursor('b', firstId) } : null,
+      },
     };
   }
 
@@ -464,16 +479,7 @@ export async function runList<Row>(run: ListRun<Row>): Promise<Page<Row>> {
     throw new AppError('not_found', 'Invalid page: past the last one.');
   }
   const hasNext = offset + rows.length < total;
-  let next: string | null = null;
-  let previous: string | null = null;
-  if (paging.style === 'page') {
-    if (hasNext) next = linkTo(request, baseUrl, { page: paging.page + 1, page_size: paging.size });
-    if (paging.page > 1) previous = linkTo(request, baseUrl, { page: paging.page - 1, page_size: paging.size });
-  } else {
-    if (hasNext) next = linkTo(request, baseUrl, { limit, offset: offset + limit });
-    if (offset > 0) previous = linkTo(request, baseUrl, { limit, offset: offset - limit > 0 ? offset - limit : null });
-  }
-  return { count: total, next, previous, results: rows.map(map) };
+  return { count: total, results: rows.map(map), paging: numberedLinks(paging, offset, limit, hasNext) };
 }
 
 /** The paging parameters alone (page and offset styles), for lists served by `pageOfRows`. */
@@ -485,7 +491,7 @@ export function pagingQuerySchema() {
  * The contract's page for a collection small enough to load whole (an account's members, a user's sessions,
  * both bounded by the plan or by expiry): the same styles, caps, links and past-the-end 404 as `runList`.
  */
-export function pageOfRows<Row>(rows: Row[], query: ListQuery, request: FastifyRequest, baseUrl: string): Page<Row> {
+export function pageOfRows<Row>(rows: Row[], query: ListQuery): ListResult<Row> {
   const paging = pagination({}, query);
   if (paging.style === 'cursor') throw validationError({ cursor: ['This list has no cursor pages.'] });
   const limit = paging.style === 'page' ? paging.size : paging.limit;
@@ -495,14 +501,5 @@ export function pageOfRows<Row>(rows: Row[], query: ListQuery, request: FastifyR
     throw new AppError('not_found', 'Invalid page: past the last one.');
   }
   const hasNext = offset + results.length < rows.length;
-  let next: string | null = null;
-  let previous: string | null = null;
-  if (paging.style === 'page') {
-    if (hasNext) next = linkTo(request, baseUrl, { page: paging.page + 1, page_size: paging.size });
-    if (paging.page > 1) previous = linkTo(request, baseUrl, { page: paging.page - 1, page_size: paging.size });
-  } else {
-    if (hasNext) next = linkTo(request, baseUrl, { limit, offset: offset + limit });
-    if (offset > 0) previous = linkTo(request, baseUrl, { limit, offset: offset - limit > 0 ? offset - limit : null });
-  }
-  return { count: rows.length, next, previous, results };
+  return { count: rows.length, results, paging: numberedLinks(paging, offset, limit, hasNext) };
 }

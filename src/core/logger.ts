@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { type DestinationStream, type LoggerOptions, pino, stdSerializers } from 'pino';
 import type { Config } from './config.js';
 
@@ -79,3 +80,9 @@ export function stdoutDestination(): DestinationStream {
   process.stderr.on('error', () => {});
   return destination;
 }
+
+/**
+ * The logger services, repositories and jobs take (the app's, or a child of it): named here so that code below
+ * the routes depends on core rather than on the HTTP framework whose logger it happens to be.
+ */
+export type Logger = FastifyBaseLogger;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type TObject, Type } from 'typebox';
-import { Envelope, noContent, ok, PageEnvelope } from '../../core/envelope.js';
+import { Envelope, noContent, ok, PageEnvelope, sendPage } from '../../core/envelope.js';
 import { fieldError } from '../../core/errors.js';
 import { type ListQuery, listQuerySchema } from '../../core/lists.js';
 import { checkIfMatch, IdParams, sendDetail } from '../../core/resource.js';
@@ -55,7 +55,7 @@ export async function adminBillingRoutes(app: FastifyInstance, deps: { billing: 
       },
       config,
     },
-    async (request) => ok(request, await staff.accounts(request.query as ListQuery, request)),
+    async (request) => sendPage(request, await staff.accounts(request.query as ListQuery)),
   );
 
   app.get(
@@ -112,7 +112,7 @@ export async function adminBillingRoutes(app: FastifyInstance, deps: { billing: 
       },
       config,
     },
-    async (request) => ok(request, await billing.usage(null, request.query as ListQuery, request)),
+    async (request) => sendPage(request, await billing.usage(null, request.query as ListQuery)),
   );
 
   app.get(
@@ -186,7 +186,7 @@ function catalogRoutes(
       },
       config,
     },
-    async (request) => ok(request, await staff.list(kind, request.query as ListQuery, request)),
+    async (request) => sendPage(request, await staff.list(kind, request.query as ListQuery)),
   );
   app.get(
     detail,

@@ -4,8 +4,8 @@ import { Type } from 'typebox';
 import { SESSION_COOKIE } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
-import { bodyRules, Envelope, noContent, ok, PageEnvelope } from '../../core/envelope.js';
-import { type ListQuery, originOf, pageOfRows, pagingQuerySchema } from '../../core/lists.js';
+import { bodyRules, Envelope, noContent, ok, originOf, PageEnvelope, sendPage } from '../../core/envelope.js';
+import { type ListQuery, pageOfRows, pagingQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import type { AccountService } from '../account/account.service.js';
@@ -150,7 +150,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
     },
     async (request) => {
       const sessions = await auth.sessions(request.ctx as NonNullable<typeof request.ctx>);
-      return ok(request, pageOfRows(sessions, request.query as ListQuery, request, config.publicUrl));
+      return sendPage(request, pageOfRows(sessions, request.query as ListQuery));
     },
   );
 
@@ -231,7 +231,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
     },
     async (request) => {
       const members = await account.listMembers(accountContext(request));
-      return ok(request, pageOfRows(members, request.query as ListQuery, request, config.publicUrl));
+      return sendPage(request, pageOfRows(members, request.query as ListQuery));
     },
   );
   app.post(

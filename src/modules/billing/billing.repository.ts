@@ -1,5 +1,4 @@
 import { and, asc, desc, eq, gte, isNull, lte, type SQL, sql } from 'drizzle-orm';
-import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../core/db.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
 import { auth_accounts } from '../auth/auth.tables.js';
@@ -127,13 +126,8 @@ const LEDGER_WIRE = {
   updated_at: billing_credit_transactions.updated_at,
 };
 
-interface Link {
-  request: FastifyRequest;
-  baseUrl: string;
-}
-
 /** The account's ledger (accountId null: every account's, for staff). */
-export function listTransactions(db: Db, accountId: number | null, query: ListQuery, link: Link) {
+export function listTransactions(db: Db, accountId: number | null, query: ListQuery) {
   return runList({
     db,
     table: billing_credit_transactions,
@@ -142,7 +136,6 @@ export function listTransactions(db: Db, accountId: number | null, query: ListQu
     where: accountId === null ? [] : [eq(billing_credit_transactions.account_id, accountId)],
     spec: TRANSACTION_LIST,
     query,
-    ...link,
   });
 }
 
@@ -171,7 +164,7 @@ export const STAFF_USAGE_LIST: ListSpec = {
   filters: { ...USAGE_LIST.filters, account_id: { column: billing_usage.account_id, kind: 'integer' } },
 };
 
-export function listUsage(db: Db, accountId: number | null, query: ListQuery, link: Link) {
+export function listUsage(db: Db, accountId: number | null, query: ListQuery) {
   return runList({
     db,
     table: billing_usage,
@@ -179,7 +172,6 @@ export function listUsage(db: Db, accountId: number | null, query: ListQuery, li
     where: accountId === null ? [] : [eq(billing_usage.account_id, accountId)],
     spec: accountId === null ? STAFF_USAGE_LIST : USAGE_LIST,
     query,
-    ...link,
   });
 }
 
@@ -326,7 +318,7 @@ export const ACCOUNT_LIST: ListSpec = {
   ordering: { created_at: auth_accounts.created_at, credits: auth_accounts.credits, name: auth_accounts.name },
 };
 
-export function listAccounts(db: Db, query: ListQuery, link: Link) {
+export function listAccounts(db: Db, query: ListQuery) {
   return runList({
     db,
     table: auth_accounts,
@@ -344,7 +336,6 @@ export function listAccounts(db: Db, query: ListQuery, link: Link) {
     where: [],
     spec: ACCOUNT_LIST,
     query,
-    ...link,
   });
 }
 

@@ -2,9 +2,9 @@ import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
-import { Envelope, ok, PageEnvelope } from '../../core/envelope.js';
+import { Envelope, ok, originOf, PageEnvelope, sendPage } from '../../core/envelope.js';
 import type { Jobs } from '../../core/jobs.js';
-import { type ListQuery, listQuerySchema, originOf } from '../../core/lists.js';
+import { type ListQuery, listQuerySchema } from '../../core/lists.js';
 import { registerResource } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import { TRANSACTION_LIST, USAGE_LIST } from './billing.repository.js';
@@ -100,7 +100,7 @@ export async function billingRoutes(app: FastifyInstance, deps: Deps) {
       },
       config: { access: 'admin', throttle },
     },
-    async (request) => ok(request, await billing.transactions(accountContext(request), request.query as ListQuery, request)),
+    async (request) => sendPage(request, await billing.transactions(accountContext(request), request.query as ListQuery)),
   );
 
   app.get(
@@ -116,7 +116,7 @@ export async function billingRoutes(app: FastifyInstance, deps: Deps) {
       },
       config: { access: 'admin', throttle },
     },
-    async (request) => ok(request, await billing.usage(accountContext(request), request.query as ListQuery, request)),
+    async (request) => sendPage(request, await billing.usage(accountContext(request), request.query as ListQuery)),
   );
 
   app.get(

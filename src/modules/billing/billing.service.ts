@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { AppError, fieldError, notFound, validationError } from '../../core/errors.js';
@@ -388,12 +387,12 @@ export function createBillingService(deps: BillingDeps) {
     // -------------------------------------------------------------------------------------------------------
     // Feeds
 
-    transactions(ctx: AccountRef, query: ListQuery, request: FastifyRequest) {
-      return repo.listTransactions(db, ctx.accountId, feedQuery(query), { request, baseUrl: deps.config.publicUrl });
+    transactions(ctx: AccountRef, query: ListQuery) {
+      return repo.listTransactions(db, ctx.accountId, feedQuery(query));
     },
 
-    usage(ctx: AccountRef | null, query: ListQuery, request: FastifyRequest) {
-      return repo.listUsage(db, ctx?.accountId ?? null, feedQuery(query), { request, baseUrl: deps.config.publicUrl });
+    usage(ctx: AccountRef | null, query: ListQuery) {
+      return repo.listUsage(db, ctx?.accountId ?? null, feedQuery(query));
     },
 
     async usageSummary(ctx: AccountRef | null, query: { period?: repo.Period; created_after?: string; created_before?: string }) {

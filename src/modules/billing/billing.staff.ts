@@ -1,6 +1,5 @@
 import { and, eq } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../core/db.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
@@ -102,8 +101,8 @@ export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (k
 
   return {
     /** Every account with its balance and plan. */
-    async accounts(query: ListQuery, request: FastifyRequest) {
-      const [page, slugs] = await Promise.all([repo.listAccounts(db, query, { request, baseUrl: deps.baseUrl }), planSlugs()]);
+    async accounts(query: ListQuery) {
+      const [page, slugs] = await Promise.all([repo.listAccounts(db, query), planSlugs()]);
       return {
         ...page,
         results: (page.results as Row[]).map((a) => ({ ...a, plan_slug: slugs.get(a.plan_id as number) ?? null })),
@@ -143,7 +142,7 @@ export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (k
       return { ...totals, spent_by_day: spent };
     },
 
-    list(kindName: CatalogKind, query: ListQuery, request: FastifyRequest) {
+    list(kindName: CatalogKind, query: ListQuery) {
       const kind = KINDS[kindName];
       return runList({
         db,
@@ -152,8 +151,6 @@ export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (k
         where: [],
         spec: kind.list,
         query,
-        request,
-        baseUrl: deps.baseUrl,
       });
     },
 

@@ -1,8 +1,7 @@
 import { eq, inArray, type SQL, sql } from 'drizzle-orm';
-import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../core/db.js';
+import { events_events } from '../../core/events.tables.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
-import { events_events } from './events.tables.js';
 
 export const EVENT_LIST: ListSpec = {
   cursor: true,
@@ -41,13 +40,7 @@ function reachable(siteIds: number[] | null): SQL[] {
  * One page of the account's events, newest first by id (index `(account_id, id)`, or `(account_id, site_id,
  * id)` for a site-limited caller; the cursor is the last id).
  */
-export function listEvents(
-  db: Db,
-  accountId: number,
-  siteIds: number[] | null,
-  query: ListQuery,
-  link: { request: FastifyRequest; baseUrl: string },
-) {
+export function listEvents(db: Db, accountId: number, siteIds: number[] | null, query: ListQuery) {
   return runList<Pick<typeof events_events.$inferSelect, keyof typeof WIRE>>({
     db,
     table: events_events,
@@ -56,7 +49,5 @@ export function listEvents(
     where: [eq(events_events.account_id, accountId), ...reachable(siteIds)],
     spec: EVENT_LIST,
     query,
-    request: link.request,
-    baseUrl: link.baseUrl,
   });
 }

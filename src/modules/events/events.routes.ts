@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { ok, PageEnvelope } from '../../core/envelope.js';
+import { PageEnvelope, sendPage } from '../../core/envelope.js';
 import { listQuerySchema } from '../../core/lists.js';
 import { accountContext } from '../../core/tenancy.js';
 import { EVENT_LIST } from './events.repository.js';
@@ -22,6 +22,6 @@ export async function eventsRoutes(fastify: FastifyInstance, services: { events:
       },
       config: { access: 'read' },
     },
-    async (request) => ok(request, await services.events.list(accountContext(request), request.query, request)),
+    async (request) => sendPage(request, await services.events.list(accountContext(request), request.query)),
   );
 }

@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../core/db.js';
 import type { ListQuery } from '../../core/lists.js';
 import type { RequestContext } from '../../core/tenancy.js';
@@ -13,12 +12,9 @@ export function createEventsService(deps: { db: Db; baseUrl: string }) {
      * The feed grows without end, so with no pagination asked for it answers the first cursor page: a page
      * costs the same at any length (no count over the whole log). Page and offset styles still work.
      */
-    list(ctx: RequestContext & { accountId: number }, query: ListQuery, request: FastifyRequest) {
+    list(ctx: RequestContext & { accountId: number }, query: ListQuery) {
       const paged = PAGING.some((k) => query[k] !== undefined);
-      return listEvents(deps.db, ctx.accountId, ctx.siteIds, paged ? query : { ...query, cursor: '' }, {
-        request,
-        baseUrl: deps.baseUrl,
-      });
+      return listEvents(deps.db, ctx.accountId, ctx.siteIds, paged ? query : { ...query, cursor: '' });
     },
   };
 }

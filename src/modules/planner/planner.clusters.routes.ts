@@ -1,10 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Envelope, ok, PageEnvelope } from '../../core/envelope.js';
+import { acceptedTask, Envelope, PageEnvelope, sendAccepted, sendPage } from '../../core/envelope.js';
 import { listQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
-import { acceptedTask } from '../system/system.tasks.service.js';
 import { clusterHooks } from './planner.clusters.service.js';
 import type { PlannerRouteDeps } from './planner.keywords.routes.js';
 import { KEYWORD_LIST } from './planner.keywords.service.js';
@@ -38,7 +37,7 @@ export async function plannerClusterRoutes(fastify: FastifyInstance, deps: Plann
     },
     async (request) => {
       const { id } = request.params;
-      return ok(request, await deps.clustering.clusterKeywords(accountContext(request), id, request.query, request));
+      return sendPage(request, await deps.clustering.clusterKeywords(accountContext(request), id, request.query));
     },
   );
 
@@ -57,7 +56,7 @@ export async function plannerClusterRoutes(fastify: FastifyInstance, deps: Plann
     },
     async (request, reply) => {
       const { task, skipped } = await deps.clustering.startIdeas(accountContext(request), request.body);
-      return ok(request, { ...acceptedTask(reply, deps.baseUrl, task), skipped });
+      return sendAccepted(request, reply, { ...acceptedTask(task), skipped });
     },
   );
 

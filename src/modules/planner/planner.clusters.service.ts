@@ -1,5 +1,4 @@
 import { eq } from 'drizzle-orm';
-import type { FastifyRequest } from 'fastify';
 import type { Ai } from '../../core/ai.js';
 import type { Db } from '../../core/db.js';
 import { AppError, conflict, notFound, validationError } from '../../core/errors.js';
@@ -52,7 +51,7 @@ export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteA
     siteId,
   });
   return {
-    async clusterKeywords(ctx: ScopedContext, clusterId: number, query: ListQuery, request: FastifyRequest) {
+    async clusterKeywords(ctx: ScopedContext, clusterId: number, query: ListQuery) {
       const cluster = await repo.clusterById(db, ctx.accountId, ctx.siteIds, clusterId);
       if (!cluster) throw notFound('Cluster');
       return runList<typeof planner_keywords.$inferSelect>({
@@ -62,8 +61,6 @@ export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteA
         where: [eq(planner_keywords.account_id, ctx.accountId), eq(planner_keywords.cluster_id, clusterId)],
         spec: { ...KEYWORD_LIST, defaultOrdering: '-volume' },
         query,
-        request,
-        baseUrl: deps.baseUrl,
       });
     },
 

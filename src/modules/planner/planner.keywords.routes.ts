@@ -3,13 +3,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '../../core/db.js';
-import { Envelope, ok } from '../../core/envelope.js';
+import { acceptedTask, Envelope, ok, sendAccepted } from '../../core/envelope.js';
 import { AppError, fieldError } from '../../core/errors.js';
 import type { Jobs } from '../../core/jobs.js';
 import { listQuerySchema } from '../../core/lists.js';
 import { registerResource, siteFilters } from '../../core/resource.js';
 import { accountContext, type SiteAccess } from '../../core/tenancy.js';
-import { acceptedTask } from '../system/system.tasks.service.js';
 import type { PlannerClusteringService } from './planner.clusters.service.js';
 import { type ImportService, MAX_IMPORT_BYTES } from './planner.import.js';
 import { KEYWORD_LIST, type KeywordsService } from './planner.keywords.service.js';
@@ -168,7 +167,7 @@ export async function plannerKeywordRoutes(fastify: FastifyInstance, deps: Plann
     },
     async (request, reply) => {
       const { task, skipped } = await deps.clustering.startAutoCluster(accountContext(request), request.body);
-      return ok(request, { ...acceptedTask(reply, deps.baseUrl, task), skipped });
+      return sendAccepted(request, reply, { ...acceptedTask(task), skipped });
     },
   );
 

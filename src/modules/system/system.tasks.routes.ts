@@ -1,11 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { Envelope, ok, PageEnvelope } from '../../core/envelope.js';
+import { Envelope, ok, PageEnvelope, sendPage } from '../../core/envelope.js';
 import { listQuerySchema } from '../../core/lists.js';
 import { IdParams, sendDetail } from '../../core/resource.js';
+import type { system_tasks } from '../../core/tasks.tables.js';
 import { accountContext } from '../../core/tenancy.js';
-import type { system_tasks } from './system.tables.js';
 import { TaskSchema } from './system.tasks.schemas.js';
 import { TASK_LIST, type TasksService, taskPath } from './system.tasks.service.js';
 
@@ -33,7 +33,7 @@ export async function systemTasksRoutes(fastify: FastifyInstance, services: { ta
       },
       config: { access: 'read' },
     },
-    async (request) => ok(request, await tasks.list(accountContext(request), request.query, request)),
+    async (request) => sendPage(request, await tasks.list(accountContext(request), request.query)),
   );
 
   app.get(

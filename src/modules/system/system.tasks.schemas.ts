@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { DateTime, Id, NullableDateTime, StringEnum } from '../../core/columns.js';
-import { TASK_STATUSES } from './system.tables.js';
+import { TASK_STATUSES } from '../../core/tasks.tables.js';
 
 export const TaskStatusSchema = StringEnum(TASK_STATUSES, {
   description: 'queued → running → succeeded | failed | cancelled (a retry goes back to queued).',

@@ -1,12 +1,11 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../core/db.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { byCaller, record } from '../../core/events.js';
 import type { Jobs } from '../../core/jobs.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
+import * as repo from '../../core/tasks.js';
+import { FINISHED_STATUSES, system_tasks, TASK_STATUSES } from '../../core/tasks.tables.js';
 import type { RequestContext } from '../../core/tenancy.js';
-import { FINISHED_STATUSES, system_tasks, TASK_STATUSES } from './system.tables.js';
-import * as repo from './system.tasks.repository.js';
 
 type Ctx = RequestContext & { accountId: number };
 
@@ -41,13 +40,7 @@ const WIRE = {
   updated_at: system_tasks.updated_at,
 };
 
-export const taskPath = (id: number) => `/api/v1/system/tasks/${id}/`;
-
-/** Answers an action that started a task: `202`, `Location` of the task, `{task_id, status}`. */
-export function acceptedTask(reply: FastifyReply, baseUrl: string, task: { id: number; status: string }) {
-  reply.code(202).header('Location', `${baseUrl}${taskPath(task.id)}`);
-  return { task_id: task.id, status: task.status };
-}
+export { taskPath } from '../../core/envelope.js';
 
 export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; watchIntervalMs?: number }) {
   const { db, jobs } = deps;
@@ -61,7 +54,7 @@ export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; 
 
   return {
     /** Tasks are a feed: with no pagination asked for, the first cursor page (no count over the whole history). */
-    list(ctx: Ctx, query: ListQuery, request: FastifyRequest) {
+    list(ctx: Ctx, query: ListQuery) {
       const paged = ['page', 'limit', 'offset', 'cursor'].some((k) => query[k] !== undefined);
       return runList<Pick<typeof system_tasks.$inferSelect, keyof typeof WIRE>>({
         db,
@@ -71,8 +64,6 @@ export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; 
         where: [repo.ownedBy(ctx.accountId, ctx.siteIds)],
         spec: TASK_LIST,
         query: paged ? query : { ...query, cursor: '' },
-        request,
-        baseUrl: deps.baseUrl,
       });
     },
 

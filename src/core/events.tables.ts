@@ -1,7 +1,10 @@
 import { index, integer, jsonb, pgTable, varchar } from 'drizzle-orm/pg-core';
-import { idColumn, timestamptz } from '../../core/columns.js';
+import { idColumn, timestamptz } from './columns.js';
 
 /**
+ * The events log is a platform concept: every module records into it (core/events.ts) and the events module
+ * serves it at `/api/v1/events/`, so core owns its table (under its first name, so no data moved).
+ *
  * The append-only log of everything that changed (`/api/v1/events/`). Named `events_events` by the habit
  * `<module>_<resource>` applied literally (module `events`, resource `events`): every table of the module then
  * shares the `events_` prefix, beside the coming `events_subscriptions` and `events_deliveries`.

@@ -1,5 +1,5 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import type { Db } from '../../core/db.js';
+import type { Db } from './db.js';
 import {
   FINISHED_STATUSES,
   system_job_units,
@@ -7,9 +7,13 @@ import {
   type TaskError,
   type TaskProgress,
   type TaskStatus,
-} from './system.tables.js';
+} from './tasks.tables.js';
 
-/** Queries on tasks and job units. Every task query takes the account id: another account's task is absent. */
+/**
+ * The task store: queries on tasks and job units, for core/jobs.ts (which moves tasks as jobs run) and the system
+ * module (which lists, reads and cancels them). Every task query takes the account id: another account's task
+ * is absent.
+ */
 
 export type TaskRow = typeof system_tasks.$inferSelect;
 
