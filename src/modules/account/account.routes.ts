@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { Envelope, noContent, ok, PageEnvelope } from '../../core/envelope.js';
-import { type ListQuery, originOf, pageOfRows, pagingQuerySchema } from '../../core/lists.js';
+import { originOf, pageOfRows, pagingQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import { MemberSchema, TokenPairSchema, UpdateMemberBody } from '../auth/auth.schemas.js';
@@ -69,7 +69,7 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
     },
     async (request) => {
       const members = await account.listMembers(accountContext(request));
-      return ok(request, pageOfRows(members, request.query as ListQuery, request, config.publicUrl));
+      return ok(request, pageOfRows(members, request.query, request, config.publicUrl));
     },
   );
   app.patch(

@@ -5,7 +5,7 @@ import { SESSION_COOKIE } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { bodyRules, Envelope, noContent, ok, PageEnvelope } from '../../core/envelope.js';
-import { type ListQuery, originOf, pageOfRows, pagingQuerySchema } from '../../core/lists.js';
+import { originOf, pageOfRows, pagingQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import type { AccountService } from '../account/account.service.js';
@@ -134,7 +134,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       schema: { tags, summary: 'Who is calling, for which account, with which role', response: { 200: Envelope(MeSchema) } },
       config: { access: 'authenticated' },
     },
-    async (request) => ok(request, await auth.me(request.ctx as NonNullable<typeof request.ctx>)),
+    async (request) => ok(request, await auth.me(request.ctx)),
   );
 
   app.get(
@@ -149,8 +149,8 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       config: { access: 'authenticated' },
     },
     async (request) => {
-      const sessions = await auth.sessions(request.ctx as NonNullable<typeof request.ctx>);
-      return ok(request, pageOfRows(sessions, request.query as ListQuery, request, config.publicUrl));
+      const sessions = await auth.sessions(request.ctx);
+      return ok(request, pageOfRows(sessions, request.query, request, config.publicUrl));
     },
   );
 
@@ -161,7 +161,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       config: { access: 'authenticated' },
     },
     async (request, reply) => {
-      await auth.revokeSession(request.ctx as NonNullable<typeof request.ctx>, request.params.id);
+      await auth.revokeSession(request.ctx, request.params.id);
       return noContent(reply);
     },
   );
@@ -178,7 +178,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       config: { access: 'authenticated', throttle: 'auth', bodyRules: uncommonPassword('new_password') },
     },
     async (request) => {
-      await auth.changePassword(request.ctx as NonNullable<typeof request.ctx>, request.body);
+      await auth.changePassword(request.ctx, request.body);
       return ok(request, { detail: 'Password changed.' });
     },
   );
@@ -231,7 +231,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
     },
     async (request) => {
       const members = await account.listMembers(accountContext(request));
-      return ok(request, pageOfRows(members, request.query as ListQuery, request, config.publicUrl));
+      return ok(request, pageOfRows(members, request.query, request, config.publicUrl));
     },
   );
   app.post(

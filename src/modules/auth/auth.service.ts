@@ -342,7 +342,8 @@ export function createAuthService(deps: {
       credentials.forgetSessions(sessionIds);
     },
 
-    async me(ctx: RequestContext) {
+    async me(caller: RequestContext | null) {
+      const ctx = signedIn(caller);
       const account = ctx.accountId === null ? null : await repo.accountById(db, ctx.accountId);
       const accounts = ctx.user
         ? (await repo.membershipsOfUser(db, ctx.user.id)).map(({ joined_at: _j, ...m }) => m)
@@ -360,7 +361,7 @@ export function createAuthService(deps: {
       };
     },
 
-    async sessions(ctx: RequestContext) {
+    async sessions(ctx: RequestContext | null) {
       const userId = requireUser(ctx);
       const rows = await repo.activeSessionsOfUser(db, userId);
       return rows.map((s) => ({
@@ -371,11 +372,11 @@ export function createAuthService(deps: {
         created_at: s.created_at,
         last_used_at: s.last_used_at,
         expires_at: s.expires_at,
-        current: s.id === ctx.sessionId,
+        current: s.id === ctx?.sessionId,
       }));
     },
 
-    async revokeSession(ctx: RequestContext, sessionId: number) {
+    async revokeSession(ctx: RequestContext | null, sessionId: number) {
       const userId = requireUser(ctx);
       await db.transaction(async (tx) => {
         const revoked = await repo.revokeSession(tx, userId, sessionId, 'revoked');
@@ -385,7 +386,7 @@ export function createAuthService(deps: {
       credentials.forgetSessions([sessionId]);
     },
 
-    async changePassword(ctx: RequestContext, input: { old_password: string; new_password: string }) {
+    async changePassword(ctx: RequestContext | null, input: { old_password: string; new_password: string }) {
       const userId = requireUser(ctx);
       const user = await repo.userById(db, userId);
       if (!user || !(await credentials.checkPassword(user.email, input.old_password))) {
@@ -400,7 +401,7 @@ export function createAuthService(deps: {
         // A reset mailed before the change would undo it.
         await repo.retirePasswordResets(tx, userId);
         // Everyone else signed in as this user is signed out; the caller's own session carries on.
-        const ids = await repo.revokeSessionsOfUser(tx, userId, 'password_changed', ctx.sessionId);
+        const ids = await repo.revokeSessionsOfUser(tx, userId, 'password_changed', ctx?.sessionId ?? null);
         await recordPasswordChanged(tx, userId, 'change', ids.length);
         return ids;
       });
@@ -445,7 +446,14 @@ export function createAuthService(deps: {
 }
 export type AuthService = ReturnType<typeof createAuthService>;
 
-function requireUser(ctx: RequestContext): number {
-  if (!ctx.user) throw new AppError('permission_denied', 'This needs a signed-in user, not an API key.');
-  return ctx.user.id;
+/** Routes with `access: 'authenticated'` have a caller by the time they run; this says so to the compiler. */
+function signedIn(ctx: RequestContext | null): RequestContext {
+  if (!ctx) throw new AppError('not_authenticated', 'Authentication credentials were not provided.');
+  return ctx;
+}
+
+function requireUser(ctx: RequestContext | null): number {
+  const { user } = signedIn(ctx);
+  if (!user) throw new AppError('permission_denied', 'This needs a signed-in user, not an API key.');
+  return user.id;
 }

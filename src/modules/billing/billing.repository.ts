@@ -27,6 +27,18 @@ export type SubscriptionRow = typeof billing_subscriptions.$inferSelect;
 export type LedgerRow = typeof billing_credit_transactions.$inferSelect;
 export type CostRow = typeof billing_credit_costs.$inferSelect;
 export type WebhookEventRow = typeof billing_webhook_events.$inferSelect;
+export type UsageRow = typeof billing_usage.$inferSelect;
+/** An account as staff list it: its balance and plan. */
+export interface StaffAccountRow {
+  id: number;
+  name: string;
+  slug: string;
+  status: 'active' | 'suspended';
+  plan_id: number;
+  credits: number;
+  created_at: Date;
+  updated_at: Date;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Plans, packs, costs (global reference data)
@@ -134,7 +146,7 @@ interface Link {
 
 /** The account's ledger (accountId null: every account's, for staff). */
 export function listTransactions(db: Db, accountId: number | null, query: ListQuery, link: Link) {
-  return runList({
+  return runList<LedgerRow>({
     db,
     table: billing_credit_transactions,
     idColumn: billing_credit_transactions.id,
@@ -172,7 +184,7 @@ export const STAFF_USAGE_LIST: ListSpec = {
 };
 
 export function listUsage(db: Db, accountId: number | null, query: ListQuery, link: Link) {
-  return runList({
+  return runList<UsageRow>({
     db,
     table: billing_usage,
     idColumn: billing_usage.id,
@@ -327,7 +339,7 @@ export const ACCOUNT_LIST: ListSpec = {
 };
 
 export function listAccounts(db: Db, query: ListQuery, link: Link) {
-  return runList({
+  return runList<StaffAccountRow>({
     db,
     table: auth_accounts,
     idColumn: auth_accounts.id,

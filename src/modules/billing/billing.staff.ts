@@ -106,7 +106,7 @@ export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (k
       const [page, slugs] = await Promise.all([repo.listAccounts(db, query, { request, baseUrl: deps.baseUrl }), planSlugs()]);
       return {
         ...page,
-        results: (page.results as Row[]).map((a) => ({ ...a, plan_slug: slugs.get(a.plan_id as number) ?? null })),
+        results: page.results.map((a) => ({ ...a, plan_slug: slugs.get(a.plan_id) ?? null })),
       };
     },
 
@@ -145,7 +145,7 @@ export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (k
 
     list(kindName: CatalogKind, query: ListQuery, request: FastifyRequest) {
       const kind = KINDS[kindName];
-      return runList({
+      return runList<Row>({
         db,
         table: kind.table,
         idColumn: kind.id,
