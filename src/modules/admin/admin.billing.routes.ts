@@ -1,12 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { type TObject, Type } from 'typebox';
 import { Envelope, noContent, ok, PageEnvelope } from '../../core/envelope.js';
-import { fieldError } from '../../core/errors.js';
 import { listQuerySchema } from '../../core/lists.js';
 import { checkIfMatch, IdParams, sendDetail } from '../../core/resource.js';
-import { ACCOUNT_LIST, STAFF_USAGE_LIST } from '../billing/billing.repository.js';
 import {
   CostCreate,
   CostSchema,
@@ -19,7 +16,7 @@ import {
   UsageSchema,
 } from '../billing/billing.schemas.js';
 import type { BillingService } from '../billing/billing.service.js';
-import { CATALOG_LISTS, type CatalogKind } from '../billing/billing.staff.js';
+import { ACCOUNT_LIST, CATALOG_LISTS, type CatalogKind, STAFF_USAGE_LIST } from '../billing/billing.staff.js';
 import {
   AdjustBody,
   AdjustSchema,
@@ -87,17 +84,7 @@ export async function adminBillingRoutes(fastify: FastifyInstance, deps: { billi
       },
       config,
     },
-    async (request) => {
-      const { id } = request.params;
-      const body = request.body;
-      if (body.amount === 0) throw fieldError('amount', 'Must be a whole number other than 0.');
-      if (body.reason.trim() === '') throw fieldError('reason', 'This field may not be blank.');
-      const done = await billing.adjust({ accountId: id }, body.amount, `adjust:${id}:${randomUUID()}`, {
-        reason: body.reason.trim(),
-        actor_id: request.ctx?.user?.id ?? null,
-      });
-      return ok(request, { account_id: id, amount: done.amount, balance: done.balance });
-    },
+    async (request) => ok(request, await billing.adjustByStaff(request.params.id, request.body, request.ctx?.user?.id ?? null)),
   );
 
   app.get(

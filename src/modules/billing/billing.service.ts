@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
@@ -285,6 +286,21 @@ export function createBillingService(deps: BillingDeps) {
         );
       }
       return { adjusted: outcome.applied, amount: outcome.amount, balance: outcome.balance };
+    },
+
+    /**
+     * Staff's correction of an account's balance (admin's adjust_credits): the reason is required, and each
+     * request is its own ledger entry (a fresh ref), so two equal corrections both apply.
+     */
+    async adjustByStaff(accountId: number, input: { amount: number; reason: string }, actorId: number | null) {
+      if (input.amount === 0) throw fieldError('amount', 'Must be a whole number other than 0.');
+      const reason = input.reason.trim();
+      if (reason === '') throw fieldError('reason', 'This field may not be blank.');
+      const done = await service.adjust({ accountId }, input.amount, `adjust:${accountId}:${randomUUID()}`, {
+        reason,
+        actor_id: actorId,
+      });
+      return { account_id: accountId, amount: done.amount, balance: done.balance };
     },
 
     /** One AI call's usage; a repeated `ref` is recorded once. */

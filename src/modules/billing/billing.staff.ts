@@ -67,6 +67,9 @@ const KINDS: Record<CatalogKind, Kind> = {
   },
 };
 
+/** The staff lists' specs, for the admin routes' query schemas (the queries stay in billing's repository). */
+export const { ACCOUNT_LIST, STAFF_USAGE_LIST } = repo;
+
 export const CATALOG_LISTS: Record<CatalogKind, ListSpec> = {
   plans: KINDS.plans.list,
   credit_packs: KINDS.credit_packs.list,
