@@ -60,10 +60,6 @@ export async function insertAccount(db: Db, values: typeof auth_accounts.$inferI
   return row as AccountRow;
 }
 
-export async function setAccountOwner(db: Db, accountId: number, ownerId: number): Promise<void> {
-  await db.update(auth_accounts).set({ owner_id: ownerId }).where(eq(auth_accounts.id, accountId));
-}
-
 export async function insertMembership(db: Db, values: typeof auth_memberships.$inferInsert) {
   const [row] = await db.insert(auth_memberships).values(values).returning();
   return row;
