@@ -6,7 +6,7 @@ import type { Database, Db } from './core/db.js';
 import { type AnyJobDefinition, createJobs } from './core/jobs.js';
 import { createMailer } from './core/mailer.js';
 import { accountRoutes } from './modules/account/account.routes.js';
-import { createAccountService } from './modules/account/account.service.js';
+import { createAccountService, createApiKeyLookup } from './modules/account/account.service.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
@@ -50,7 +50,17 @@ export function createServices(deps: ServiceDeps) {
   // Billing comes before auth: registration grants the free plan's credits through billing's ledger.
   const billing = createBillingService({ db: deps.db, config: deps.config, jobs });
   const billingWebhooks = createStripeWebhooks({ db: deps.db, config: deps.config, jobs, billing });
-  const auth = createAuthService({ db: deps.db, config: deps.config, mailer, redis: deps.redis, log: deps.log, billing });
+  // Auth's credential check reads API keys through the account module, which owns them.
+  const apiKeys = createApiKeyLookup(deps.db);
+  const auth = createAuthService({
+    db: deps.db,
+    config: deps.config,
+    mailer,
+    redis: deps.redis,
+    log: deps.log,
+    billing,
+    apiKeys,
+  });
   const account = createAccountService({ db: deps.db, auth, mailer });
   jobs.register([
     ...billingJobs({ billing, webhooks: billingWebhooks }),

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { billing_plans } from '../billing/billing.tables.js';
 import {
@@ -231,6 +231,15 @@ export async function siteOfAccount(db: Db, accountId: number, siteId: number) {
     .from(auth_sites)
     .where(and(eq(auth_sites.account_id, accountId), eq(auth_sites.id, siteId)));
   return row;
+}
+
+/** Which of these ids are the account's sites. */
+export async function sitesOfAccount(db: Db, accountId: number, siteIds: number[]): Promise<number[]> {
+  const rows = await db
+    .select({ id: auth_sites.id })
+    .from(auth_sites)
+    .where(and(eq(auth_sites.account_id, accountId), inArray(auth_sites.id, siteIds)));
+  return rows.map((r) => r.id);
 }
 
 export async function sectorOfAccount(db: Db, accountId: number, sectorId: number) {

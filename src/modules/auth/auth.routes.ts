@@ -8,7 +8,6 @@ import { bodyRules, Envelope, noContent, ok, PageEnvelope } from '../../core/env
 import { originOf, pageOfRows, pagingQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
-import type { AccountService } from '../account/account.service.js';
 import {
   ChangePasswordBody,
   CreateMemberBody,
@@ -37,7 +36,6 @@ interface Deps {
   db: Db;
   config: Config;
   auth: AuthService;
-  account: AccountService;
 }
 
 const tags = ['auth'];
@@ -46,7 +44,8 @@ const publicAuth = { access: 'public', throttle: 'auth', idempotency: false } as
 
 export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { auth, account, config } = deps;
+  const { auth, config } = deps;
+  const { members } = auth;
 
   function setSessionCookie(reply: FastifyReply, cookie: { value: string; expires: Date } | null) {
     if (!cookie) return;
@@ -230,8 +229,8 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       config: { access: 'read' },
     },
     async (request) => {
-      const members = await account.listMembers(accountContext(request));
-      return ok(request, pageOfRows(members, request.query, request, config.publicUrl));
+      const rows = await members.listMembers(accountContext(request));
+      return ok(request, pageOfRows(rows, request.query, request, config.publicUrl));
     },
   );
   app.post(
@@ -246,7 +245,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       config: { access: 'admin', bodyRules: uncommonPassword('password') },
     },
     async (request, reply) => {
-      const member = await account.createMember(accountContext(request), request.body);
+      const member = await members.createMember(accountContext(request), request.body);
       return reply.code(201).header('Location', `/api/v1/auth/users/${member.id}/`).send(ok(request, member));
     },
   );
@@ -256,7 +255,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       schema: { tags, summary: 'Get a member', params: UserIdParams, response: { 200: Envelope(MemberSchema) } },
       config: { access: 'read' },
     },
-    async (request, reply) => sendDetail(request, reply, await account.getMember(accountContext(request), request.params.id)),
+    async (request, reply) => sendDetail(request, reply, await members.getMember(accountContext(request), request.params.id)),
   );
   app.patch(
     '/api/v1/auth/users/:id',
@@ -270,7 +269,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       },
       config: { access: 'admin' },
     },
-    async (request) => ok(request, await account.updateMember(accountContext(request), request.params.id, request.body)),
+    async (request) => ok(request, await members.updateMember(accountContext(request), request.params.id, request.body)),
   );
   app.delete(
     '/api/v1/auth/users/:id',
@@ -279,7 +278,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       config: { access: 'admin' },
     },
     async (request, reply) => {
-      await account.removeMember(accountContext(request), request.params.id);
+      await members.removeMember(accountContext(request), request.params.id);
       return noContent(reply);
     },
   );

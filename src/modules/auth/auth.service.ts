@@ -11,7 +11,9 @@ import { AppError, fieldError, notFound, validationError } from '../../core/erro
 import { record } from '../../core/events.js';
 import type { Mailer } from '../../core/mailer.js';
 import type { RequestContext } from '../../core/tenancy.js';
-import { createCredentials } from './auth.credentials.js';
+import { type ApiKeyLookup, createCredentials } from './auth.credentials.js';
+import { createMembersService } from './auth.members.js';
+import * as membersRepo from './auth.members.repository.js';
 import * as repo from './auth.repository.js';
 
 /**
@@ -120,6 +122,7 @@ export function createAuthService(deps: {
   redis: Redis | null;
   log: FastifyBaseLogger;
   billing: RegistrationBilling;
+  apiKeys: ApiKeyLookup;
 }) {
   const { db, config } = deps;
   const credentials = createCredentials(deps);
@@ -188,6 +191,10 @@ export function createAuthService(deps: {
   return {
     authenticate: credentials.authenticate,
     credentials,
+    /** The members of an account (auth/users/ and account/team/). */
+    members: createMembersService({ db, forgetUser: (userId) => credentials.forgetUser(userId) }),
+    /** What the account module (invitations, keys, settings) needs of users, accounts and sites. */
+    directory: createDirectory(db),
 
     /** Platform staff, outside accounts (the CLI's create-superuser); an existing user is promoted. */
     async createSuperuser(input: { email: string; password: string }) {
@@ -456,4 +463,27 @@ function requireUser(ctx: RequestContext | null): number {
   const { user } = signedIn(ctx);
   if (!user) throw new AppError('permission_denied', 'This needs a signed-in user, not an API key.');
   return user.id;
+}
+
+/**
+ * Users, accounts and sites as the account module sees them: narrow reads and writes that take the caller's
+ * transaction, so an invitation's checks and its new user commit together.
+ */
+function createDirectory(db: Db) {
+  return {
+    userByEmail: (tx: Db, email: string) => repo.userByEmail(tx, email),
+    createUser: (
+      tx: Db,
+      values: { email: string; password_hash: string; first_name: string; last_name: string; last_account_id?: number },
+    ) => repo.insertUser(tx, values),
+    async accountName(accountId: number): Promise<string | null> {
+      return (await repo.accountById(db, accountId))?.name ?? null;
+    },
+    async isSiteOfAccount(tx: Db, accountId: number, siteId: number): Promise<boolean> {
+      return (await repo.siteOfAccount(tx, accountId, siteId)) !== undefined;
+    },
+    settings: (accountId: number) => membersRepo.accountSettings(db, accountId),
+    updateSettings: (tx: Db, accountId: number, values: { name?: string; timezone?: string; billing_email?: string | null }) =>
+      membersRepo.updateAccountSettings(tx, accountId, values),
+  };
 }
