@@ -8,6 +8,7 @@ import { createMailer } from './core/mailer.js';
 import { accountRoutes } from './modules/account/account.routes.js';
 import { createAccountService, createApiKeyLookup } from './modules/account/account.service.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
+import { createAccountBalances } from './modules/auth/auth.balances.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { siteAccess } from './modules/auth/auth.sites.js';
@@ -48,7 +49,8 @@ export function createServices(deps: ServiceDeps) {
   // Job types come from each module's *.jobs.ts plus any extra ones; queues are made at start.
   const jobs = createJobs({ config: deps.config, database: deps.database, log: deps.log });
   // Billing comes before auth: registration grants the free plan's credits through billing's ledger.
-  const billing = createBillingService({ db: deps.db, config: deps.config, jobs });
+  // The balance lives on auth's accounts; billing moves it (and the plan) through auth's AccountBalances.
+  const billing = createBillingService({ db: deps.db, config: deps.config, jobs, accounts: createAccountBalances(deps.db) });
   const billingWebhooks = createStripeWebhooks({ db: deps.db, config: deps.config, jobs, billing });
   // Auth's credential check reads API keys through the account module, which owns them.
   const apiKeys = createApiKeyLookup(deps.db);

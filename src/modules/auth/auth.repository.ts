@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { billing_plans } from '../billing/billing.tables.js';
 import {
@@ -277,4 +277,65 @@ export async function slugsLike(
     .from(table)
     .where(and(scope, sql`${table.slug} like ${`${base}%`}`));
   return new Set(rows.map((r) => r.slug));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The balance and the plan, as billing moves them (auth.balances.ts)
+
+/** Locks the account's row for the rest of the transaction: every balance change of one account is serialised here. */
+export async function lockCredits(tx: Db, accountId: number): Promise<number | undefined> {
+  const [row] = await tx
+    .select({ credits: auth_accounts.credits })
+    .from(auth_accounts)
+    .where(eq(auth_accounts.id, accountId))
+    .for('update');
+  return row?.credits;
+}
+
+export async function credits(db: Db, accountId: number): Promise<number | undefined> {
+  const [row] = await db.select({ credits: auth_accounts.credits }).from(auth_accounts).where(eq(auth_accounts.id, accountId));
+  return row?.credits;
+}
+
+/**
+ * Moves the balance by `amount` unless that would take it below zero, in one conditional statement; returns
+ * the new balance, or undefined when refused (or no such account).
+ */
+export async function moveCredits(tx: Db, accountId: number, amount: number): Promise<number | undefined> {
+  const [row] = await tx
+    .update(auth_accounts)
+    .set({ credits: sql`${auth_accounts.credits} + ${amount}` })
+    .where(and(eq(auth_accounts.id, accountId), gte(sql`${auth_accounts.credits} + ${amount}`, 0)))
+    .returning({ credits: auth_accounts.credits });
+  return row?.credits;
+}
+
+export async function setAccountPlan(tx: Db, accountId: number, planId: number): Promise<void> {
+  await tx.update(auth_accounts).set({ plan_id: planId, updated_at: new Date() }).where(eq(auth_accounts.id, accountId));
+}
+
+/** How many accounts there are and the sum of their balances. */
+export async function creditTotals(db: Db): Promise<{ accounts: number; outstanding_credits: number }> {
+  const [row] = await db
+    .select({ accounts: sql<number>`count(*)::int`, balance: sql<number>`coalesce(sum(${auth_accounts.credits}), 0)::bigint` })
+    .from(auth_accounts);
+  return { accounts: Number(row?.accounts ?? 0), outstanding_credits: Number(row?.balance ?? 0) };
+}
+
+/** An account with its balance and plan, as staff see it. */
+export async function accountWithCredits(db: Db, accountId: number) {
+  const [row] = await db
+    .select({
+      id: auth_accounts.id,
+      name: auth_accounts.name,
+      slug: auth_accounts.slug,
+      status: auth_accounts.status,
+      plan_id: auth_accounts.plan_id,
+      credits: auth_accounts.credits,
+      created_at: auth_accounts.created_at,
+      updated_at: auth_accounts.updated_at,
+    })
+    .from(auth_accounts)
+    .where(eq(auth_accounts.id, accountId));
+  return row;
 }

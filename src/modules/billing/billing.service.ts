@@ -6,6 +6,7 @@ import { AppError, fieldError, notFound, validationError } from '../../core/erro
 import { record, type SourceAgent } from '../../core/events.js';
 import type { Jobs } from '../../core/jobs.js';
 import type { ListQuery } from '../../core/lists.js';
+import type { StaffAccountRow } from './billing.repository.js';
 import * as repo from './billing.repository.js';
 import { createBillingStaff } from './billing.staff.js';
 import { createStripeProvider, type PaymentProvider } from './billing.stripe.js';
@@ -97,8 +98,25 @@ export function addMonth(date: Date): Date {
 /** The ledger ref of a plan's credits for one period: at most one grant per account and period start. */
 export const periodRef = (accountId: number, periodStart: Date) => `plan:${accountId}:${periodStart.toISOString()}`;
 
+/**
+ * The balance and the plan of an account, kept on auth's accounts and moved only by billing, through this
+ * (auth implements it: auth.balances.ts, wired in modules.ts).
+ */
+export interface AccountBalances {
+  /** Locks the account's row for the rest of the transaction and answers its balance (undefined: no account). */
+  lock(tx: Db, accountId: number): Promise<number | undefined>;
+  read(accountId: number): Promise<number | undefined>;
+  /** Moves the balance unless it would go below zero; the new balance, or undefined when refused. */
+  move(tx: Db, accountId: number, amount: number): Promise<number | undefined>;
+  /** The plan whose limits auth applies follows the subscription. */
+  setPlan(tx: Db, accountId: number, planId: number): Promise<void>;
+  totals(): Promise<{ accounts: number; outstanding_credits: number }>;
+  account(accountId: number): Promise<StaffAccountRow | undefined>;
+}
+
 export interface BillingDeps {
   db: Db;
+  accounts: AccountBalances;
   config: Config;
   jobs: Jobs;
   /** Tests and other providers; default: Stripe when STRIPE_SECRET_KEY is set. */
@@ -129,7 +147,7 @@ export function createBillingService(deps: BillingDeps) {
    * balance below zero; a ref already in the ledger is answered with what it did then.
    */
   async function change(tx: Db, accountId: number, amount: number, ref: string, entry: Entry): Promise<Outcome> {
-    const current = await repo.lockBalance(tx, accountId);
+    const current = await deps.accounts.lock(tx, accountId);
     if (current === undefined) throw notFound('Account');
     const done = await repo.ledgerByRef(tx, ref);
     if (done) {
@@ -137,7 +155,7 @@ export function createBillingService(deps: BillingDeps) {
       return { applied: false, amount: done.amount, balance: current, refused: false };
     }
     if (current + amount < 0) return { applied: false, amount, balance: current, refused: true };
-    const balance = await repo.moveBalance(tx, accountId, amount);
+    const balance = await deps.accounts.move(tx, accountId, amount);
     if (balance === undefined) throw new Error('The balance moved under a held row lock');
     const row = await repo.insertLedger(tx, {
       account_id: accountId,
@@ -171,6 +189,7 @@ export function createBillingService(deps: BillingDeps) {
     /** What platform staff see and edit (the admin module's routes). */
     staff: createBillingStaff({
       db,
+      accounts: deps.accounts,
       baseUrl: deps.config.publicUrl,
       onChange: (kind) => {
         if (kind === 'credit_costs') costs = null;
@@ -185,7 +204,7 @@ export function createBillingService(deps: BillingDeps) {
     },
 
     async balance(ctx: AccountRef): Promise<number> {
-      const value = await repo.balance(db, ctx.accountId);
+      const value = await deps.accounts.read(ctx.accountId);
       if (value === undefined) throw notFound('Account');
       return value;
     },
@@ -303,6 +322,11 @@ export function createBillingService(deps: BillingDeps) {
       return { account_id: accountId, amount: done.amount, balance: done.balance };
     },
 
+    /** The account's plan follows its subscription (webhooks, renewals). */
+    setAccountPlan(tx: Db, accountId: number, planId: number): Promise<void> {
+      return deps.accounts.setPlan(tx, accountId, planId);
+    },
+
     /** One AI call's usage; a repeated `ref` is recorded once. */
     async recordUsage(ctx: AccountRef, usage: UsageInput): Promise<void> {
       await repo.insertUsage(usage.tx ?? db, {
@@ -397,7 +421,7 @@ export function createBillingService(deps: BillingDeps) {
         current_period_start: sub.current_period_start,
         current_period_end: sub.current_period_end,
         cancel_at_period_end: sub.cancel_at_period_end,
-        balance: (await repo.balance(db, ctx.accountId)) ?? 0,
+        balance: (await deps.accounts.read(ctx.accountId)) ?? 0,
       };
     },
 

@@ -5,6 +5,7 @@ import type { Db } from '../../core/db.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
 import * as repo from './billing.repository.js';
+import type { AccountBalances } from './billing.service.js';
 import { billing_credit_costs, billing_credit_packs, billing_plans } from './billing.tables.js';
 
 /**
@@ -85,7 +86,12 @@ function inUse(error: unknown): boolean {
   return false;
 }
 
-export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (kind: CatalogKind) => void }) {
+export function createBillingStaff(deps: {
+  db: Db;
+  accounts: Pick<AccountBalances, 'totals' | 'account'>;
+  baseUrl: string;
+  onChange: (kind: CatalogKind) => void;
+}) {
   const { db } = deps;
 
   async function find(tx: Db, kind: Kind, id: number, lock = false): Promise<Row> {
@@ -115,7 +121,7 @@ export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (k
 
     async account(accountId: number) {
       const [row, slugs, sub, ledgerSum] = await Promise.all([
-        repo.accountById(db, accountId),
+        deps.accounts.account(accountId),
         planSlugs(),
         repo.subscriptionOf(db, accountId),
         repo.ledgerSum(db, accountId),
@@ -142,8 +148,12 @@ export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (k
 
     async stats(days: number) {
       const from = new Date(Date.now() - days * 86_400_000);
-      const [totals, spent] = await Promise.all([repo.ledgerTotals(db), repo.spentByOperationAndDay(db, { from })]);
-      return { ...totals, spent_by_day: spent };
+      const [accounts, totals, spent] = await Promise.all([
+        deps.accounts.totals(),
+        repo.ledgerTotals(db),
+        repo.spentByOperationAndDay(db, { from }),
+      ]);
+      return { ...accounts, ...totals, spent_by_day: spent };
     },
 
     list(kindName: CatalogKind, query: ListQuery, request: FastifyRequest) {
