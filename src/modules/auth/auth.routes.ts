@@ -42,10 +42,17 @@ const tags = ['auth'];
 const Done = Envelope(Type.Object({ detail: Type.String() }));
 const publicAuth = { access: 'public', throttle: 'auth', idempotency: false } as const;
 
+/** The auth module's routes: signing in and sessions, the account's members, and sites, sectors, industries. */
 export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
+  signInRoutes(fastify, deps);
+  memberRoutes(fastify, deps);
+  siteRoutes(fastify, deps);
+}
+
+/** Register, login, refresh, logout, me, sessions, password change and reset. */
+function signInRoutes(fastify: FastifyInstance, deps: Deps) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { auth, config } = deps;
-  const { members } = auth;
 
   function setSessionCookie(reply: FastifyReply, cookie: { value: string; expires: Date } | null) {
     if (!cookie) return;
@@ -211,9 +218,13 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       return ok(request, { detail: 'Password changed; sign in with the new one.' });
     },
   );
+}
 
-  // -------------------------------------------------------------------------------------------------------
-  // Members of the caller's account (the same people as account/team/)
+/** Members of the caller's account: the same people, service and schema as account/team/. */
+function memberRoutes(fastify: FastifyInstance, deps: Deps) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { config } = deps;
+  const { members } = deps.auth;
 
   const UserIdParams = Type.Object({ id: IdParams.properties.id });
 
@@ -282,11 +293,11 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       return noContent(reply);
     },
   );
+}
 
-  // -------------------------------------------------------------------------------------------------------
-  // Sites, sectors, industries: plain CRUD with their rules in auth.sites.ts
-
-  const baseUrl = config.publicUrl;
+/** Sites, sectors, industries: plain CRUD with their rules in auth.sites.ts. */
+function siteRoutes(fastify: FastifyInstance, deps: Deps) {
+  const baseUrl = deps.config.publicUrl;
   registerResource(
     fastify,
     deps.db,
