@@ -124,8 +124,33 @@ export interface BillingDeps {
 }
 
 export function createBillingService(deps: BillingDeps) {
-  const { db } = deps;
   const payments = deps.payments !== undefined ? deps.payments : createStripeProvider(deps.config.stripe);
+  const ledger = createLedger(deps);
+  return {
+    payments,
+    /** What platform staff see and edit (the admin module's routes). */
+    staff: createBillingStaff({
+      db: deps.db,
+      accounts: deps.accounts,
+      baseUrl: deps.config.publicUrl,
+      onChange: (kind) => {
+        if (kind === 'credit_costs') ledger.invalidateCosts();
+      },
+    }),
+    ...ledger,
+    ...createPlans(deps, ledger),
+    ...createFeeds(deps),
+    ...createCheckout(deps, payments),
+  };
+}
+export type BillingService = ReturnType<typeof createBillingService>;
+
+/**
+ * The balance and its ledger: estimates from the credit costs, charges, refunds, grants and staff adjustments,
+ * each at most once per ref, and AI usage records.
+ */
+function createLedger(deps: BillingDeps) {
+  const { db } = deps;
   let costs: { rows: Map<string, repo.CostRow>; loadedAt: number } | null = null;
 
   async function costOf(operation: string): Promise<repo.CostRow> {
@@ -184,18 +209,7 @@ export function createBillingService(deps: BillingDeps) {
     if (typeof ref !== 'string' || ref.length === 0 || ref.length > 255) throw new Error('A ledger ref is 1-255 characters');
   }
 
-  const service = {
-    payments,
-    /** What platform staff see and edit (the admin module's routes). */
-    staff: createBillingStaff({
-      db,
-      accounts: deps.accounts,
-      baseUrl: deps.config.publicUrl,
-      onChange: (kind) => {
-        if (kind === 'credit_costs') costs = null;
-      },
-    }),
-
+  const ledger = {
     /** Credits for a whole request of `units` (rounded up per request). Unknown operation: a field error. */
     async estimate(operation: string, units: number): Promise<number> {
       if (!Number.isInteger(units) || units < 0) throw fieldError('units', 'Must be a whole number of 0 or more.');
@@ -211,7 +225,7 @@ export function createBillingService(deps: BillingDeps) {
 
     /** Throws 402 when the balance is short of `credits`; changes nothing. */
     async ensure(ctx: AccountRef, credits: number): Promise<void> {
-      const balance = await service.balance(ctx);
+      const balance = await ledger.balance(ctx);
       if (balance < credits) throw insufficientCredits(credits, balance);
     },
 
@@ -227,8 +241,8 @@ export function createBillingService(deps: BillingDeps) {
       meta: ChargeMeta = {},
     ): Promise<{ charged: boolean; credits: number; balance: number }> {
       checkRef(ref);
-      const credits = await service.estimate(operation, units);
-      if (credits === 0) return { charged: true, credits: 0, balance: await service.balance(ctx) };
+      const credits = await ledger.estimate(operation, units);
+      if (credits === 0) return { charged: true, credits: 0, balance: await ledger.balance(ctx) };
       const outcome = await inTx(meta.tx, (tx) =>
         change(tx, ctx.accountId, -credits, ref, {
           type: 'usage',
@@ -315,7 +329,7 @@ export function createBillingService(deps: BillingDeps) {
       if (input.amount === 0) throw fieldError('amount', 'Must be a whole number other than 0.');
       const reason = input.reason.trim();
       if (reason === '') throw fieldError('reason', 'This field may not be blank.');
-      const done = await service.adjust({ accountId }, input.amount, `adjust:${accountId}:${randomUUID()}`, {
+      const done = await ledger.adjust({ accountId }, input.amount, `adjust:${accountId}:${randomUUID()}`, {
         reason,
         actor_id: actorId,
       });
@@ -348,10 +362,15 @@ export function createBillingService(deps: BillingDeps) {
     invalidateCosts(): void {
       costs = null;
     },
+  };
+  return ledger;
+}
+type Ledger = ReturnType<typeof createLedger>;
 
-    // -------------------------------------------------------------------------------------------------------
-    // Plans and subscriptions
-
+/** Plans and subscriptions renewed here: the free plan, a new account's first period, renewals, status. */
+function createPlans(deps: BillingDeps, ledger: Pick<Ledger, 'grant'>) {
+  const { db } = deps;
+  return {
     async freePlan(tx: Db = db): Promise<repo.PlanRow> {
       const plan = await repo.planBySlug(tx, 'free');
       if (!plan) throw new Error('The free plan is missing: migrations have not seeded billing_plans.');
@@ -371,7 +390,7 @@ export function createBillingService(deps: BillingDeps) {
         current_period_start: start,
         current_period_end: addMonth(start),
       });
-      await service.grant({ accountId }, plan.monthly_credits, periodRef(accountId, start), {
+      await ledger.grant({ accountId }, plan.monthly_credits, periodRef(accountId, start), {
         tx,
         description: `${plan.name} plan: credits for the month`,
       });
@@ -397,7 +416,7 @@ export function createBillingService(deps: BillingDeps) {
             await repo.updateSubscription(tx, accountId, { current_period_start: start, current_period_end: end });
             const plan = await repo.planById(tx, sub.plan_id);
             if (plan && plan.monthly_credits > 0) {
-              await service.grant({ accountId }, plan.monthly_credits, periodRef(accountId, start), {
+              await ledger.grant({ accountId }, plan.monthly_credits, periodRef(accountId, start), {
                 tx,
                 description: `${plan.name} plan: credits for the month`,
                 source_agent: 'worker',
@@ -424,10 +443,13 @@ export function createBillingService(deps: BillingDeps) {
         balance: (await deps.accounts.read(ctx.accountId)) ?? 0,
       };
     },
+  };
+}
 
-    // -------------------------------------------------------------------------------------------------------
-    // Feeds
-
+/** The account's ledger and usage feeds, and usage totals. */
+function createFeeds(deps: BillingDeps) {
+  const { db } = deps;
+  return {
     transactions(ctx: AccountRef, query: ListQuery, request: FastifyRequest) {
       return repo.listTransactions(db, ctx.accountId, feedQuery(query), { request, baseUrl: deps.config.publicUrl });
     },
@@ -442,10 +464,20 @@ export function createBillingService(deps: BillingDeps) {
       const results = await repo.usageSummary(db, ctx?.accountId ?? null, period, range);
       return { period, results };
     },
+  };
+}
 
-    // -------------------------------------------------------------------------------------------------------
-    // Payments
+/** Checkout and the customer portal, through the payment provider. */
+function createCheckout(deps: BillingDeps, payments: PaymentProvider | null) {
+  const { db } = deps;
+  function requirePayments(): PaymentProvider {
+    if (!payments) {
+      throw new AppError('service_unavailable', 'Payments are not configured on this server (set STRIPE_SECRET_KEY).');
+    }
+    return payments;
+  }
 
+  return {
     /** A checkout URL for a plan (subscription) or a credit pack (one payment). */
     async checkoutSession(
       ctx: AccountRef & { user: { email: string } | null },
@@ -514,18 +546,7 @@ export function createBillingService(deps: BillingDeps) {
       return provider.portal(sub.provider_customer_id, input.return_url ?? `${origin}/api/v1/billing/status/`);
     },
   };
-
-  function requirePayments(): PaymentProvider {
-    if (!payments) {
-      throw new AppError('service_unavailable', 'Payments are not configured on this server (set STRIPE_SECRET_KEY).');
-    }
-    return payments;
-  }
-
-  return service;
 }
-export type BillingService = ReturnType<typeof createBillingService>;
-
 const PAGING = ['page', 'page_size', 'limit', 'offset', 'cursor'];
 
 /**
