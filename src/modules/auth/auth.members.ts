@@ -4,7 +4,7 @@ import { byCaller, record } from '../../core/events.js';
 import type { RequestContext, Role } from '../../core/tenancy.js';
 import * as members from './auth.members.repository.js';
 import * as repo from './auth.repository.js';
-import { checkPasswordPolicy, hashNewPassword } from './auth.service.js';
+import { checkPasswordPolicy, hashNewPassword, type PlanLimits } from './auth.service.js';
 
 /**
  * The members of an account, one service behind both auth/users/ and account/team/. Rules: admins manage
@@ -15,7 +15,11 @@ import { checkPasswordPolicy, hashNewPassword } from './auth.service.js';
 
 type Ctx = RequestContext & { accountId: number };
 
-export function createMembersService(deps: { db: Db; forgetUser: (userId: number) => void }) {
+export function createMembersService(deps: {
+  db: Db;
+  lockPlanLimits: (tx: Db, accountId: number) => Promise<PlanLimits | undefined>;
+  forgetUser: (userId: number) => void;
+}) {
   const { db } = deps;
 
   async function checkSiteIds(tx: Db, accountId: number, siteIds: number[] | undefined, field = 'site_ids'): Promise<void> {
@@ -32,7 +36,7 @@ export function createMembersService(deps: { db: Db; forgetUser: (userId: number
   }
 
   async function checkMemberLimit(tx: Db, accountId: number): Promise<void> {
-    const plan = await repo.lockAccountPlan(tx, accountId);
+    const plan = await deps.lockPlanLimits(tx, accountId);
     const current = await members.countMembers(tx, accountId);
     if (plan && current >= plan.max_users) {
       throw new AppError('plan_limit_reached', `Your plan allows ${plan.max_users} members; upgrade to add more.`, {

@@ -1,8 +1,8 @@
 import { and, asc, eq, gt, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
-import { billing_plans } from '../billing/billing.tables.js';
 import {
   auth_accounts,
+  auth_industries,
   auth_memberships,
   auth_password_resets,
   auth_refresh_tokens,
@@ -38,11 +38,6 @@ export async function updateUser(db: Db, id: number, values: Partial<typeof auth
     .update(auth_users)
     .set({ ...values, updated_at: new Date() })
     .where(eq(auth_users.id, id));
-}
-
-export async function planBySlug(db: Db, slug: string) {
-  const [row] = await db.select().from(billing_plans).where(eq(billing_plans.slug, slug));
-  return row;
 }
 
 export async function accountById(db: Db, accountId: number): Promise<AccountRow | undefined> {
@@ -256,13 +251,18 @@ export async function countSites(db: Db, accountId: number): Promise<number> {
 }
 
 /** Locks the account row so concurrent creations count against a plan limit one at a time. */
-export async function lockAccountPlan(db: Db, accountId: number) {
+/** Locks the account's row (two concurrent additions cannot both pass the plan's cap) and answers its plan. */
+export async function lockAccountPlanId(db: Db, accountId: number): Promise<number | undefined> {
   const [row] = await db
-    .select({ plan_id: auth_accounts.plan_id, max_sites: billing_plans.max_sites, max_users: billing_plans.max_users })
+    .select({ plan_id: auth_accounts.plan_id })
     .from(auth_accounts)
-    .innerJoin(billing_plans, eq(billing_plans.id, auth_accounts.plan_id))
     .where(eq(auth_accounts.id, accountId))
-    .for('update', { of: auth_accounts });
+    .for('update');
+  return row?.plan_id;
+}
+
+export async function industryBySlug(db: Db, slug: string) {
+  const [row] = await db.select({ id: auth_industries.id }).from(auth_industries).where(eq(auth_industries.slug, slug));
   return row;
 }
 

@@ -29,7 +29,7 @@ import {
   UpdateMemberBody,
 } from './auth.schemas.js';
 import { type AuthService, clientOf, notBlank, uncommonPassword } from './auth.service.js';
-import { sectorHooks, siteAccess, siteHooks } from './auth.sites.js';
+import { createSiteHooks, sectorHooks, siteAccess } from './auth.sites.js';
 import { auth_industries, auth_sectors, auth_sites } from './auth.tables.js';
 
 interface Deps {
@@ -315,7 +315,7 @@ function siteRoutes(fastify: FastifyInstance, deps: Deps) {
       update: SiteBody,
       actions: ['list', 'retrieve', 'create', 'update', 'delete'],
       access: { create: 'admin', update: 'admin', delete: 'admin' },
-      hooks: siteHooks,
+      hooks: createSiteHooks(deps.auth.lockPlanLimits),
       list: {
         filters: {
           is_active: { column: auth_sites.is_active, kind: 'boolean' },

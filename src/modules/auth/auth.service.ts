@@ -113,6 +113,13 @@ export function clientOf(request: FastifyRequest): Client {
 export interface RegistrationBilling {
   freePlan(tx: Db): Promise<{ id: number }>;
   startPlan(tx: Db, accountId: number, plan: Awaited<ReturnType<RegistrationBilling['freePlan']>>): Promise<void>;
+  /** The caps of a plan (sites, members), which auth applies. */
+  planLimits(tx: Db, planId: number): Promise<PlanLimits | undefined>;
+}
+
+export interface PlanLimits {
+  max_sites: number;
+  max_users: number;
 }
 
 export function createAuthService(deps: {
@@ -126,6 +133,12 @@ export function createAuthService(deps: {
 }) {
   const { db, config } = deps;
   const credentials = createCredentials(deps);
+
+  /** The account's plan caps, with the account's row locked for the rest of the transaction. */
+  async function lockPlanLimits(tx: Db, accountId: number): Promise<PlanLimits | undefined> {
+    const planId = await repo.lockAccountPlanId(tx, accountId);
+    return planId === undefined ? undefined : deps.billing.planLimits(tx, planId);
+  }
 
   async function uniqueAccountSlug(tx: Db, name: string): Promise<string> {
     const base = slugify(name, { lower: true, strict: true }).slice(0, 200) || 'account';
@@ -192,7 +205,8 @@ export function createAuthService(deps: {
     authenticate: credentials.authenticate,
     credentials,
     /** The members of an account (auth/users/ and account/team/). */
-    members: createMembersService({ db, forgetUser: (userId) => credentials.forgetUser(userId) }),
+    members: createMembersService({ db, lockPlanLimits, forgetUser: (userId) => credentials.forgetUser(userId) }),
+    lockPlanLimits,
     /** What the account module (invitations, keys, settings) needs of users, accounts and sites. */
     directory: createDirectory(db),
 

@@ -371,6 +371,12 @@ type Ledger = ReturnType<typeof createLedger>;
 function createPlans(deps: BillingDeps, ledger: Pick<Ledger, 'grant'>) {
   const { db } = deps;
   return {
+    /** A plan's caps, which auth applies to sites and members. */
+    async planLimits(tx: Db, planId: number): Promise<{ max_sites: number; max_users: number } | undefined> {
+      const plan = await repo.planById(tx, planId);
+      return plan ? { max_sites: plan.max_sites, max_users: plan.max_users } : undefined;
+    },
+
     async freePlan(tx: Db = db): Promise<repo.PlanRow> {
       const plan = await repo.planBySlug(tx, 'free');
       if (!plan) throw new Error('The free plan is missing: migrations have not seeded billing_plans.');
