@@ -6,7 +6,7 @@ import pino from 'pino';
 import { loadConfig } from '../src/core/config.js';
 import { connect } from '../src/core/db.js';
 import { createJobs } from '../src/core/jobs.js';
-import { siteDirectory } from '../src/modules/auth/auth.sites.js';
+import { createSiteDirectory } from '../src/modules/auth/auth.sites.js';
 import { plannerJobs } from '../src/modules/planner/planner.jobs.js';
 
 const [databaseUrl, account, site, sector] = process.argv.slice(2);
@@ -20,7 +20,8 @@ jobs.register(
     ai: () => {
       throw new Error('the lexical benchmark uses no AI');
     },
-    sites: siteDirectory,
+    // Clustering reads names only; no plan cap is consulted.
+    sites: createSiteDirectory(async () => undefined),
   }),
 );
 const accountId = Number(account);

@@ -7,11 +7,12 @@ import type { Database, Db } from './core/db.js';
 import { type AnyJobDefinition, createJobs } from './core/jobs.js';
 import { createMailer } from './core/mailer.js';
 import { accountRoutes } from './modules/account/account.routes.js';
-import { createAccountService } from './modules/account/account.service.js';
+import { createAccountService, createApiKeyLookup } from './modules/account/account.service.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
+import { createAccountBalances } from './modules/auth/auth.balances.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
-import { siteAccess, siteDirectory } from './modules/auth/auth.sites.js';
+import { createSiteDirectory, siteAccess } from './modules/auth/auth.sites.js';
 import { billingJobs } from './modules/billing/billing.jobs.js';
 import { billingRoutes } from './modules/billing/billing.routes.js';
 import { createBillingService } from './modules/billing/billing.service.js';
@@ -51,10 +52,22 @@ export function createServices(deps: ServiceDeps) {
   // Job types come from each module's *.jobs.ts plus any extra ones; queues are made at start.
   const jobs = createJobs({ config: deps.config, database: deps.database, log: deps.log });
   // Billing comes before auth: registration grants the free plan's credits through billing's ledger.
-  const billing = createBillingService({ db: deps.db, config: deps.config, jobs });
+  // The balance lives on auth's accounts; billing moves it (and the plan) through auth's AccountBalances.
+  const billing = createBillingService({ db: deps.db, config: deps.config, jobs, accounts: createAccountBalances(deps.db) });
   const billingWebhooks = createStripeWebhooks({ db: deps.db, config: deps.config, jobs, billing });
-  const auth = createAuthService({ db: deps.db, config: deps.config, mailer, redis: deps.redis, log: deps.log, billing });
+  // Auth's credential check reads API keys through the account module, which owns them.
+  const apiKeys = createApiKeyLookup(deps.db);
+  const auth = createAuthService({
+    db: deps.db,
+    config: deps.config,
+    mailer,
+    redis: deps.redis,
+    log: deps.log,
+    billing,
+    apiKeys,
+  });
   const account = createAccountService({ db: deps.db, auth, mailer });
+  const siteDirectory = createSiteDirectory(auth.lockPlanLimits);
   jobs.register([
     ...billingJobs({ billing, webhooks: billingWebhooks }),
     ...plannerJobs({ ai: () => ai, sites: siteDirectory }),

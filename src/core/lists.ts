@@ -21,7 +21,7 @@ import {
   sql,
 } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import { type TSchema, Type } from 'typebox';
+import { type TInteger, type TObject, type TOptional, type TSchema, type TString, Type } from 'typebox';
 import type { Db } from './db.js';
 import { AppError, type FieldErrors, validationError } from './errors.js';
 import { INT4_MAX, INT4_MIN } from './input-schema.js';
@@ -157,7 +157,7 @@ export function listQuerySchema(spec: ListSpec, extra: Record<string, TSchema> =
     }
   }
   Object.assign(properties, extra);
-  return Type.Object(properties, { additionalProperties: false });
+  return Type.Object(properties, { additionalProperties: false }) as TObject<ListQueryProperties>;
 }
 
 function parseValue(filter: FilterSpec, raw: string, field: string, errors: FieldErrors): unknown {
@@ -503,3 +503,19 @@ export function pageOfRows<Row>(rows: Row[], query: ListQuery): ListResult<Row> 
   const hasNext = offset + results.length < rows.length;
   return { count: rows.length, results, paging: numberedLinks(paging, offset, limit, hasNext) };
 }
+
+/**
+ * What the TypeBox type provider infers from `listQuerySchema`: a `ListQuery`, so routes pass `request.query`
+ * on without a cast. The properties are built at run time from the spec; the optional ones a spec leaves out
+ * are simply absent, which their static type allows.
+ */
+export type ListQueryProperties = {
+  page: TOptional<TInteger>;
+  page_size: TOptional<TInteger>;
+  limit: TOptional<TInteger>;
+  offset: TOptional<TInteger>;
+  cursor: TOptional<TString>;
+  search: TOptional<TString>;
+  ordering: TOptional<TString>;
+  [filter: string]: TSchema;
+};

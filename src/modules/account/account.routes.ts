@@ -5,11 +5,11 @@ import { Type } from 'typebox';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { Envelope, noContent, ok, originOf, PageEnvelope, sendPage } from '../../core/envelope.js';
-import { type ListQuery, pageOfRows, pagingQuerySchema } from '../../core/lists.js';
+import { pageOfRows, pagingQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import { MemberSchema, TokenPairSchema, UpdateMemberBody } from '../auth/auth.schemas.js';
-import { clientOf, uncommonPassword } from '../auth/auth.service.js';
+import { type AuthService, clientOf, uncommonPassword } from '../auth/auth.service.js';
 import {
   AcceptBody,
   AcceptQuery,
@@ -27,9 +27,14 @@ import { account_api_keys } from './account.tables.js';
 
 const tags = ['account'];
 
-export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; config: Config; account: AccountService }) {
+export async function accountRoutes(
+  fastify: FastifyInstance,
+  deps: { db: Db; config: Config; account: AccountService; auth: AuthService },
+) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { account, config } = deps;
+  // The team is the auth module's members service, the same one behind auth/users/.
+  const { members } = deps.auth;
 
   app.get(
     '/api/v1/account/settings',
@@ -68,8 +73,8 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
       config: { access: 'read' },
     },
     async (request) => {
-      const members = await account.listMembers(accountContext(request));
-      return sendPage(request, pageOfRows(members, request.query as ListQuery));
+      const rows = await members.listMembers(accountContext(request));
+      return sendPage(request, pageOfRows(rows, request.query));
     },
   );
   app.patch(
@@ -84,7 +89,7 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
       },
       config: { access: 'admin' },
     },
-    async (request) => ok(request, await account.updateMember(accountContext(request), request.params.id, request.body)),
+    async (request) => ok(request, await members.updateMember(accountContext(request), request.params.id, request.body)),
   );
   app.delete(
     '/api/v1/account/team/:id',
@@ -93,7 +98,7 @@ export async function accountRoutes(fastify: FastifyInstance, deps: { db: Db; co
       config: { access: 'admin' },
     },
     async (request, reply) => {
-      await account.removeMember(accountContext(request), request.params.id);
+      await members.removeMember(accountContext(request), request.params.id);
       return noContent(reply);
     },
   );

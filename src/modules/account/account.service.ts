@@ -1,188 +1,39 @@
-import { and, eq, inArray } from 'drizzle-orm';
 import { generateApiKey, randomToken, sha256 } from '../../core/auth.js';
 import type { Db } from '../../core/db.js';
 import { AppError, fieldError, notFound, permissionDenied, validationError } from '../../core/errors.js';
 import { byCaller, record } from '../../core/events.js';
 import type { Mailer } from '../../core/mailer.js';
 import type { ApiKeyScope, RequestContext, Role } from '../../core/tenancy.js';
-import * as authRepo from '../auth/auth.repository.js';
-import { type AuthService, checkPasswordPolicy, hashNewPassword } from '../auth/auth.service.js';
-import { auth_sites } from '../auth/auth.tables.js';
+import { type ApiKeyLookup, type AuthService, checkPasswordPolicy, hashNewPassword } from '../auth/auth.service.js';
 import * as repo from './account.repository.js';
 
 /**
- * The team and its keys. Rules: admins manage members but only owners touch owners (or make one); the last
- * owner can be neither removed nor demoted; `site_ids` must be the account's own sites; the plan caps members.
+ * Invitations, API keys and settings. The members themselves are the auth module's members service (the same
+ * rules behind auth/users/ and account/team/); users, accounts and sites are reached through auth's directory.
  */
 
 type Ctx = RequestContext & { accountId: number };
 const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
-export function createAccountService(deps: { db: Db; auth: AuthService; mailer: Mailer }) {
+export function createAccountService(deps: {
+  db: Db;
+  auth: Pick<AuthService, 'members' | 'directory' | 'credentials' | 'signInAs'>;
+  mailer: Mailer;
+}) {
   const { db, auth } = deps;
-
-  async function checkSiteIds(tx: Db, accountId: number, siteIds: number[] | undefined, field = 'site_ids'): Promise<void> {
-    if (!siteIds?.length) return;
-    const found = await tx
-      .select({ id: auth_sites.id })
-      .from(auth_sites)
-      .where(and(eq(auth_sites.account_id, accountId), inArray(auth_sites.id, siteIds)));
-    const known = new Set(found.map((s) => s.id));
-    const unknown = siteIds.filter((id) => !known.has(id));
-    if (unknown.length > 0) throw fieldError(field, `Not sites of this account: ${unknown.join(', ')}.`);
-  }
-
-  function checkRoleChange(ctx: Ctx, target: { role: Role } | null, newRole: Role | undefined): void {
-    if (ctx.role === 'owner') return;
-    if (target?.role === 'owner') throw permissionDenied('Only an owner can change or remove an owner.');
-    if (newRole === 'owner') throw permissionDenied('Only an owner can make someone an owner.');
-  }
-
-  async function checkMemberLimit(tx: Db, accountId: number): Promise<void> {
-    const plan = await authRepo.lockAccountPlan(tx, accountId);
-    const current = await repo.countMembers(tx, accountId);
-    if (plan && current >= plan.max_users) {
-      throw new AppError('plan_limit_reached', `Your plan allows ${plan.max_users} members; upgrade to add more.`, {
-        details: { limit: plan.max_users, current },
-      });
-    }
-  }
+  const { members, directory } = auth;
 
   return {
-    listMembers: (ctx: Ctx) => repo.members(db, ctx.accountId),
-
-    async getMember(ctx: Ctx, userId: number) {
-      const row = await repo.member(db, ctx.accountId, userId);
-      if (!row) throw notFound('Member');
-      return row;
-    },
-
-    /** An admin adds a person directly, with a password (an existing user is invited instead). */
-    async createMember(
-      ctx: Ctx,
-      input: { email: string; password: string; role: Role; site_ids?: number[]; first_name?: string; last_name?: string },
-    ) {
-      checkRoleChange(ctx, null, input.role);
-      checkPasswordPolicy(input.password);
-      const passwordHash = await hashNewPassword(input.password);
-      return db.transaction(async (tx) => {
-        if (await authRepo.userByEmail(tx, input.email)) {
-          throw fieldError('email', 'A user with this email already exists; invite them to join instead.');
-        }
-        await checkSiteIds(tx, ctx.accountId, input.site_ids);
-        await checkMemberLimit(tx, ctx.accountId);
-        const user = await authRepo.insertUser(tx, {
-          email: input.email.trim(),
-          password_hash: passwordHash,
-          first_name: input.first_name?.trim() ?? '',
-          last_name: input.last_name?.trim() ?? '',
-          last_account_id: ctx.accountId,
-        });
-        await authRepo.insertMembership(tx, {
-          account_id: ctx.accountId,
-          user_id: user.id,
-          role: input.role,
-          site_ids: input.site_ids ?? [],
-        });
-        await record(
-          tx,
-          byCaller(ctx, {
-            type: 'member.created',
-            object_type: 'member',
-            object_id: user.id,
-            payload: { email: user.email, role: input.role, site_ids: input.site_ids ?? [] },
-          }),
-        );
-        return (await repo.member(tx, ctx.accountId, user.id)) as repo.MemberRow;
-      });
-    },
-
-    async updateMember(
-      ctx: Ctx,
-      userId: number,
-      input: { role?: Role; site_ids?: number[]; first_name?: string; last_name?: string },
-    ) {
-      const row = await db.transaction(async (tx) => {
-        const current = await repo.member(tx, ctx.accountId, userId, true);
-        if (!current) throw notFound('Member');
-        checkRoleChange(ctx, current, input.role);
-        if (current.role === 'owner' && input.role !== undefined && input.role !== 'owner') {
-          const owners = await repo.ownerIds(tx, ctx.accountId);
-          if (owners.length <= 1)
-            throw new AppError('conflict', 'The last owner cannot be demoted; make someone else an owner first.', {
-              details: { current_role: 'owner' },
-            });
-        }
-        await checkSiteIds(tx, ctx.accountId, input.site_ids);
-        const { first_name, last_name, ...membership } = input;
-        if (Object.keys(membership).length > 0) await repo.updateMembership(tx, ctx.accountId, userId, membership);
-        // Names belong to the person; only the person or an admin of an account they are in may change them.
-        await repo.updateUserNames(tx, userId, {
-          ...(first_name !== undefined ? { first_name: first_name.trim() } : {}),
-          ...(last_name !== undefined ? { last_name: last_name.trim() } : {}),
-        });
-        const updated = (await repo.member(tx, ctx.accountId, userId)) as repo.MemberRow;
-        // A role change is its own type (people and agents watch for it); any other change is `member.updated`.
-        const roleChanged = updated.role !== current.role;
-        // An empty PATCH changes nothing, so it records nothing.
-        if (Object.keys(input).length > 0) {
-          await record(
-            tx,
-            byCaller(ctx, {
-              type: roleChanged ? 'member.role_changed' : 'member.updated',
-              object_type: 'member',
-              object_id: userId,
-              payload: {
-                fields: Object.keys(input).sort(),
-                role: updated.role,
-                ...(roleChanged ? { previous_role: current.role } : {}),
-                site_ids: updated.site_ids,
-              },
-            }),
-          );
-        }
-        return updated;
-      });
-      auth.credentials.forgetUser(userId);
-      return row;
-    },
-
-    async removeMember(ctx: Ctx, userId: number) {
-      await db.transaction(async (tx) => {
-        const current = await repo.member(tx, ctx.accountId, userId, true);
-        if (!current) throw notFound('Member');
-        checkRoleChange(ctx, current, undefined);
-        if (current.role === 'owner') {
-          const owners = await repo.ownerIds(tx, ctx.accountId);
-          if (owners.length <= 1)
-            throw new AppError('conflict', 'The last owner cannot be removed; make someone else an owner first.', {
-              details: { current_role: 'owner' },
-            });
-        }
-        await repo.deleteMembership(tx, ctx.accountId, userId);
-        await record(
-          tx,
-          byCaller(ctx, {
-            type: 'member.removed',
-            object_type: 'member',
-            object_id: userId,
-            payload: { email: current.email, role: current.role },
-          }),
-        );
-      });
-      auth.credentials.forgetUser(userId);
-    },
-
     async invite(ctx: Ctx, input: { email: string; role: Role; site_ids?: number[] }, baseUrl: string) {
-      checkRoleChange(ctx, null, input.role);
+      members.checkRoleChange(ctx, null, input.role);
       const token = randomToken(32);
       const invitation = await db.transaction(async (tx) => {
-        const existing = await authRepo.userByEmail(tx, input.email);
-        if (existing && (await repo.member(tx, ctx.accountId, existing.id))) {
+        const existing = await directory.userByEmail(tx, input.email);
+        if (existing && (await members.isMember(tx, ctx.accountId, existing.id))) {
           throw fieldError('email', 'This person is already a member of the account.');
         }
-        await checkSiteIds(tx, ctx.accountId, input.site_ids);
-        await checkMemberLimit(tx, ctx.accountId);
+        await members.checkSiteIds(tx, ctx.accountId, input.site_ids);
+        await members.checkMemberLimit(tx, ctx.accountId);
         const created = await repo.insertInvitation(tx, {
           account_id: ctx.accountId,
           email: input.email.trim(),
@@ -205,12 +56,12 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
         return created;
       });
       const acceptUrl = `${baseUrl}/api/v1/account/team/accept/?token=${token}`;
-      const account = await authRepo.accountById(db, ctx.accountId);
+      const accountName = (await directory.accountName(ctx.accountId)) ?? 'a team';
       await deps.mailer.send({
         to: invitation.email,
-        subject: `You are invited to join ${account?.name ?? 'a team'}`,
+        subject: `You are invited to join ${accountName}`,
         text:
-          `You have been invited to join ${account?.name ?? 'a team'} as ${invitation.role}.\n` +
+          `You have been invited to join ${accountName} as ${invitation.role}.\n` +
           `See the invitation: ${acceptUrl}\n` +
           `Accept within 7 days: POST ${baseUrl}/api/v1/account/team/accept/ with {"token": "${token}"} ` +
           '(and a password and your name if you have no account yet).',
@@ -227,12 +78,12 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
     async previewInvitation(token: string) {
       const invitation = await repo.liveInvitation(db, sha256(token));
       if (!invitation) throw notFound('Invitation');
-      const [account, user] = await Promise.all([
-        authRepo.accountById(db, invitation.account_id),
-        authRepo.userByEmail(db, invitation.email),
+      const [accountName, user] = await Promise.all([
+        directory.accountName(invitation.account_id),
+        directory.userByEmail(db, invitation.email),
       ]);
       return {
-        account_name: account?.name ?? '',
+        account_name: accountName ?? '',
         email: invitation.email,
         role: invitation.role,
         expires_at: invitation.expires_at,
@@ -252,7 +103,7 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
       const joined = await db.transaction(async (tx) => {
         const invitation = await repo.claimInvitation(tx, sha256(input.token));
         if (!invitation) throw fieldError('token', 'This invitation is invalid, used or expired.');
-        let user = await authRepo.userByEmail(tx, invitation.email);
+        let user = await directory.userByEmail(tx, invitation.email);
         if (user) {
           if (ctx?.user?.id !== user.id) {
             throw new AppError('not_authenticated', 'Sign in as the invited user to accept this invitation.', {
@@ -264,22 +115,16 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
           if (input.password.length < 8 || input.password.length > 128)
             throw fieldError('password', 'Must be 8 to 128 characters.');
           checkPasswordPolicy(input.password);
-          user = await authRepo.insertUser(tx, {
+          user = await directory.createUser(tx, {
             email: invitation.email,
             password_hash: await hashNewPassword(input.password),
             first_name: input.first_name?.trim() ?? '',
             last_name: input.last_name?.trim() ?? '',
           });
         }
-        if (await repo.member(tx, invitation.account_id, user.id))
+        if (await members.isMember(tx, invitation.account_id, user.id))
           throw fieldError('token', 'You are already a member of this account.');
-        await authRepo.insertMembership(tx, {
-          account_id: invitation.account_id,
-          user_id: user.id,
-          role: invitation.role,
-          site_ids: invitation.site_ids,
-        });
-        await authRepo.updateUser(tx, user.id, { last_account_id: invitation.account_id });
+        await members.join(tx, invitation.account_id, user.id, { role: invitation.role, site_ids: invitation.site_ids });
         await record(tx, {
           account_id: invitation.account_id,
           type: 'member.joined',
@@ -311,7 +156,7 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
         throw permissionDenied('Only admins can create keys with the admin scope.');
       }
       return db.transaction(async (tx) => {
-        if (input.site_id != null && !(await authRepo.siteOfAccount(tx, ctx.accountId, input.site_id))) {
+        if (input.site_id != null && !(await directory.isSiteOfAccount(tx, ctx.accountId, input.site_id))) {
           throw fieldError('site_id', 'Not a site of this account.');
         }
         const generated = generateApiKey();
@@ -375,7 +220,7 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
     // Settings
 
     async settings(ctx: Ctx) {
-      const row = await repo.accountSettings(db, ctx.accountId);
+      const row = await directory.settings(ctx.accountId);
       if (!row) throw notFound('Account');
       return row;
     },
@@ -387,7 +232,7 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
       if (input.name !== undefined && !input.name.trim()) throw fieldError('name', 'This field may not be blank.');
       if (Object.keys(input).length === 0) return this.settings(ctx);
       await db.transaction(async (tx) => {
-        await repo.updateAccountSettings(tx, ctx.accountId, { ...input, ...(input.name ? { name: input.name.trim() } : {}) });
+        await directory.updateSettings(tx, ctx.accountId, { ...input, ...(input.name ? { name: input.name.trim() } : {}) });
         await record(
           tx,
           byCaller(ctx, {
@@ -403,6 +248,14 @@ export function createAccountService(deps: { db: Db; auth: AuthService; mailer: 
   };
 }
 export type AccountService = ReturnType<typeof createAccountService>;
+
+/** The account's keys as auth's credential check reads them (made before auth's service, which needs it). */
+export function createApiKeyLookup(db: Db): ApiKeyLookup {
+  return {
+    liveByHash: (hash) => repo.liveApiKeyByHash(db, hash),
+    touch: (id, at) => repo.touchApiKey(db, id, at),
+  };
+}
 
 /** What an API key's events say about it: never the key or its hash. */
 function apiKeyEvent(row: repo.ApiKeyRow) {

@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import { type TObject, Type } from 'typebox';
 import { Envelope, noContent, ok, PageEnvelope, sendPage } from '../../core/envelope.js';
-import { fieldError } from '../../core/errors.js';
-import { type ListQuery, listQuerySchema } from '../../core/lists.js';
+import { listQuerySchema } from '../../core/lists.js';
 import { checkIfMatch, IdParams, sendDetail } from '../../core/resource.js';
-import { ACCOUNT_LIST, STAFF_USAGE_LIST } from '../billing/billing.repository.js';
 import {
   CostCreate,
   CostSchema,
@@ -18,7 +16,7 @@ import {
   UsageSchema,
 } from '../billing/billing.schemas.js';
 import type { BillingService } from '../billing/billing.service.js';
-import { CATALOG_LISTS, type CatalogKind } from '../billing/billing.staff.js';
+import { ACCOUNT_LIST, CATALOG_LISTS, type CatalogKind, STAFF_USAGE_LIST } from '../billing/billing.staff.js';
 import {
   AdjustBody,
   AdjustSchema,
@@ -36,9 +34,9 @@ import {
 
 const tags = ['admin'];
 const config = { access: 'staff' as const, throttle: 'billing' as const };
-type Id = { id: number };
 
-export async function adminBillingRoutes(app: FastifyInstance, deps: { billing: BillingService }) {
+export async function adminBillingRoutes(fastify: FastifyInstance, deps: { billing: BillingService }) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { billing } = deps;
   const staff = billing.staff;
 
@@ -55,7 +53,7 @@ export async function adminBillingRoutes(app: FastifyInstance, deps: { billing: 
       },
       config,
     },
-    async (request) => sendPage(request, await staff.accounts(request.query as ListQuery)),
+    async (request) => sendPage(request, await staff.accounts(request.query)),
   );
 
   app.get(
@@ -69,7 +67,7 @@ export async function adminBillingRoutes(app: FastifyInstance, deps: { billing: 
       },
       config,
     },
-    async (request, reply) => sendDetail(request, reply, await staff.account((request.params as Id).id)),
+    async (request, reply) => sendDetail(request, reply, await staff.account(request.params.id)),
   );
 
   app.post(
@@ -86,17 +84,7 @@ export async function adminBillingRoutes(app: FastifyInstance, deps: { billing: 
       },
       config,
     },
-    async (request) => {
-      const { id } = request.params as Id;
-      const body = request.body as AdjustBody;
-      if (body.amount === 0) throw fieldError('amount', 'Must be a whole number other than 0.');
-      if (body.reason.trim() === '') throw fieldError('reason', 'This field may not be blank.');
-      const done = await billing.adjust({ accountId: id }, body.amount, `adjust:${id}:${randomUUID()}`, {
-        reason: body.reason.trim(),
-        actor_id: request.ctx?.user?.id ?? null,
-      });
-      return ok(request, { account_id: id, amount: done.amount, balance: done.balance });
-    },
+    async (request) => ok(request, await billing.adjustByStaff(request.params.id, request.body, request.ctx?.user?.id ?? null)),
   );
 
   app.get(
@@ -112,7 +100,7 @@ export async function adminBillingRoutes(app: FastifyInstance, deps: { billing: 
       },
       config,
     },
-    async (request) => sendPage(request, await billing.usage(null, request.query as ListQuery)),
+    async (request) => sendPage(request, await billing.usage(null, request.query)),
   );
 
   app.get(
@@ -126,7 +114,7 @@ export async function adminBillingRoutes(app: FastifyInstance, deps: { billing: 
       },
       config,
     },
-    async (request) => ok(request, await billing.usageSummary(null, request.query as SummaryQuery)),
+    async (request) => ok(request, await billing.usageSummary(null, request.query)),
   );
 
   app.get(
@@ -140,7 +128,7 @@ export async function adminBillingRoutes(app: FastifyInstance, deps: { billing: 
       },
       config,
     },
-    async (request) => ok(request, await staff.stats((request.query as { days?: number }).days ?? 30)),
+    async (request) => ok(request, await staff.stats(request.query.days ?? 30)),
   );
 
   catalogRoutes(app, staff, 'plans', '/api/v1/admin/plans', ['plan', 'plans'], PlanSchema, PlanCreate);
@@ -166,7 +154,7 @@ export async function adminBillingRoutes(app: FastifyInstance, deps: { billing: 
 
 /** List, retrieve, create, PATCH/PUT and delete of one kind of billing reference data. */
 function catalogRoutes(
-  app: FastifyInstance,
+  fastify: FastifyInstance,
   staff: BillingService['staff'],
   kind: CatalogKind,
   path: string,
@@ -174,6 +162,7 @@ function catalogRoutes(
   item: TObject,
   create: TObject,
 ) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const detail = `${path}/:id`;
   app.get(
     path,
@@ -186,18 +175,18 @@ function catalogRoutes(
       },
       config,
     },
-    async (request) => sendPage(request, await staff.list(kind, request.query as ListQuery)),
+    async (request) => sendPage(request, await staff.list(kind, request.query)),
   );
   app.get(
     detail,
     { schema: { tags, summary: `Get a ${singular}`, params: IdParams, response: { 200: Envelope(item) } }, config },
-    async (request, reply) => sendDetail(request, reply, await staff.get(kind, (request.params as Id).id)),
+    async (request, reply) => sendDetail(request, reply, await staff.get(kind, request.params.id)),
   );
   app.post(
     path,
     { schema: { tags, summary: `Create a ${singular}`, body: create, response: { 201: Envelope(item) } }, config },
     async (request, reply) => {
-      const row = await staff.create(kind, request.body as Record<string, unknown>);
+      const row = await staff.create(kind, request.body);
       reply.code(201).header('Location', `${path}/${row.id}/`);
       return ok(request, row);
     },
@@ -214,13 +203,8 @@ function catalogRoutes(
         response: { 200: Envelope(item) },
       },
       config,
-      handler: async (request: FastifyRequest) => {
-        const row = await staff.update(
-          kind,
-          (request.params as Id).id,
-          { ...(request.body as Record<string, unknown>) },
-          (current) => checkIfMatch(request, current),
-        );
+      handler: async (request) => {
+        const row = await staff.update(kind, request.params.id, { ...request.body }, (current) => checkIfMatch(request, current));
         return ok(request, row);
       },
     });
@@ -228,8 +212,8 @@ function catalogRoutes(
   app.delete(
     detail,
     { schema: { tags, summary: `Delete a ${singular}`, params: IdParams, response: { 204: Type.Null() } }, config },
-    async (request, reply: FastifyReply) => {
-      await staff.remove(kind, (request.params as Id).id);
+    async (request, reply) => {
+      await staff.remove(kind, request.params.id);
       return noContent(reply);
     },
   );

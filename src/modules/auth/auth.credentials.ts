@@ -1,5 +1,4 @@
 import { verify as verifyPassword } from '@node-rs/argon2';
-import { and, eq, isNull } from 'drizzle-orm';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { type Credential, isWellFormedApiKey, readCredential, sha256, verifyAccessToken } from '../../core/auth.js';
@@ -7,9 +6,7 @@ import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { AppError } from '../../core/errors.js';
 import type { ApiKeyScope, RequestContext, Role } from '../../core/tenancy.js';
-import { account_api_keys } from '../account/account.tables.js';
 import * as repo from './auth.repository.js';
-import { auth_accounts } from './auth.tables.js';
 
 /**
  * Turns what a request presents into a RequestContext. The hot paths (JWT, API key) answer from an in-process
@@ -87,7 +84,35 @@ function createAttemptLimiter(config: Config, redis: Redis | null) {
   };
 }
 
-export function createCredentials(deps: { db: Db; config: Config; redis: Redis | null; log: FastifyBaseLogger }) {
+/**
+ * The API keys as the credential check reads them. The account module owns keys (it creates, rotates and
+ * revokes them); it implements this, wired in modules.ts.
+ */
+export interface ApiKeyLookup {
+  /** The unrevoked key with this hash (expired ones too: the caller checks expiry, and caches either way). */
+  liveByHash(hash: string): Promise<
+    | {
+        id: number;
+        prefix: string;
+        name: string;
+        scopes: ApiKeyScope[];
+        site_id: number | null;
+        account_id: number;
+        expires_at: Date | null;
+      }
+    | undefined
+  >;
+  /** Records the key's last use. */
+  touch(id: number, at: Date): Promise<void>;
+}
+
+export function createCredentials(deps: {
+  db: Db;
+  config: Config;
+  redis: Redis | null;
+  log: FastifyBaseLogger;
+  apiKeys: ApiKeyLookup;
+}) {
   const { db, config } = deps;
   /** session id + account id → the context a JWT of that session resolves to (null: revoked or gone). */
   const sessions = new TtlCache<string, RequestContext | null>(CACHE_TTL_MS);
@@ -150,22 +175,10 @@ export function createCredentials(deps: { db: Db; config: Config; redis: Redis |
     if (entry === undefined) {
       if (!isWellFormedApiKey(key)) throw new AppError('authentication_failed', 'Invalid API key.');
       const hash = sha256(key);
-      const [row] = await db
-        .select({
-          id: account_api_keys.id,
-          prefix: account_api_keys.prefix,
-          name: account_api_keys.name,
-          scopes: account_api_keys.scopes,
-          site_id: account_api_keys.site_id,
-          account_id: account_api_keys.account_id,
-          expires_at: account_api_keys.expires_at,
-          status: auth_accounts.status,
-        })
-        .from(account_api_keys)
-        .innerJoin(auth_accounts, eq(auth_accounts.id, account_api_keys.account_id))
-        .where(and(eq(account_api_keys.key_hash, hash), isNull(account_api_keys.revoked_at)));
+      const row = await deps.apiKeys.liveByHash(hash);
+      const account = row ? await repo.accountById(db, row.account_id) : undefined;
       entry =
-        row && row.status === 'active'
+        row && account?.status === 'active'
           ? {
               expiresAt: row.expires_at?.getTime() ?? null,
               ctx: {
@@ -194,10 +207,7 @@ export function createCredentials(deps: { db: Db; config: Config; redis: Redis |
     if ((keyTouchedAt.get(id) ?? 0) > now - KEY_TOUCH_INTERVAL_MS) return;
     keyTouchedAt.set(id, now);
     setImmediate(() => {
-      db.update(account_api_keys)
-        .set({ last_used_at: new Date(now) })
-        .where(eq(account_api_keys.id, id))
-        .catch((error) => deps.log.warn({ err: error }, 'could not record API key use'));
+      deps.apiKeys.touch(id, new Date(now)).catch((error) => deps.log.warn({ err: error }, 'could not record API key use'));
     });
   }
 

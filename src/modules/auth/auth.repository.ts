@@ -1,8 +1,8 @@
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
-import { billing_plans } from '../billing/billing.tables.js';
 import {
   auth_accounts,
+  auth_industries,
   auth_memberships,
   auth_password_resets,
   auth_refresh_tokens,
@@ -40,11 +40,6 @@ export async function updateUser(db: Db, id: number, values: Partial<typeof auth
     .where(eq(auth_users.id, id));
 }
 
-export async function planBySlug(db: Db, slug: string) {
-  const [row] = await db.select().from(billing_plans).where(eq(billing_plans.slug, slug));
-  return row;
-}
-
 export async function accountById(db: Db, accountId: number): Promise<AccountRow | undefined> {
   const [row] = await db.select().from(auth_accounts).where(eq(auth_accounts.id, accountId));
   return row;
@@ -58,10 +53,6 @@ export async function accountSlugTaken(db: Db, slug: string): Promise<boolean> {
 export async function insertAccount(db: Db, values: typeof auth_accounts.$inferInsert): Promise<AccountRow> {
   const [row] = await db.insert(auth_accounts).values(values).returning();
   return row as AccountRow;
-}
-
-export async function setAccountOwner(db: Db, accountId: number, ownerId: number): Promise<void> {
-  await db.update(auth_accounts).set({ owner_id: ownerId }).where(eq(auth_accounts.id, accountId));
 }
 
 export async function insertMembership(db: Db, values: typeof auth_memberships.$inferInsert) {
@@ -237,6 +228,15 @@ export async function siteOfAccount(db: Db, accountId: number, siteId: number) {
   return row;
 }
 
+/** Which of these ids are the account's sites. */
+export async function sitesOfAccount(db: Db, accountId: number, siteIds: number[]): Promise<number[]> {
+  const rows = await db
+    .select({ id: auth_sites.id })
+    .from(auth_sites)
+    .where(and(eq(auth_sites.account_id, accountId), inArray(auth_sites.id, siteIds)));
+  return rows.map((r) => r.id);
+}
+
 export async function sectorOfAccount(db: Db, accountId: number, sectorId: number) {
   const [row] = await db
     .select({ id: auth_sectors.id, site_id: auth_sectors.site_id })
@@ -251,13 +251,18 @@ export async function countSites(db: Db, accountId: number): Promise<number> {
 }
 
 /** Locks the account row so concurrent creations count against a plan limit one at a time. */
-export async function lockAccountPlan(db: Db, accountId: number) {
+/** Locks the account's row (two concurrent additions cannot both pass the plan's cap) and answers its plan. */
+export async function lockAccountPlanId(db: Db, accountId: number): Promise<number | undefined> {
   const [row] = await db
-    .select({ plan_id: auth_accounts.plan_id, max_sites: billing_plans.max_sites, max_users: billing_plans.max_users })
+    .select({ plan_id: auth_accounts.plan_id })
     .from(auth_accounts)
-    .innerJoin(billing_plans, eq(billing_plans.id, auth_accounts.plan_id))
     .where(eq(auth_accounts.id, accountId))
-    .for('update', { of: auth_accounts });
+    .for('update');
+  return row?.plan_id;
+}
+
+export async function industryBySlug(db: Db, slug: string) {
+  const [row] = await db.select({ id: auth_industries.id }).from(auth_industries).where(eq(auth_industries.slug, slug));
   return row;
 }
 
@@ -289,13 +294,63 @@ export async function siteSectorNames(
   return row ?? { site: '', sector: '' };
 }
 
-/** The plan's keyword limit (null: none), locking the account row so concurrent imports count one at a time. */
-export async function lockKeywordLimit(db: Db, accountId: number): Promise<number | null> {
-  const [row] = await db
-    .select({ limit: billing_plans.max_keywords })
+// ---------------------------------------------------------------------------------------------------------
+// The balance and the plan, as billing moves them (auth.balances.ts)
+
+/** Locks the account's row for the rest of the transaction: every balance change of one account is serialised here. */
+export async function lockCredits(tx: Db, accountId: number): Promise<number | undefined> {
+  const [row] = await tx
+    .select({ credits: auth_accounts.credits })
     .from(auth_accounts)
-    .leftJoin(billing_plans, eq(billing_plans.id, auth_accounts.plan_id))
     .where(eq(auth_accounts.id, accountId))
-    .for('update', { of: auth_accounts });
-  return row?.limit ?? null;
+    .for('update');
+  return row?.credits;
+}
+
+export async function credits(db: Db, accountId: number): Promise<number | undefined> {
+  const [row] = await db.select({ credits: auth_accounts.credits }).from(auth_accounts).where(eq(auth_accounts.id, accountId));
+  return row?.credits;
+}
+
+/**
+ * Moves the balance by `amount` unless that would take it below zero, in one conditional statement; returns
+ * the new balance, or undefined when refused (or no such account).
+ */
+export async function moveCredits(tx: Db, accountId: number, amount: number): Promise<number | undefined> {
+  const [row] = await tx
+    .update(auth_accounts)
+    .set({ credits: sql`${auth_accounts.credits} + ${amount}` })
+    .where(and(eq(auth_accounts.id, accountId), gte(sql`${auth_accounts.credits} + ${amount}`, 0)))
+    .returning({ credits: auth_accounts.credits });
+  return row?.credits;
+}
+
+export async function setAccountPlan(tx: Db, accountId: number, planId: number): Promise<void> {
+  await tx.update(auth_accounts).set({ plan_id: planId, updated_at: new Date() }).where(eq(auth_accounts.id, accountId));
+}
+
+/** How many accounts there are and the sum of their balances. */
+export async function creditTotals(db: Db): Promise<{ accounts: number; outstanding_credits: number }> {
+  const [row] = await db
+    .select({ accounts: sql<number>`count(*)::int`, balance: sql<number>`coalesce(sum(${auth_accounts.credits}), 0)::bigint` })
+    .from(auth_accounts);
+  return { accounts: Number(row?.accounts ?? 0), outstanding_credits: Number(row?.balance ?? 0) };
+}
+
+/** An account with its balance and plan, as staff see it. */
+export async function accountWithCredits(db: Db, accountId: number) {
+  const [row] = await db
+    .select({
+      id: auth_accounts.id,
+      name: auth_accounts.name,
+      slug: auth_accounts.slug,
+      status: auth_accounts.status,
+      plan_id: auth_accounts.plan_id,
+      credits: auth_accounts.credits,
+      created_at: auth_accounts.created_at,
+      updated_at: auth_accounts.updated_at,
+    })
+    .from(auth_accounts)
+    .where(eq(auth_accounts.id, accountId));
+  return row;
 }

@@ -5,10 +5,9 @@ import { SESSION_COOKIE } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { bodyRules, Envelope, noContent, ok, originOf, PageEnvelope, sendPage } from '../../core/envelope.js';
-import { type ListQuery, pageOfRows, pagingQuerySchema } from '../../core/lists.js';
+import { pageOfRows, pagingQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
-import type { AccountService } from '../account/account.service.js';
 import {
   ChangePasswordBody,
   CreateMemberBody,
@@ -30,23 +29,30 @@ import {
   UpdateMemberBody,
 } from './auth.schemas.js';
 import { type AuthService, clientOf, notBlank, uncommonPassword } from './auth.service.js';
-import { sectorHooks, siteAccess, siteHooks } from './auth.sites.js';
+import { createSiteHooks, sectorHooks, siteAccess } from './auth.sites.js';
 import { auth_industries, auth_sectors, auth_sites } from './auth.tables.js';
 
 interface Deps {
   db: Db;
   config: Config;
   auth: AuthService;
-  account: AccountService;
 }
 
 const tags = ['auth'];
 const Done = Envelope(Type.Object({ detail: Type.String() }));
 const publicAuth = { access: 'public', throttle: 'auth', idempotency: false } as const;
 
+/** The auth module's routes: signing in and sessions, the account's members, and sites, sectors, industries. */
 export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
+  signInRoutes(fastify, deps);
+  memberRoutes(fastify, deps);
+  siteRoutes(fastify, deps);
+}
+
+/** Register, login, refresh, logout, me, sessions, password change and reset. */
+function signInRoutes(fastify: FastifyInstance, deps: Deps) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { auth, account, config } = deps;
+  const { auth, config } = deps;
 
   function setSessionCookie(reply: FastifyReply, cookie: { value: string; expires: Date } | null) {
     if (!cookie) return;
@@ -134,7 +140,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       schema: { tags, summary: 'Who is calling, for which account, with which role', response: { 200: Envelope(MeSchema) } },
       config: { access: 'authenticated' },
     },
-    async (request) => ok(request, await auth.me(request.ctx as NonNullable<typeof request.ctx>)),
+    async (request) => ok(request, await auth.me(request.ctx)),
   );
 
   app.get(
@@ -149,8 +155,8 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       config: { access: 'authenticated' },
     },
     async (request) => {
-      const sessions = await auth.sessions(request.ctx as NonNullable<typeof request.ctx>);
-      return sendPage(request, pageOfRows(sessions, request.query as ListQuery));
+      const sessions = await auth.sessions(request.ctx);
+      return sendPage(request, pageOfRows(sessions, request.query));
     },
   );
 
@@ -161,7 +167,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       config: { access: 'authenticated' },
     },
     async (request, reply) => {
-      await auth.revokeSession(request.ctx as NonNullable<typeof request.ctx>, request.params.id);
+      await auth.revokeSession(request.ctx, request.params.id);
       return noContent(reply);
     },
   );
@@ -178,7 +184,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       config: { access: 'authenticated', throttle: 'auth', bodyRules: uncommonPassword('new_password') },
     },
     async (request) => {
-      await auth.changePassword(request.ctx as NonNullable<typeof request.ctx>, request.body);
+      await auth.changePassword(request.ctx, request.body);
       return ok(request, { detail: 'Password changed.' });
     },
   );
@@ -212,9 +218,13 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       return ok(request, { detail: 'Password changed; sign in with the new one.' });
     },
   );
+}
 
-  // -------------------------------------------------------------------------------------------------------
-  // Members of the caller's account (the same people as account/team/)
+/** Members of the caller's account: the same people, service and schema as account/team/. */
+function memberRoutes(fastify: FastifyInstance, deps: Deps) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { config } = deps;
+  const { members } = deps.auth;
 
   const UserIdParams = Type.Object({ id: IdParams.properties.id });
 
@@ -230,8 +240,8 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       config: { access: 'read' },
     },
     async (request) => {
-      const members = await account.listMembers(accountContext(request));
-      return sendPage(request, pageOfRows(members, request.query as ListQuery));
+      const rows = await members.listMembers(accountContext(request));
+      return sendPage(request, pageOfRows(rows, request.query));
     },
   );
   app.post(
@@ -246,7 +256,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       config: { access: 'admin', bodyRules: uncommonPassword('password') },
     },
     async (request, reply) => {
-      const member = await account.createMember(accountContext(request), request.body);
+      const member = await members.createMember(accountContext(request), request.body);
       return reply.code(201).header('Location', `/api/v1/auth/users/${member.id}/`).send(ok(request, member));
     },
   );
@@ -256,7 +266,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       schema: { tags, summary: 'Get a member', params: UserIdParams, response: { 200: Envelope(MemberSchema) } },
       config: { access: 'read' },
     },
-    async (request, reply) => sendDetail(request, reply, await account.getMember(accountContext(request), request.params.id)),
+    async (request, reply) => sendDetail(request, reply, await members.getMember(accountContext(request), request.params.id)),
   );
   app.patch(
     '/api/v1/auth/users/:id',
@@ -270,7 +280,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       },
       config: { access: 'admin' },
     },
-    async (request) => ok(request, await account.updateMember(accountContext(request), request.params.id, request.body)),
+    async (request) => ok(request, await members.updateMember(accountContext(request), request.params.id, request.body)),
   );
   app.delete(
     '/api/v1/auth/users/:id',
@@ -279,15 +289,15 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       config: { access: 'admin' },
     },
     async (request, reply) => {
-      await account.removeMember(accountContext(request), request.params.id);
+      await members.removeMember(accountContext(request), request.params.id);
       return noContent(reply);
     },
   );
+}
 
-  // -------------------------------------------------------------------------------------------------------
-  // Sites, sectors, industries: plain CRUD with their rules in auth.sites.ts
-
-  const baseUrl = config.publicUrl;
+/** Sites, sectors, industries: plain CRUD with their rules in auth.sites.ts. */
+function siteRoutes(fastify: FastifyInstance, deps: Deps) {
+  const baseUrl = deps.config.publicUrl;
   registerResource(
     fastify,
     deps.db,
@@ -305,7 +315,7 @@ export async function authRoutes(fastify: FastifyInstance, deps: Deps) {
       update: SiteBody,
       actions: ['list', 'retrieve', 'create', 'update', 'delete'],
       access: { create: 'admin', update: 'admin', delete: 'admin' },
-      hooks: siteHooks,
+      hooks: createSiteHooks(deps.auth.lockPlanLimits),
       list: {
         filters: {
           is_active: { column: auth_sites.is_active, kind: 'boolean' },

@@ -11,7 +11,13 @@ import { AppError, fieldError, notFound, validationError } from '../../core/erro
 import { record } from '../../core/events.js';
 import type { Mailer } from '../../core/mailer.js';
 import type { RequestContext } from '../../core/tenancy.js';
-import { createCredentials } from './auth.credentials.js';
+import { type ApiKeyLookup, createCredentials } from './auth.credentials.js';
+
+/** What the account module implements for the credential check (its API keys), wired in src/modules.ts. */
+export type { ApiKeyLookup };
+
+import { createMembersService } from './auth.members.js';
+import * as membersRepo from './auth.members.repository.js';
 import * as repo from './auth.repository.js';
 
 /**
@@ -111,6 +117,15 @@ export function clientOf(request: FastifyRequest): Client {
 export interface RegistrationBilling {
   freePlan(tx: Db): Promise<{ id: number }>;
   startPlan(tx: Db, accountId: number, plan: Awaited<ReturnType<RegistrationBilling['freePlan']>>): Promise<void>;
+  /** The caps of a plan (sites, members, keywords), which auth applies and passes on. */
+  planLimits(tx: Db, planId: number): Promise<PlanLimits | undefined>;
+}
+
+export interface PlanLimits {
+  max_sites: number;
+  max_users: number;
+  /** null: no cap. */
+  max_keywords: number | null;
 }
 
 export function createAuthService(deps: {
@@ -120,9 +135,16 @@ export function createAuthService(deps: {
   redis: Redis | null;
   log: FastifyBaseLogger;
   billing: RegistrationBilling;
+  apiKeys: ApiKeyLookup;
 }) {
   const { db, config } = deps;
   const credentials = createCredentials(deps);
+
+  /** The account's plan caps, with the account's row locked for the rest of the transaction. */
+  async function lockPlanLimits(tx: Db, accountId: number): Promise<PlanLimits | undefined> {
+    const planId = await repo.lockAccountPlanId(tx, accountId);
+    return planId === undefined ? undefined : deps.billing.planLimits(tx, planId);
+  }
 
   async function uniqueAccountSlug(tx: Db, name: string): Promise<string> {
     const base = slugify(name, { lower: true, strict: true }).slice(0, 200) || 'account';
@@ -188,6 +210,11 @@ export function createAuthService(deps: {
   return {
     authenticate: credentials.authenticate,
     credentials,
+    /** The members of an account (auth/users/ and account/team/). */
+    members: createMembersService({ db, lockPlanLimits, forgetUser: (userId) => credentials.forgetUser(userId) }),
+    lockPlanLimits,
+    /** What the account module (invitations, keys, settings) needs of users, accounts and sites. */
+    directory: createDirectory(db),
 
     /** Platform staff, outside accounts (the CLI's create-superuser); an existing user is promoted. */
     async createSuperuser(input: { email: string; password: string }) {
@@ -342,7 +369,8 @@ export function createAuthService(deps: {
       credentials.forgetSessions(sessionIds);
     },
 
-    async me(ctx: RequestContext) {
+    async me(caller: RequestContext | null) {
+      const ctx = signedIn(caller);
       const account = ctx.accountId === null ? null : await repo.accountById(db, ctx.accountId);
       const accounts = ctx.user
         ? (await repo.membershipsOfUser(db, ctx.user.id)).map(({ joined_at: _j, ...m }) => m)
@@ -360,7 +388,7 @@ export function createAuthService(deps: {
       };
     },
 
-    async sessions(ctx: RequestContext) {
+    async sessions(ctx: RequestContext | null) {
       const userId = requireUser(ctx);
       const rows = await repo.activeSessionsOfUser(db, userId);
       return rows.map((s) => ({
@@ -371,11 +399,11 @@ export function createAuthService(deps: {
         created_at: s.created_at,
         last_used_at: s.last_used_at,
         expires_at: s.expires_at,
-        current: s.id === ctx.sessionId,
+        current: s.id === ctx?.sessionId,
       }));
     },
 
-    async revokeSession(ctx: RequestContext, sessionId: number) {
+    async revokeSession(ctx: RequestContext | null, sessionId: number) {
       const userId = requireUser(ctx);
       await db.transaction(async (tx) => {
         const revoked = await repo.revokeSession(tx, userId, sessionId, 'revoked');
@@ -385,7 +413,7 @@ export function createAuthService(deps: {
       credentials.forgetSessions([sessionId]);
     },
 
-    async changePassword(ctx: RequestContext, input: { old_password: string; new_password: string }) {
+    async changePassword(ctx: RequestContext | null, input: { old_password: string; new_password: string }) {
       const userId = requireUser(ctx);
       const user = await repo.userById(db, userId);
       if (!user || !(await credentials.checkPassword(user.email, input.old_password))) {
@@ -400,7 +428,7 @@ export function createAuthService(deps: {
         // A reset mailed before the change would undo it.
         await repo.retirePasswordResets(tx, userId);
         // Everyone else signed in as this user is signed out; the caller's own session carries on.
-        const ids = await repo.revokeSessionsOfUser(tx, userId, 'password_changed', ctx.sessionId);
+        const ids = await repo.revokeSessionsOfUser(tx, userId, 'password_changed', ctx?.sessionId ?? null);
         await recordPasswordChanged(tx, userId, 'change', ids.length);
         return ids;
       });
@@ -445,7 +473,37 @@ export function createAuthService(deps: {
 }
 export type AuthService = ReturnType<typeof createAuthService>;
 
-function requireUser(ctx: RequestContext): number {
-  if (!ctx.user) throw new AppError('permission_denied', 'This needs a signed-in user, not an API key.');
-  return ctx.user.id;
+/** Routes with `access: 'authenticated'` have a caller by the time they run; this says so to the compiler. */
+function signedIn(ctx: RequestContext | null): RequestContext {
+  if (!ctx) throw new AppError('not_authenticated', 'Authentication credentials were not provided.');
+  return ctx;
+}
+
+function requireUser(ctx: RequestContext | null): number {
+  const { user } = signedIn(ctx);
+  if (!user) throw new AppError('permission_denied', 'This needs a signed-in user, not an API key.');
+  return user.id;
+}
+
+/**
+ * Users, accounts and sites as the account module sees them: narrow reads and writes that take the caller's
+ * transaction, so an invitation's checks and its new user commit together.
+ */
+function createDirectory(db: Db) {
+  return {
+    userByEmail: (tx: Db, email: string) => repo.userByEmail(tx, email),
+    createUser: (
+      tx: Db,
+      values: { email: string; password_hash: string; first_name: string; last_name: string; last_account_id?: number },
+    ) => repo.insertUser(tx, values),
+    async accountName(accountId: number): Promise<string | null> {
+      return (await repo.accountById(db, accountId))?.name ?? null;
+    },
+    async isSiteOfAccount(tx: Db, accountId: number, siteId: number): Promise<boolean> {
+      return (await repo.siteOfAccount(tx, accountId, siteId)) !== undefined;
+    },
+    settings: (accountId: number) => membersRepo.accountSettings(db, accountId),
+    updateSettings: (tx: Db, accountId: number, values: { name?: string; timezone?: string; billing_email?: string | null }) =>
+      membersRepo.updateAccountSettings(tx, accountId, values),
+  };
 }

@@ -5,7 +5,8 @@ import { AppError, type FieldErrors, fieldError } from '../../core/errors.js';
 import type { ResourceHooks } from '../../core/resource.js';
 import { canReachSite, type SiteAccess } from '../../core/tenancy.js';
 import * as repo from './auth.repository.js';
-import { auth_industries, auth_sectors, auth_sites } from './auth.tables.js';
+import type { PlanLimits } from './auth.service.js';
+import { auth_sectors, auth_sites } from './auth.tables.js';
 
 /**
  * The rules of sites and sectors (plain CRUD comes from core/resource.ts): the plan's site limit, slugs made
@@ -43,16 +44,16 @@ async function freeSlug(
 
 async function checkIndustry(db: Db, industry: unknown): Promise<void> {
   if (industry === undefined || industry === null) return;
-  const [row] = await db
-    .select({ id: auth_industries.id })
-    .from(auth_industries)
-    .where(eq(auth_industries.slug, String(industry)));
-  if (!row) throw fieldError('industry', `Unknown industry "${industry}"; see /api/v1/auth/industries/.`);
+  if (!(await repo.industryBySlug(db, String(industry))))
+    throw fieldError('industry', `Unknown industry "${industry}"; see /api/v1/auth/industries/.`);
 }
 
-export const siteHooks: ResourceHooks = {
+/** The site rules; the plan's cap comes from `lockPlanLimits` (auth's service, through billing's plans). */
+export const createSiteHooks = (
+  lockPlanLimits: (tx: Db, accountId: number) => Promise<PlanLimits | undefined>,
+): ResourceHooks => ({
   async beforeCreate(tx, ctx, values) {
-    const plan = await repo.lockAccountPlan(tx, ctx.accountId);
+    const plan = await lockPlanLimits(tx, ctx.accountId);
     const current = await repo.countSites(tx, ctx.accountId);
     if (plan && current >= plan.max_sites) {
       throw new AppError('plan_limit_reached', `Your plan allows ${plan.max_sites} sites; upgrade to add more.`, {
@@ -67,7 +68,7 @@ export const siteHooks: ResourceHooks = {
     await checkIndustry(tx, changes.industry);
     return typeof changes.name === 'string' ? { ...changes, name: changes.name.trim() } : changes;
   },
-};
+});
 
 export const sectorHooks: ResourceHooks = {
   async beforeCreate(tx, ctx, values) {
@@ -84,9 +85,13 @@ export const sectorHooks: ResourceHooks = {
 
 /**
  * What other modules ask of an account's sites and plan (the planner: names for AI prompts, the keyword
- * limit), wired in src/modules.ts so they never read auth's tables.
+ * limit), wired in src/modules.ts so they never read auth's tables. The plan's caps come from
+ * `lockPlanLimits` (auth's service, through billing's plans), which also locks the account's row, so
+ * concurrent imports count against the limit one at a time.
  */
-export const siteDirectory = {
-  names: (db: Db, accountId: number, siteId: number, sectorId: number) => repo.siteSectorNames(db, accountId, siteId, sectorId),
-  lockKeywordLimit: (db: Db, accountId: number) => repo.lockKeywordLimit(db, accountId),
-};
+export function createSiteDirectory(lockPlanLimits: (tx: Db, accountId: number) => Promise<PlanLimits | undefined>) {
+  return {
+    names: (db: Db, accountId: number, siteId: number, sectorId: number) => repo.siteSectorNames(db, accountId, siteId, sectorId),
+    lockKeywordLimit: async (tx: Db, accountId: number) => (await lockPlanLimits(tx, accountId))?.max_keywords ?? null,
+  };
+}

@@ -15,9 +15,9 @@ import {
 } from './billing.tables.js';
 
 /**
- * Billing's queries. Two columns of `auth_accounts` belong to billing: `credits` (the balance, which only the
- * ledger below changes, always in the transaction that writes the ledger row) and `plan_id` (which follows the
- * subscription; auth only reads it for plan limits). Nothing else here writes another module's table.
+ * Billing's queries. The balance (`auth_accounts.credits`) and the account's plan live on auth's accounts and
+ * are moved through `AccountBalances` (billing.service.ts), which auth implements; only the staff list of
+ * accounts below still reads that table.
  */
 
 export type PlanRow = typeof billing_plans.$inferSelect;
@@ -26,6 +26,18 @@ export type SubscriptionRow = typeof billing_subscriptions.$inferSelect;
 export type LedgerRow = typeof billing_credit_transactions.$inferSelect;
 export type CostRow = typeof billing_credit_costs.$inferSelect;
 export type WebhookEventRow = typeof billing_webhook_events.$inferSelect;
+export type UsageRow = typeof billing_usage.$inferSelect;
+/** An account as staff list it: its balance and plan. */
+export interface StaffAccountRow {
+  id: number;
+  name: string;
+  slug: string;
+  status: 'active' | 'suspended';
+  plan_id: number;
+  credits: number;
+  created_at: Date;
+  updated_at: Date;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Plans, packs, costs (global reference data)
@@ -51,34 +63,6 @@ export async function allCosts(db: Db): Promise<CostRow[]> {
 
 // ---------------------------------------------------------------------------------------------------------
 // The balance and the ledger
-
-/** Locks the account's row for the rest of the transaction: every balance change of one account is serialised here. */
-export async function lockBalance(tx: Db, accountId: number): Promise<number | undefined> {
-  const [row] = await tx
-    .select({ credits: auth_accounts.credits })
-    .from(auth_accounts)
-    .where(eq(auth_accounts.id, accountId))
-    .for('update');
-  return row?.credits;
-}
-
-export async function balance(db: Db, accountId: number): Promise<number | undefined> {
-  const [row] = await db.select({ credits: auth_accounts.credits }).from(auth_accounts).where(eq(auth_accounts.id, accountId));
-  return row?.credits;
-}
-
-/**
- * Moves the balance by `amount` unless that would take it below zero, in one conditional statement; returns
- * the new balance, or undefined when refused (or no such account).
- */
-export async function moveBalance(tx: Db, accountId: number, amount: number): Promise<number | undefined> {
-  const [row] = await tx
-    .update(auth_accounts)
-    .set({ credits: sql`${auth_accounts.credits} + ${amount}` })
-    .where(and(eq(auth_accounts.id, accountId), gte(sql`${auth_accounts.credits} + ${amount}`, 0)))
-    .returning({ credits: auth_accounts.credits });
-  return row?.credits;
-}
 
 export async function ledgerByRef(db: Db, ref: string): Promise<LedgerRow | undefined> {
   const [row] = await db.select().from(billing_credit_transactions).where(eq(billing_credit_transactions.ref, ref));
@@ -128,7 +112,7 @@ const LEDGER_WIRE = {
 
 /** The account's ledger (accountId null: every account's, for staff). */
 export function listTransactions(db: Db, accountId: number | null, query: ListQuery) {
-  return runList({
+  return runList<LedgerRow>({
     db,
     table: billing_credit_transactions,
     idColumn: billing_credit_transactions.id,
@@ -165,7 +149,7 @@ export const STAFF_USAGE_LIST: ListSpec = {
 };
 
 export function listUsage(db: Db, accountId: number | null, query: ListQuery) {
-  return runList({
+  return runList<UsageRow>({
     db,
     table: billing_usage,
     idColumn: billing_usage.id,
@@ -237,12 +221,7 @@ export async function ledgerTotals(db: Db) {
       adjusted: sql<number>`coalesce(sum(${billing_credit_transactions.amount}) filter (where ${billing_credit_transactions.type} = 'adjustment'), 0)::bigint`,
     })
     .from(billing_credit_transactions);
-  const [accounts] = await db
-    .select({ accounts: sql<number>`count(*)::int`, balance: sql<number>`coalesce(sum(${auth_accounts.credits}), 0)::bigint` })
-    .from(auth_accounts);
   return {
-    accounts: Number(accounts?.accounts ?? 0),
-    outstanding_credits: Number(accounts?.balance ?? 0),
     granted_credits: Number(row?.granted ?? 0),
     spent_credits: Number(row?.spent ?? 0),
     adjusted_credits: Number(row?.adjusted ?? 0),
@@ -289,11 +268,6 @@ export async function updateSubscription(
   return row;
 }
 
-/** The plan limits read by auth follow the subscription (see the note at the top). */
-export async function setAccountPlan(tx: Db, accountId: number, planId: number): Promise<void> {
-  await tx.update(auth_accounts).set({ plan_id: planId, updated_at: new Date() }).where(eq(auth_accounts.id, accountId));
-}
-
 /** Subscriptions renewed here (no provider) whose period has ended, oldest first. */
 export async function dueRenewals(db: Db, now: Date, limit: number): Promise<number[]> {
   const rows = await db
@@ -319,7 +293,7 @@ export const ACCOUNT_LIST: ListSpec = {
 };
 
 export function listAccounts(db: Db, query: ListQuery) {
-  return runList({
+  return runList<StaffAccountRow>({
     db,
     table: auth_accounts,
     idColumn: auth_accounts.id,
@@ -337,23 +311,6 @@ export function listAccounts(db: Db, query: ListQuery) {
     spec: ACCOUNT_LIST,
     query,
   });
-}
-
-export async function accountById(db: Db, accountId: number) {
-  const [row] = await db
-    .select({
-      id: auth_accounts.id,
-      name: auth_accounts.name,
-      slug: auth_accounts.slug,
-      status: auth_accounts.status,
-      plan_id: auth_accounts.plan_id,
-      credits: auth_accounts.credits,
-      created_at: auth_accounts.created_at,
-      updated_at: auth_accounts.updated_at,
-    })
-    .from(auth_accounts)
-    .where(eq(auth_accounts.id, accountId));
-  return row;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { Envelope, ok, originOf, PageEnvelope, sendPage } from '../../core/envelope.js';
 import type { Jobs } from '../../core/jobs.js';
-import { type ListQuery, listQuerySchema } from '../../core/lists.js';
+import { listQuerySchema } from '../../core/lists.js';
 import { registerResource } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import { TRANSACTION_LIST, USAGE_LIST } from './billing.repository.js';
@@ -38,7 +39,8 @@ interface Deps {
 const tags = ['billing'];
 const throttle = 'billing' as const;
 
-export async function billingRoutes(app: FastifyInstance, deps: Deps) {
+export async function billingRoutes(fastify: FastifyInstance, deps: Deps) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { billing, config } = deps;
   const baseUrl = config.publicUrl;
 
@@ -100,7 +102,7 @@ export async function billingRoutes(app: FastifyInstance, deps: Deps) {
       },
       config: { access: 'admin', throttle },
     },
-    async (request) => sendPage(request, await billing.transactions(accountContext(request), request.query as ListQuery)),
+    async (request) => sendPage(request, await billing.transactions(accountContext(request), request.query)),
   );
 
   app.get(
@@ -116,7 +118,7 @@ export async function billingRoutes(app: FastifyInstance, deps: Deps) {
       },
       config: { access: 'admin', throttle },
     },
-    async (request) => sendPage(request, await billing.usage(accountContext(request), request.query as ListQuery)),
+    async (request) => sendPage(request, await billing.usage(accountContext(request), request.query)),
   );
 
   app.get(
@@ -130,7 +132,7 @@ export async function billingRoutes(app: FastifyInstance, deps: Deps) {
       },
       config: { access: 'admin', throttle },
     },
-    async (request) => ok(request, await billing.usageSummary(accountContext(request), request.query as SummaryQuery)),
+    async (request) => ok(request, await billing.usageSummary(accountContext(request), request.query)),
   );
 
   app.get(
@@ -162,7 +164,7 @@ export async function billingRoutes(app: FastifyInstance, deps: Deps) {
     },
     async (request) => {
       const ctx = accountContext(request);
-      return ok(request, await billing.checkoutSession(ctx, request.body as SessionBody, originOf(request, baseUrl)));
+      return ok(request, await billing.checkoutSession(ctx, request.body, originOf(request, baseUrl)));
     },
   );
 
@@ -178,11 +180,7 @@ export async function billingRoutes(app: FastifyInstance, deps: Deps) {
       },
       config: { access: 'admin', throttle },
     },
-    async (request) =>
-      ok(
-        request,
-        await billing.portal(accountContext(request), request.query as { return_url?: string }, originOf(request, baseUrl)),
-      ),
+    async (request) => ok(request, await billing.portal(accountContext(request), request.query, originOf(request, baseUrl))),
   );
 
   app.post(

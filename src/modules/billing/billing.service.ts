@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { AppError, fieldError, notFound, validationError } from '../../core/errors.js';
 import { record, type SourceAgent } from '../../core/events.js';
 import type { Jobs } from '../../core/jobs.js';
 import type { ListQuery } from '../../core/lists.js';
+import type { StaffAccountRow } from './billing.repository.js';
 import * as repo from './billing.repository.js';
 import { createBillingStaff } from './billing.staff.js';
 import { createStripeProvider, type PaymentProvider } from './billing.stripe.js';
@@ -95,8 +97,25 @@ export function addMonth(date: Date): Date {
 /** The ledger ref of a plan's credits for one period: at most one grant per account and period start. */
 export const periodRef = (accountId: number, periodStart: Date) => `plan:${accountId}:${periodStart.toISOString()}`;
 
+/**
+ * The balance and the plan of an account, kept on auth's accounts and moved only by billing, through this
+ * (auth implements it: auth.balances.ts, wired in modules.ts).
+ */
+export interface AccountBalances {
+  /** Locks the account's row for the rest of the transaction and answers its balance (undefined: no account). */
+  lock(tx: Db, accountId: number): Promise<number | undefined>;
+  read(accountId: number): Promise<number | undefined>;
+  /** Moves the balance unless it would go below zero; the new balance, or undefined when refused. */
+  move(tx: Db, accountId: number, amount: number): Promise<number | undefined>;
+  /** The plan whose limits auth applies follows the subscription. */
+  setPlan(tx: Db, accountId: number, planId: number): Promise<void>;
+  totals(): Promise<{ accounts: number; outstanding_credits: number }>;
+  account(accountId: number): Promise<StaffAccountRow | undefined>;
+}
+
 export interface BillingDeps {
   db: Db;
+  accounts: AccountBalances;
   config: Config;
   jobs: Jobs;
   /** Tests and other providers; default: Stripe when STRIPE_SECRET_KEY is set. */
@@ -104,8 +123,33 @@ export interface BillingDeps {
 }
 
 export function createBillingService(deps: BillingDeps) {
-  const { db } = deps;
   const payments = deps.payments !== undefined ? deps.payments : createStripeProvider(deps.config.stripe);
+  const ledger = createLedger(deps);
+  return {
+    payments,
+    /** What platform staff see and edit (the admin module's routes). */
+    staff: createBillingStaff({
+      db: deps.db,
+      accounts: deps.accounts,
+      baseUrl: deps.config.publicUrl,
+      onChange: (kind) => {
+        if (kind === 'credit_costs') ledger.invalidateCosts();
+      },
+    }),
+    ...ledger,
+    ...createPlans(deps, ledger),
+    ...createFeeds(deps),
+    ...createCheckout(deps, payments),
+  };
+}
+export type BillingService = ReturnType<typeof createBillingService>;
+
+/**
+ * The balance and its ledger: estimates from the credit costs, charges, refunds, grants and staff adjustments,
+ * each at most once per ref, and AI usage records.
+ */
+function createLedger(deps: BillingDeps) {
+  const { db } = deps;
   let costs: { rows: Map<string, repo.CostRow>; loadedAt: number } | null = null;
 
   async function costOf(operation: string): Promise<repo.CostRow> {
@@ -127,7 +171,7 @@ export function createBillingService(deps: BillingDeps) {
    * balance below zero; a ref already in the ledger is answered with what it did then.
    */
   async function change(tx: Db, accountId: number, amount: number, ref: string, entry: Entry): Promise<Outcome> {
-    const current = await repo.lockBalance(tx, accountId);
+    const current = await deps.accounts.lock(tx, accountId);
     if (current === undefined) throw notFound('Account');
     const done = await repo.ledgerByRef(tx, ref);
     if (done) {
@@ -135,7 +179,7 @@ export function createBillingService(deps: BillingDeps) {
       return { applied: false, amount: done.amount, balance: current, refused: false };
     }
     if (current + amount < 0) return { applied: false, amount, balance: current, refused: true };
-    const balance = await repo.moveBalance(tx, accountId, amount);
+    const balance = await deps.accounts.move(tx, accountId, amount);
     if (balance === undefined) throw new Error('The balance moved under a held row lock');
     const row = await repo.insertLedger(tx, {
       account_id: accountId,
@@ -164,17 +208,7 @@ export function createBillingService(deps: BillingDeps) {
     if (typeof ref !== 'string' || ref.length === 0 || ref.length > 255) throw new Error('A ledger ref is 1-255 characters');
   }
 
-  const service = {
-    payments,
-    /** What platform staff see and edit (the admin module's routes). */
-    staff: createBillingStaff({
-      db,
-      baseUrl: deps.config.publicUrl,
-      onChange: (kind) => {
-        if (kind === 'credit_costs') costs = null;
-      },
-    }),
-
+  const ledger = {
     /** Credits for a whole request of `units` (rounded up per request). Unknown operation: a field error. */
     async estimate(operation: string, units: number): Promise<number> {
       if (!Number.isInteger(units) || units < 0) throw fieldError('units', 'Must be a whole number of 0 or more.');
@@ -183,14 +217,14 @@ export function createBillingService(deps: BillingDeps) {
     },
 
     async balance(ctx: AccountRef): Promise<number> {
-      const value = await repo.balance(db, ctx.accountId);
+      const value = await deps.accounts.read(ctx.accountId);
       if (value === undefined) throw notFound('Account');
       return value;
     },
 
     /** Throws 402 when the balance is short of `credits`; changes nothing. */
     async ensure(ctx: AccountRef, credits: number): Promise<void> {
-      const balance = await service.balance(ctx);
+      const balance = await ledger.balance(ctx);
       if (balance < credits) throw insufficientCredits(credits, balance);
     },
 
@@ -206,8 +240,8 @@ export function createBillingService(deps: BillingDeps) {
       meta: ChargeMeta = {},
     ): Promise<{ charged: boolean; credits: number; balance: number }> {
       checkRef(ref);
-      const credits = await service.estimate(operation, units);
-      if (credits === 0) return { charged: true, credits: 0, balance: await service.balance(ctx) };
+      const credits = await ledger.estimate(operation, units);
+      if (credits === 0) return { charged: true, credits: 0, balance: await ledger.balance(ctx) };
       const outcome = await inTx(meta.tx, (tx) =>
         change(tx, ctx.accountId, -credits, ref, {
           type: 'usage',
@@ -286,6 +320,26 @@ export function createBillingService(deps: BillingDeps) {
       return { adjusted: outcome.applied, amount: outcome.amount, balance: outcome.balance };
     },
 
+    /**
+     * Staff's correction of an account's balance (admin's adjust_credits): the reason is required, and each
+     * request is its own ledger entry (a fresh ref), so two equal corrections both apply.
+     */
+    async adjustByStaff(accountId: number, input: { amount: number; reason: string }, actorId: number | null) {
+      if (input.amount === 0) throw fieldError('amount', 'Must be a whole number other than 0.');
+      const reason = input.reason.trim();
+      if (reason === '') throw fieldError('reason', 'This field may not be blank.');
+      const done = await ledger.adjust({ accountId }, input.amount, `adjust:${accountId}:${randomUUID()}`, {
+        reason,
+        actor_id: actorId,
+      });
+      return { account_id: accountId, amount: done.amount, balance: done.balance };
+    },
+
+    /** The account's plan follows its subscription (webhooks, renewals). */
+    setAccountPlan(tx: Db, accountId: number, planId: number): Promise<void> {
+      return deps.accounts.setPlan(tx, accountId, planId);
+    },
+
     /** One AI call's usage; a repeated `ref` is recorded once. */
     async recordUsage(ctx: AccountRef, usage: UsageInput): Promise<void> {
       await repo.insertUsage(usage.tx ?? db, {
@@ -307,9 +361,23 @@ export function createBillingService(deps: BillingDeps) {
     invalidateCosts(): void {
       costs = null;
     },
+  };
+  return ledger;
+}
+type Ledger = ReturnType<typeof createLedger>;
 
-    // -------------------------------------------------------------------------------------------------------
-    // Plans and subscriptions
+/** Plans and subscriptions renewed here: the free plan, a new account's first period, renewals, status. */
+function createPlans(deps: BillingDeps, ledger: Pick<Ledger, 'grant'>) {
+  const { db } = deps;
+  return {
+    /** A plan's caps, which auth applies to sites and members and the planner to keywords (null: none). */
+    async planLimits(
+      tx: Db,
+      planId: number,
+    ): Promise<{ max_sites: number; max_users: number; max_keywords: number | null } | undefined> {
+      const plan = await repo.planById(tx, planId);
+      return plan ? { max_sites: plan.max_sites, max_users: plan.max_users, max_keywords: plan.max_keywords } : undefined;
+    },
 
     async freePlan(tx: Db = db): Promise<repo.PlanRow> {
       const plan = await repo.planBySlug(tx, 'free');
@@ -330,7 +398,7 @@ export function createBillingService(deps: BillingDeps) {
         current_period_start: start,
         current_period_end: addMonth(start),
       });
-      await service.grant({ accountId }, plan.monthly_credits, periodRef(accountId, start), {
+      await ledger.grant({ accountId }, plan.monthly_credits, periodRef(accountId, start), {
         tx,
         description: `${plan.name} plan: credits for the month`,
       });
@@ -356,7 +424,7 @@ export function createBillingService(deps: BillingDeps) {
             await repo.updateSubscription(tx, accountId, { current_period_start: start, current_period_end: end });
             const plan = await repo.planById(tx, sub.plan_id);
             if (plan && plan.monthly_credits > 0) {
-              await service.grant({ accountId }, plan.monthly_credits, periodRef(accountId, start), {
+              await ledger.grant({ accountId }, plan.monthly_credits, periodRef(accountId, start), {
                 tx,
                 description: `${plan.name} plan: credits for the month`,
                 source_agent: 'worker',
@@ -380,13 +448,16 @@ export function createBillingService(deps: BillingDeps) {
         current_period_start: sub.current_period_start,
         current_period_end: sub.current_period_end,
         cancel_at_period_end: sub.cancel_at_period_end,
-        balance: (await repo.balance(db, ctx.accountId)) ?? 0,
+        balance: (await deps.accounts.read(ctx.accountId)) ?? 0,
       };
     },
+  };
+}
 
-    // -------------------------------------------------------------------------------------------------------
-    // Feeds
-
+/** The account's ledger and usage feeds, and usage totals. */
+function createFeeds(deps: BillingDeps) {
+  const { db } = deps;
+  return {
     transactions(ctx: AccountRef, query: ListQuery) {
       return repo.listTransactions(db, ctx.accountId, feedQuery(query));
     },
@@ -401,10 +472,20 @@ export function createBillingService(deps: BillingDeps) {
       const results = await repo.usageSummary(db, ctx?.accountId ?? null, period, range);
       return { period, results };
     },
+  };
+}
 
-    // -------------------------------------------------------------------------------------------------------
-    // Payments
+/** Checkout and the customer portal, through the payment provider. */
+function createCheckout(deps: BillingDeps, payments: PaymentProvider | null) {
+  const { db } = deps;
+  function requirePayments(): PaymentProvider {
+    if (!payments) {
+      throw new AppError('service_unavailable', 'Payments are not configured on this server (set STRIPE_SECRET_KEY).');
+    }
+    return payments;
+  }
 
+  return {
     /** A checkout URL for a plan (subscription) or a credit pack (one payment). */
     async checkoutSession(
       ctx: AccountRef & { user: { email: string } | null },
@@ -473,18 +554,7 @@ export function createBillingService(deps: BillingDeps) {
       return provider.portal(sub.provider_customer_id, input.return_url ?? `${origin}/api/v1/billing/status/`);
     },
   };
-
-  function requirePayments(): PaymentProvider {
-    if (!payments) {
-      throw new AppError('service_unavailable', 'Payments are not configured on this server (set STRIPE_SECRET_KEY).');
-    }
-    return payments;
-  }
-
-  return service;
 }
-export type BillingService = ReturnType<typeof createBillingService>;
-
 const PAGING = ['page', 'page_size', 'limit', 'offset', 'cursor'];
 
 /**

@@ -4,6 +4,7 @@ import type { Db } from '../../core/db.js';
 import { AppError, notFound } from '../../core/errors.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
 import * as repo from './billing.repository.js';
+import type { AccountBalances } from './billing.service.js';
 import { billing_credit_costs, billing_credit_packs, billing_plans } from './billing.tables.js';
 
 /**
@@ -66,6 +67,9 @@ const KINDS: Record<CatalogKind, Kind> = {
   },
 };
 
+/** The staff lists' specs, for the admin routes' query schemas (the queries stay in billing's repository). */
+export const { ACCOUNT_LIST, STAFF_USAGE_LIST } = repo;
+
 export const CATALOG_LISTS: Record<CatalogKind, ListSpec> = {
   plans: KINDS.plans.list,
   credit_packs: KINDS.credit_packs.list,
@@ -81,7 +85,12 @@ function inUse(error: unknown): boolean {
   return false;
 }
 
-export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (kind: CatalogKind) => void }) {
+export function createBillingStaff(deps: {
+  db: Db;
+  accounts: Pick<AccountBalances, 'totals' | 'account'>;
+  baseUrl: string;
+  onChange: (kind: CatalogKind) => void;
+}) {
   const { db } = deps;
 
   async function find(tx: Db, kind: Kind, id: number, lock = false): Promise<Row> {
@@ -105,13 +114,13 @@ export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (k
       const [page, slugs] = await Promise.all([repo.listAccounts(db, query), planSlugs()]);
       return {
         ...page,
-        results: (page.results as Row[]).map((a) => ({ ...a, plan_slug: slugs.get(a.plan_id as number) ?? null })),
+        results: page.results.map((a) => ({ ...a, plan_slug: slugs.get(a.plan_id) ?? null })),
       };
     },
 
     async account(accountId: number) {
       const [row, slugs, sub, ledgerSum] = await Promise.all([
-        repo.accountById(db, accountId),
+        deps.accounts.account(accountId),
         planSlugs(),
         repo.subscriptionOf(db, accountId),
         repo.ledgerSum(db, accountId),
@@ -138,13 +147,17 @@ export function createBillingStaff(deps: { db: Db; baseUrl: string; onChange: (k
 
     async stats(days: number) {
       const from = new Date(Date.now() - days * 86_400_000);
-      const [totals, spent] = await Promise.all([repo.ledgerTotals(db), repo.spentByOperationAndDay(db, { from })]);
-      return { ...totals, spent_by_day: spent };
+      const [accounts, totals, spent] = await Promise.all([
+        deps.accounts.totals(),
+        repo.ledgerTotals(db),
+        repo.spentByOperationAndDay(db, { from }),
+      ]);
+      return { ...accounts, ...totals, spent_by_day: spent };
     },
 
     list(kindName: CatalogKind, query: ListQuery) {
       const kind = KINDS[kindName];
-      return runList({
+      return runList<Row>({
         db,
         table: kind.table,
         idColumn: kind.id,

@@ -103,7 +103,7 @@ export function createStripeWebhooks(deps: { db: Db; config: Config; jobs: Jobs;
       ...(values.periodEnd ? { current_period_end: values.periodEnd } : {}),
       ...(values.cancelAtPeriodEnd !== undefined ? { cancel_at_period_end: values.cancelAtPeriodEnd } : {}),
     });
-    if (planId !== sub.plan_id) await repo.setAccountPlan(tx, sub.account_id, planId);
+    if (planId !== sub.plan_id) await deps.billing.setAccountPlan(tx, sub.account_id, planId);
     return true;
   }
 
@@ -219,7 +219,7 @@ export function createStripeWebhooks(deps: { db: Db; config: Config; jobs: Jobs;
       current_period_start: start,
       current_period_end: addMonth(start),
     });
-    if (sub.plan_id !== free.id) await repo.setAccountPlan(tx, accountId, free.id);
+    if (sub.plan_id !== free.id) await deps.billing.setAccountPlan(tx, accountId, free.id);
     await billing.grant({ accountId }, free.monthly_credits, periodRef(accountId, start), {
       tx,
       description: `${free.name} plan: credits for the month`,
