@@ -6,6 +6,10 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     // Each test file builds its own app on its own database, copied from one migrated template.
     pool: 'forks',
+    // Vitest's default is one worker fewer than the cores: on this 2-core machine that ran every file in turn,
+    // while much of a file's time is waiting (a job queue's poll, a child process starting, a token expiring).
+    // Two workers keep both cores busy; `--maxWorkers` on the command line still overrides it.
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],

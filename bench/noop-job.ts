@@ -14,6 +14,5 @@ export const noopJob = defineJob({
   name: 'bench.noop',
   payload: NoopPayload,
   retryLimit: 0,
-  sample: () => ({ i: 0 }),
   handler: async () => null,
 });

@@ -45,7 +45,6 @@ const aiUnitJob = defineJob({
     if (job.payload.failAfter) throw new Error('the step after the AI call failed');
     return { credits: result.credits, charged: result.charged };
   },
-  sample: () => ({ failAfter: false }),
 });
 
 beforeAll(async () => {

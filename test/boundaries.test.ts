@@ -23,7 +23,6 @@ const KNOWN_VIOLATIONS = new Set<string>([
   'src/modules/auth/auth.service.ts imports fastify',
   'src/modules/billing/billing.repository.ts imports src/modules/auth/auth.tables.ts',
   // h11-planner (planner, system, events)
-  'src/modules/planner/planner.jobs.ts imports src/modules/auth/auth.tables.ts',
   'src/modules/planner/planner.service.ts imports fastify',
 ]);
 

@@ -19,7 +19,9 @@ function cli(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-describe('npm run cli -- create-superuser', () => {
+// Each run is a fresh process compiling the sources (the first also migrates the folder): on a shared 2-core
+// machine that can outlast the suite's 30 s default.
+describe('npm run cli -- create-superuser', { timeout: 90_000 }, () => {
   it('creates a superuser on the embedded database', () => {
     const run = cli(['create-superuser', '--email', 'root@example.com', '--password', 'a long admin passphrase']);
     expect(run.status, run.stderr).toBe(0);

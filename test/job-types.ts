@@ -37,7 +37,6 @@ export const stepsJob = defineJob({
   retryDelaySeconds: 0,
   retryBackoff: false,
   concurrency: 2,
-  sample: ({ accountId }) => ({ account_id: accountId, steps: 3, delay_ms: 0 }),
   async handler(ctx) {
     const { steps, delay_ms: delay, account_id: accountId } = ctx.payload;
     if (ctx.payload.refuse) throw new AppError('insufficient_credits', 'Not enough credits for this test.');

@@ -1,19 +1,30 @@
 import { sql } from 'drizzle-orm';
+import type { Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import type { Db } from '../src/core/db.js';
 import type { RequestContext } from '../src/core/tenancy.js';
-import { signUp } from './factories.js';
+import { storeWebhookEvent } from '../src/modules/billing/billing.repository.js';
+import { createSector, createSite, type SignedUp, signUp } from './factories.js';
+import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
 import { buildTestApp, type TestApp, testConfig } from './harness.js';
-import { stepsJob } from './job-types.js';
+import { type StepsPayload, stepsJob } from './job-types.js';
 
 /** Jobs and tasks through the real queue on the test database, with this process as the worker. */
 
 let t: TestApp;
+let fake: FakeOpenAI;
 beforeAll(async () => {
-  t = await buildTestApp({ WORKER: 'true', JOBS_POLL_MS: '50', SHUTDOWN_GRACE_SECONDS: '1' }, { jobs: [stepsJob] });
+  fake = await startFakeOpenAI();
+  t = await buildTestApp(
+    { WORKER: 'true', JOBS_POLL_MS: '50', SHUTDOWN_GRACE_SECONDS: '1', AI_BASE_URL: fake.url, AI_MAX_RETRIES: '0' },
+    { jobs: [stepsJob] },
+  );
 });
-afterAll(() => t?.close());
+afterAll(async () => {
+  await t?.close();
+  await fake?.close();
+});
 
 let nextAccount = 1000;
 const ctxFor = (accountId: number): RequestContext & { accountId: number } => ({
@@ -26,10 +37,7 @@ const ctxFor = (accountId: number): RequestContext & { accountId: number } => ({
   siteIds: null,
 });
 
-async function startSteps(
-  accountId: number,
-  payload: Partial<typeof stepsJob extends { sample: (...a: never[]) => infer P } ? P : never> = {},
-) {
+async function startSteps(accountId: number, payload: Partial<Static<typeof StepsPayload>> = {}) {
   const { jobs } = t.app.services;
   return t.database.db.transaction((tx) =>
     jobs.startTask(tx, { accountId, actorId: 1 }, 'test.steps', { account_id: accountId, steps: 3, delay_ms: 0, ...payload }),
@@ -227,18 +235,131 @@ describe('idempotent handlers', () => {
     return result;
   }
 
+  /** A site and sector of the owner's with keywords, made through the API as a user would. */
+  async function sectorWithKeywords(owner: SignedUp, keywords: string[]) {
+    const site = await createSite(t, owner);
+    const sector = await createSector(t, owner, site.id);
+    for (const [i, keyword] of keywords.entries()) {
+      const res = await t.request({
+        method: 'POST',
+        url: '/api/v1/planner/keywords/',
+        headers: owner.headers,
+        payload: { site_id: site.id, sector_id: sector.id, keyword, volume: 1000 - i },
+      });
+      if (res.statusCode !== 201) throw new Error(`keyword: ${res.statusCode} ${res.body}`);
+    }
+    return { site_id: site.id, sector_id: sector.id };
+  }
+
+  /**
+   * A payload per job type that reaches the handler's real work for a fresh account: keywords to cluster, a
+   * cluster to write ideas for (the fake AI answers), a Stripe event that grants a credit pack, a plan renewal
+   * that is due. A job type without one fails the test, so a new one cannot be skipped by accident.
+   */
+  const samples: Record<string, (owner: SignedUp) => Promise<unknown>> = {
+    'test.steps': async (owner) => ({ account_id: owner.accountId, steps: 3, delay_ms: 0 }),
+    'planner.cluster_lexical': async (owner) => ({
+      account_id: owner.accountId,
+      actor_id: owner.userId,
+      ...(await sectorWithKeywords(owner, ['trail running shoes', 'best trail running shoes', 'trail shoes for running'])),
+    }),
+    'planner.cluster_ai': async (owner) => {
+      // Every keyword lands in a cluster, so the second run finds nothing new to send.
+      const target = await sectorWithKeywords(owner, ['rain jacket', 'waterproof rain jacket', 'rain coat']);
+      fake.queue({
+        json: {
+          clusters: [
+            { name: 'Rain jackets', description: 'For rain.', keywords: ['rain jacket', 'waterproof rain jacket', 'rain coat'] },
+          ],
+        },
+      });
+      return { account_id: owner.accountId, actor_id: owner.userId, ...target };
+    },
+    'planner.generate_ideas': async (owner) => {
+      const target = await sectorWithKeywords(owner, ['hiking boots', 'best hiking boots']);
+      const cluster = await t.request({
+        method: 'POST',
+        url: '/api/v1/planner/clusters/',
+        headers: owner.headers,
+        payload: { ...target, name: 'Hiking boots' },
+      });
+      if (cluster.statusCode !== 201) throw new Error(`cluster: ${cluster.statusCode} ${cluster.body}`);
+      const idea = {
+        title: 'Choosing hiking boots',
+        description: 'How to choose.',
+        content_type: 'post',
+        content_structure: 'guide',
+        target_keywords: ['hiking boots'],
+        estimated_word_count: 1500,
+        outline: { sections: [{ heading: 'Fit', level: 2, points: ['Try them late in the day'] }] },
+      };
+      // Both runs may ask; only the first one's ideas may be stored.
+      fake.respond = () => ({ json: { ideas: [idea] } });
+      return { account_id: owner.accountId, actor_id: owner.userId, cluster_ids: [cluster.json().data.id], ideas_per_cluster: 1 };
+    },
+    'billing.stripe_event': async (owner) => {
+      const slug = `pack-${owner.accountId}`;
+      await t.database.db.execute(
+        sql`insert into billing_credit_packs (name, slug, credits, price_cents) values ('Pack', ${slug}, 300, 900)`,
+      );
+      const eventId = `evt_jobs_${owner.accountId}`;
+      const session = {
+        id: `cs_${owner.accountId}`,
+        object: 'checkout.session',
+        mode: 'payment',
+        payment_status: 'paid',
+        customer: null,
+        metadata: { account_id: String(owner.accountId), credit_pack: slug },
+      };
+      const id = await storeWebhookEvent(t.database.db, {
+        provider: 'stripe',
+        event_id: eventId,
+        type: 'checkout.session.completed',
+        payload: {
+          id: eventId,
+          type: 'checkout.session.completed',
+          created: Math.floor(Date.now() / 1000),
+          data: { object: session },
+        },
+      });
+      return { event_id: id };
+    },
+    'billing.renew_plans': async (owner) => {
+      // The account's free month ended yesterday: the next month is due.
+      await t.database.db.execute(
+        sql`update billing_subscriptions set current_period_start = now() - interval '1 month 1 day', current_period_end = now() - interval '1 day' where account_id = ${owner.accountId}`,
+      );
+      return {};
+    },
+  };
+
+  async function balanceOf(owner: SignedUp): Promise<number> {
+    const res = await t.request({ method: 'GET', url: '/api/v1/billing/credits/balance/', headers: owner.headers });
+    return res.json().data.balance;
+  }
+
   it('runs every registered handler twice with the effect of one run', async () => {
     const { jobs } = t.app.services;
     expect(jobs.definitions.size).toBeGreaterThan(0);
     for (const definition of jobs.definitions.values()) {
-      // A real account (samples may make sites, keywords, credits for it), made as a user would.
-      const { accountId } = await signUp(t);
-      const payload = await definition.sample({ db: t.database.db, accountId });
+      const sample = samples[definition.name];
+      expect(sample, `a sample payload for ${definition.name} in this test`).toBeDefined();
+      const owner = await signUp(t);
+      const payload = await (sample as (owner: SignedUp) => Promise<unknown>)(owner);
       const jobId = crypto.randomUUID();
-      await jobs.runHandler(definition.name, payload, { jobId, accountId });
+      const before = await counts(t.database.db);
+      const balance = await balanceOf(owner);
+      await jobs.runHandler(definition.name, payload, { jobId, accountId: owner.accountId });
       const after = await counts(t.database.db);
-      await jobs.runHandler(definition.name, payload, { jobId, accountId });
+      // The first run did its work: rows were written (clusters, ideas, ledger entries, events).
+      expect(after, `first run of ${definition.name} changed nothing`).not.toEqual(before);
+      const balanceAfter = await balanceOf(owner);
+      await jobs.runHandler(definition.name, payload, { jobId, accountId: owner.accountId });
       expect(await counts(t.database.db), `second run of ${definition.name}`).toEqual(after);
+      expect(await balanceOf(owner), `balance after the second run of ${definition.name}`).toBe(balanceAfter);
+      if (definition.name.startsWith('billing.'))
+        expect(balanceAfter, `${definition.name} granted credits`).toBeGreaterThan(balance);
+      fake.respond = null;
     }
   });
 });

@@ -10,6 +10,8 @@ import type { TestApp } from './harness.js';
  *    an editor on admin routes)
  *  - a member of another account calling the same URL → 404 for an object, never its data in a list
  *  - another account's `site_id` (and `sector_id`) in the body → 400 field error
+ *  - a GET answers 200 to the owner and to the other account (a list answering 500 fails here)
+ *  - staff routes (`needs: 'staff'`, the owner being staff): an account's owner who is not staff → 403
  * Each check sends the request exactly as the owner would, so a failure names the one thing that differs.
  */
 
@@ -21,8 +23,8 @@ export interface SecuredRoute {
   url: string;
   payload?: unknown;
   owner: SignedUp;
-  /** What the route needs; default `read` for GET, `write` otherwise. */
-  needs?: 'read' | 'write' | 'admin' | 'owner';
+  /** What the route needs; default `read` for GET, `write` otherwise. `staff`: `owner` must be platform staff. */
+  needs?: 'read' | 'write' | 'admin' | 'owner' | 'staff';
   /** The URL names one object of the owner's (detail, update, delete, action): another account gets 404. */
   objectScoped?: boolean;
   /** The body carries `site_id` (and `sector_id`): another account's → 400 naming that field. */
@@ -70,6 +72,31 @@ function readKeyOf(t: TestApp, owner: SignedUp) {
   return key;
 }
 
+const adminKeysOf = new WeakMap<SignedUp, ReturnType<typeof createApiKey>>();
+function adminKeyOf(t: TestApp, owner: SignedUp) {
+  let key = adminKeysOf.get(owner);
+  if (!key) {
+    key = createApiKey(t, owner, { name: 'admin', scopes: ['read', 'write', 'admin'] });
+    adminKeysOf.set(owner, key);
+  }
+  return key;
+}
+
+/** The one who may read it gets a 200 (a refusal for everyone else proves nothing if the route is broken). */
+async function expectAnswered(
+  send: (headers: Record<string, string>) => Promise<{ statusCode: number; body: string }>,
+  who: SignedUp,
+  label: string,
+): Promise<void> {
+  expectServed(await send(who.headers), `${label} as its owner`);
+}
+
+/** 200, or 503 `service_unavailable` for a provider this installation has not configured (Stripe, AI). */
+function expectServed(res: { statusCode: number; body: string }, label: string): void {
+  const unconfigured = res.statusCode === 503 && res.body.includes('"service_unavailable"');
+  if (!unconfigured) expect(res.statusCode, `${label}: ${res.body.slice(0, 300)}`).toBe(200);
+}
+
 const roleOrder = ['viewer', 'editor', 'admin', 'owner'] as const;
 const neededRole = { read: 'viewer', write: 'editor', admin: 'admin', owner: 'owner' } as const;
 
@@ -91,6 +118,18 @@ export async function expectSecured(t: TestApp, route: SecuredRoute): Promise<vo
 
   const garbage = await send({ authorization: 'Bearer not-a-real-token' });
   expect(garbage.statusCode, `${label} with a bad key`).toBe(401);
+
+  if (needs === 'staff') {
+    // No role in an account reaches a staff route: the other account's owner, and an admin key of theirs.
+    const stranger = await strangerOf(t);
+    const asOwner = await send(stranger.who.headers);
+    expect(asOwner.statusCode, `${label} as an account owner who is not staff`).toBe(403);
+    expect(asOwner.json().code, `${label} as an account owner who is not staff`).toBe('permission_denied');
+    const key = await adminKeyOf(t, stranger.who);
+    expect((await send(key.headers)).statusCode, `${label} with an admin key`).toBe(403);
+    if (route.method === 'GET') await expectAnswered(send, route.owner, label);
+    return;
+  }
 
   // Every role below the one needed is refused, and so is a key whose scopes fall short.
   const below = roleOrder.slice(0, roleOrder.indexOf(neededRole[needs]));
@@ -115,14 +154,18 @@ export async function expectSecured(t: TestApp, route: SecuredRoute): Promise<vo
   } else if (route.method === 'GET') {
     // A list seen from another account never shows the owner's rows.
     const res = await send(stranger.who.headers);
+    // Another account's view of a collection (or of its own settings) is its own, never an error: a 500 fails here.
+    expectServed(res, `${label} from another account`);
     // CSV downloads and event streams are not envelopes: their rows are checked by their own tests.
     const isJson = String(res.headers['content-type'] ?? '').includes('json');
-    if (res.statusCode === 200 && isJson && Array.isArray(res.json().data?.results)) {
+    if (isJson && Array.isArray(res.json().data?.results)) {
       for (const row of res.json().data.results as Array<{ account_id?: number }>) {
         if (row.account_id !== undefined) expect(row.account_id, `${label} leaked a row`).toBe(stranger.who.accountId);
       }
     }
   }
+
+  if (route.method === 'GET') await expectAnswered(send, route.owner, label);
 
   if (route.siteScopedBody && route.payload && typeof route.payload === 'object') {
     const body = route.payload as Record<string, unknown>;

@@ -80,11 +80,6 @@ export interface JobDefinition<P extends TSchema = TSchema> extends JobLimits {
    * (`isTransient`: a lost database connection, an AI timeout/429/5xx, a `TransientError`): only those retry.
    */
   handler: (ctx: JobContext<Static<P>>) => Promise<unknown>;
-  /**
-   * A valid payload for a fresh account: the idempotency test (test/jobs.test.ts) runs every registered
-   * handler twice with it and expects the second run to change nothing.
-   */
-  sample: (setup: { db: Db; accountId: number }) => Promise<Static<P>> | Static<P>;
 }
 // biome-ignore lint/suspicious/noExplicitAny: a list of job types of different payloads.
 export type AnyJobDefinition = JobDefinition<any>;

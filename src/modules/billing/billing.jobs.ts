@@ -1,6 +1,5 @@
 import { type Static, Type } from 'typebox';
 import { type AnyJobDefinition, defineJob } from '../../core/jobs.js';
-import { storeWebhookEvent } from './billing.repository.js';
 import type { BillingService } from './billing.service.js';
 import type { StripeWebhooks } from './billing.webhooks.js';
 
@@ -24,16 +23,6 @@ export function billingJobs(deps: { billing: BillingService; webhooks: StripeWeb
       timeoutSeconds: 60,
       retryLimit: 8,
       retryDelaySeconds: 10,
-      // A stored event nobody can map to an account: applied as `ignored`, so the second run does nothing.
-      sample: async ({ db }) => ({
-        event_id:
-          (await storeWebhookEvent(db, {
-            provider: 'stripe',
-            event_id: `evt_sample_${Date.now()}_${Math.random().toString(36).slice(2)}`,
-            type: 'invoice.paid',
-            payload: { id: 'evt_sample', type: 'invoice.paid', created: 1, data: { object: { id: 'in_sample' } } },
-          })) ?? 0,
-      }),
       handler: async (ctx) => deps.webhooks.apply(ctx.payload.event_id),
     }),
     defineJob({
@@ -43,7 +32,6 @@ export function billingJobs(deps: { billing: BillingService; webhooks: StripeWeb
       cron: '7 * * * *',
       timeoutSeconds: 600,
       retryLimit: 3,
-      sample: () => ({}),
       handler: async () => deps.billing.renewDue(),
     }),
   ];

@@ -6,7 +6,7 @@ import { record } from '../../core/events.js';
 import { defineJob, describeError, type JobContext } from '../../core/jobs.js';
 import { storeClusters } from './planner.clustering.js';
 import type { PlannerSites } from './planner.deps.js';
-import { type AutoClusterJob, AutoClusterPayload, sampleSector } from './planner.jobs.js';
+import { type AutoClusterJob, AutoClusterPayload } from './planner.jobs.js';
 import { normaliseKeyword } from './planner.keywords.service.js';
 import * as repo from './planner.repository.js';
 
@@ -75,8 +75,6 @@ export function plannerAiJobs(deps: { ai: () => Ai; sites: PlannerSites }) {
     timeoutSeconds: 1800,
     retryLimit: 2,
     concurrency: 1,
-    // A sector with nothing new to cluster: the idempotency check needs no AI provider.
-    sample: async (setup) => ({ account_id: setup.accountId, actor_id: null, ...(await sampleSector(setup, [])) }),
     async handler(ctx) {
       const ai = deps.ai();
       const payload = ctx.payload as AutoClusterJob;
@@ -147,8 +145,6 @@ export function plannerAiJobs(deps: { ai: () => Ai; sites: PlannerSites }) {
     timeoutSeconds: 1800,
     retryLimit: 2,
     concurrency: 1,
-    // A cluster deleted before the task ran is skipped: the idempotency check needs no AI provider.
-    sample: (setup) => ({ account_id: setup.accountId, actor_id: null, cluster_ids: [2147483647], ideas_per_cluster: 2 }),
     async handler(ctx) {
       const ai = deps.ai();
       const { payload } = ctx;

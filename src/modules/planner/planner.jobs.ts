@@ -1,13 +1,11 @@
 import { type Static, Type } from 'typebox';
 import type { Ai } from '../../core/ai.js';
 import { type AnyJobDefinition, defineJob } from '../../core/jobs.js';
-import { auth_sectors, auth_sites } from '../auth/auth.tables.js';
 import { plannerAiJobs } from './planner.ai.jobs.js';
 import { storeClusters } from './planner.clustering.js';
 import type { PlannerSites } from './planner.deps.js';
 import { lexicalClusters } from './planner.lexical.js';
 import { newKeywords } from './planner.repository.js';
-import { planner_keywords } from './planner.tables.js';
 
 /** The planner's background work: auto-clustering a sector's new keywords (lexical here; AI beside it). */
 
@@ -28,34 +26,6 @@ declare module '../../core/jobs.js' {
   }
 }
 
-/** A fresh account's site and sector with a small family of keywords (the jobs test runs each handler twice). */
-export async function sampleSector(
-  setup: { db: import('../../core/db.js').Db; accountId: number },
-  keywords = ['trail running shoes', 'best trail running shoes', 'trail shoes for running', 'running watch'],
-) {
-  const [site] = await setup.db
-    .insert(auth_sites)
-    .values({ account_id: setup.accountId, name: 'Sample site', slug: `sample-${Date.now().toString(36)}` })
-    .returning({ id: auth_sites.id });
-  const siteId = (site as { id: number }).id;
-  const [sector] = await setup.db
-    .insert(auth_sectors)
-    .values({ account_id: setup.accountId, site_id: siteId, name: 'Sample sector', slug: 'sample' })
-    .returning({ id: auth_sectors.id });
-  const sectorId = (sector as { id: number }).id;
-  if (keywords.length === 0) return { site_id: siteId, sector_id: sectorId };
-  await setup.db.insert(planner_keywords).values(
-    keywords.map((keyword, i) => ({
-      account_id: setup.accountId,
-      site_id: siteId,
-      sector_id: sectorId,
-      keyword,
-      volume: 1000 - i,
-    })),
-  );
-  return { site_id: siteId, sector_id: sectorId };
-}
-
 export const lexicalClusterJob = defineJob({
   name: 'planner.cluster_lexical',
   payload: AutoClusterPayload,
@@ -63,7 +33,6 @@ export const lexicalClusterJob = defineJob({
   timeoutSeconds: 600,
   retryLimit: 2,
   concurrency: 1,
-  sample: async (setup) => ({ account_id: setup.accountId, actor_id: null, ...(await sampleSector(setup)) }),
   async handler(ctx) {
     const { payload } = ctx;
     const target = { site_id: payload.site_id, sector_id: payload.sector_id };
