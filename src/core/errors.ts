@@ -54,10 +54,11 @@ export const conflict = (message: string, currentState?: string) =>
 /** A 400 naming fields; the sentence is built from the first field so a person sees what to fix. */
 export function validationError(errors: FieldErrors, message?: string): AppError {
   const fields = Object.keys(errors).filter((f) => f !== 'non_field_errors' && errors[f]?.length);
-  const all: FieldErrors = { ...errors, non_field_errors: errors.non_field_errors ?? [] };
+  const nonFieldErrors = errors.non_field_errors ?? [];
+  const all: FieldErrors = { ...errors, non_field_errors: nonFieldErrors };
   if (message === undefined) {
     const first = fields[0];
-    const nonField = all.non_field_errors[0];
+    const nonField = nonFieldErrors[0];
     if (first) {
       const firstMessage = errors[first]?.[0] ?? 'is invalid.';
       message = `${first}: ${firstMessage}${fields.length > 1 ? ` (and ${fields.length - 1} more field${fields.length > 2 ? 's' : ''})` : ''}`;

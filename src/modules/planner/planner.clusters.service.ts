@@ -126,7 +126,7 @@ export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteA
       // Clusters of one site make a task of that site; of several, an account-wide one (seen by callers who
       // reach every site).
       const sites = new Set(clusters.map((c) => c.site_id));
-      const siteId = sites.size === 1 ? clusters[0].site_id : null;
+      const siteId = sites.size === 1 ? ([...sites][0] ?? null) : null;
       const task = await db.transaction((tx) => jobs.startTask(tx, owner(ctx, siteId), 'planner.generate_ideas', payload));
       return { task, skipped: skippedIds(body.ids, clusters) };
     },
