@@ -6,6 +6,8 @@ import type { Config } from './core/config.js';
 import type { Database, Db } from './core/db.js';
 import { type AnyJobDefinition, createJobs } from './core/jobs.js';
 import { createMailer } from './core/mailer.js';
+import { mediaRoutes } from './core/media.js';
+import { createStorage } from './core/storage.js';
 import { accountRoutes } from './modules/account/account.routes.js';
 import { createAccountService, createApiKeyLookup } from './modules/account/account.service.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
@@ -48,6 +50,8 @@ export interface ServiceDeps {
 }
 
 export function createServices(deps: ServiceDeps) {
+  // Stored files (generated images): DATA_DIR/media, or the S3-compatible bucket when configured.
+  const storage = createStorage(deps.config.storage, deps.config.publicUrl);
   const mailer = createMailer({ db: deps.db, smtpUrl: deps.config.smtpUrl, from: deps.config.mailFrom, log: deps.log });
   // Job types come from each module's *.jobs.ts plus any extra ones; queues are made at start.
   const jobs = createJobs({ config: deps.config, database: deps.database, log: deps.log });
@@ -105,6 +109,7 @@ export function createServices(deps: ServiceDeps) {
   return {
     config: deps.config,
     db: deps.db,
+    storage,
     mailer,
     auth,
     account,
@@ -124,6 +129,8 @@ export type AppServices = ReturnType<typeof createServices>;
 
 export async function registerModules(app: FastifyInstance, services: AppServices): Promise<void> {
   const baseUrl = services.config.publicUrl;
+  app.addHook('onClose', async () => services.storage.close());
+  await mediaRoutes(app, services);
   await systemRoutes(app, services);
   await systemTasksRoutes(app, services);
   await systemAiRoutes(app, services);
