@@ -32,6 +32,7 @@ import { systemRoutes } from './modules/system/system.routes.js';
 import { createSystemService } from './modules/system/system.service.js';
 import { systemTasksRoutes } from './modules/system/system.tasks.routes.js';
 import { createTasksService } from './modules/system/system.tasks.service.js';
+import { writerImageAiFunctions } from './modules/writer/writer.images.ai.js';
 import { createWriterService } from './modules/writer/writer.service.js';
 
 /**
@@ -78,7 +79,7 @@ export function createServices(deps: ServiceDeps) {
     ...(deps.extraJobs ?? []),
   ]);
   // Each module's AI functions, registered once: the engine runs them and system/prompts/ lists them.
-  const aiFunctions = createAiFunctions([...plannerAiFunctions, ...writingAiFunctions]);
+  const aiFunctions = createAiFunctions([...plannerAiFunctions, ...writingAiFunctions, ...writerImageAiFunctions]);
   const systemAi = createSystemAiService({ db: deps.db, config: deps.config.ai, functions: aiFunctions });
   const ai = createAi({
     config: deps.config.ai,

@@ -119,6 +119,27 @@ export interface AiResult<T> {
   usage: AiUsage;
 }
 
+/** A unit asked for but not yet charged: `charge(tx)` in the transaction that stores its result. */
+export interface DeferredResult<T> {
+  output: T;
+  usage: AiUsage;
+  charge(tx: Db): Promise<{ charged: boolean; credits: number }>;
+}
+
+export interface ImageCall {
+  prompt: string;
+  size?: string;
+  style?: string;
+}
+
+/** An image received but not yet charged: `charge(tx)` when it is kept, `refuse()` when it is not. */
+export interface DeferredImage {
+  answer: ImageAnswer;
+  usage: AiUsage;
+  charge(tx: Db): Promise<{ charged: boolean; credits: number }>;
+  refuse(): Promise<void>;
+}
+
 export interface AiCheck {
   base_url: string;
   model: string;
@@ -180,6 +201,99 @@ export function createAi(deps: AiDeps) {
     return options.tx ? work(options.tx) : db.transaction(work);
   }
 
+  /** The provider's cost of a call that gave nothing chargeable: its usage is recorded, with no credits. */
+  function recordUnpaid(ctx: Ctx, operation: string, options: Omit<AiCallOptions, 'tx'>, usage: AiUsage) {
+    return billing.recordUsage(ctx, {
+      operation,
+      ...usage,
+      credits: 0,
+      object_type: options.object_type,
+      object_id: options.object_id,
+    });
+  }
+
+  /** One unit's validated answer, uncharged (a malformed answer is asked for once more, then AiError). */
+  async function ask<F extends AiFunctionName>(
+    ctx: Ctx,
+    fn: F,
+    variables: AiVariables<F>,
+    options: Omit<AiCallOptions, 'tx'>,
+  ): Promise<{ output: AiOutput<F>; usage: AiUsage; operation: string }> {
+    ai.requireConfigured();
+    const definition = definitionOf(fn);
+    // The balance may have run out since the request was estimated: fail this unit before paying the provider.
+    await billing.ensure(ctx, await billing.estimate(definition.operation, options.units ?? 1));
+    const [settings, prompt] = await Promise.all([store.settings(ctx.accountId), store.prompt(ctx.accountId, definition)]);
+    const values = {
+      language: settings.language,
+      tone: settings.tone,
+      brand_guidelines: settings.brand_guidelines,
+      ...variables,
+    };
+    const model = options.model ?? settings.model ?? config.model;
+    const system = renderTemplate(prompt.system, values);
+    let user = renderTemplate(prompt.user, values);
+    let problem = '';
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const answer = await provider.chatJson({
+        model,
+        system,
+        user,
+        schema: definition.output,
+        schemaName: fn,
+        temperature: settings.temperature,
+        signal: options.signal,
+      });
+      const usage: AiUsage = {
+        model: answer.model,
+        tokens_in: answer.tokens_in,
+        tokens_out: answer.tokens_out,
+        cost_micros: tokenCostMicros(config, answer.model, answer.tokens_in, answer.tokens_out),
+        latency_ms: answer.latency_ms,
+      };
+      problem = schemaProblem(definition.output, answer.json) ?? '';
+      if (!problem) return { output: answer.json as AiOutput<F>, usage, operation: definition.operation };
+      // The provider was paid for the malformed answer too: its tokens are recorded, with no credits.
+      await recordUnpaid(ctx, definition.operation, options, usage);
+      log.warn({ fn, attempt, problem, model }, 'AI answer did not match its schema');
+      user = `${renderTemplate(prompt.user, values)}\n\nYour previous answer was not valid (${problem}). Answer again with the JSON object only.`;
+    }
+    throw new AiError(
+      'malformed_output',
+      `The AI answer for "${fn}" did not match its schema twice (${problem}); nothing was charged.`,
+      {
+        function: fn,
+        problem,
+      },
+    );
+  }
+
+  /** One image from the provider, uncharged. */
+  async function askImage(
+    ctx: Ctx,
+    request: ImageCall,
+    options: Omit<AiCallOptions, 'units' | 'model' | 'tx'> & { model?: string },
+  ): Promise<{ answer: ImageAnswer; usage: AiUsage }> {
+    ai.requireConfigured();
+    await billing.ensure(ctx, await billing.estimate('image_generation', 1));
+    const settings = await store.settings(ctx.accountId);
+    const style = request.style ?? settings.image_style;
+    const answer = await provider.image({
+      model: options.model ?? settings.image_model ?? config.imageModel,
+      prompt: style ? `${request.prompt}\n\nStyle: ${style}` : request.prompt,
+      size: request.size ?? settings.image_size,
+      signal: options.signal,
+    });
+    const usage: AiUsage = {
+      model: answer.model,
+      tokens_in: 0,
+      tokens_out: 0,
+      cost_micros: imageCostMicros(config, answer.model, 1),
+      latency_ms: answer.latency_ms,
+    };
+    return { answer, usage };
+  }
+
   const ai = {
     provider,
     functions,
@@ -221,89 +335,55 @@ export function createAi(deps: AiDeps) {
       variables: AiVariables<F>,
       options: AiCallOptions,
     ): Promise<AiResult<AiOutput<F>>> {
-      ai.requireConfigured();
-      const definition = definitionOf(fn);
-      // The balance may have run out since the request was estimated: fail this unit before paying the provider.
-      await billing.ensure(ctx, await billing.estimate(definition.operation, options.units ?? 1));
-      const [settings, prompt] = await Promise.all([store.settings(ctx.accountId), store.prompt(ctx.accountId, definition)]);
-      const values = {
-        language: settings.language,
-        tone: settings.tone,
-        brand_guidelines: settings.brand_guidelines,
-        ...variables,
-      };
-      const model = options.model ?? settings.model ?? config.model;
-      const system = renderTemplate(prompt.system, values);
-      let user = renderTemplate(prompt.user, values);
-      let problem = '';
-      for (let attempt = 1; attempt <= 2; attempt++) {
-        const answer = await provider.chatJson({
-          model,
-          system,
-          user,
-          schema: definition.output,
-          schemaName: fn,
-          temperature: settings.temperature,
-          signal: options.signal,
-        });
-        const usage: AiUsage = {
-          model: answer.model,
-          tokens_in: answer.tokens_in,
-          tokens_out: answer.tokens_out,
-          cost_micros: tokenCostMicros(config, answer.model, answer.tokens_in, answer.tokens_out),
-          latency_ms: answer.latency_ms,
-        };
-        problem = schemaProblem(definition.output, answer.json) ?? '';
-        if (!problem) {
-          const { charged, credits } = await chargeUnit(ctx, definition.operation, options, usage);
-          return { output: answer.json as AiOutput<F>, credits, charged, usage };
-        }
-        // The provider was paid for the malformed answer too: its tokens are recorded, with no credits.
-        await billing.recordUsage(ctx, {
-          operation: definition.operation,
-          ...usage,
-          credits: 0,
-          object_type: options.object_type,
-          object_id: options.object_id,
-        });
-        log.warn({ fn, attempt, problem, model }, 'AI answer did not match its schema');
-        user = `${renderTemplate(prompt.user, values)}\n\nYour previous answer was not valid (${problem}). Answer again with the JSON object only.`;
-      }
-      throw new AiError(
-        'malformed_output',
-        `The AI answer for "${fn}" did not match its schema twice (${problem}); nothing was charged.`,
-        {
-          function: fn,
-          problem,
-        },
-      );
+      const { output, usage, operation } = await ask(ctx, fn, variables, options);
+      const { charged, credits } = await chargeUnit(ctx, operation, options, usage);
+      return { output, credits, charged, usage };
+    },
+
+    /**
+     * `run` for a unit whose result the caller stores in a transaction of its own (`ctx.once`): the provider is
+     * asked here, outside any transaction (a call takes seconds to minutes, and PGlite has one connection), and
+     * `charge(tx)` then charges the unit under its ref and records the call's usage inside the caller's
+     * transaction, so the charge and the stored result commit together or not at all.
+     */
+    async runDeferred<F extends AiFunctionName>(
+      ctx: Ctx,
+      fn: F,
+      variables: AiVariables<F>,
+      options: Omit<AiCallOptions, 'tx'>,
+    ): Promise<DeferredResult<AiOutput<F>>> {
+      const { output, usage, operation } = await ask(ctx, fn, variables, options);
+      return { output, usage, charge: (tx) => chargeUnit(ctx, operation, { ...options, tx }, usage) };
     },
 
     /** Generates one image and charges it (`image_generation`, one unit) once it arrived. */
     async image(
       ctx: Ctx,
-      request: { prompt: string; size?: string; style?: string },
+      request: ImageCall,
       options: Omit<AiCallOptions, 'units' | 'model'> & { model?: string },
     ): Promise<ImageAnswer & { credits: number; charged: boolean }> {
-      ai.requireConfigured();
-      await billing.ensure(ctx, await billing.estimate('image_generation', 1));
-      const settings = await store.settings(ctx.accountId);
-      const style = request.style ?? settings.image_style;
-      const answer = await provider.image({
-        model: options.model ?? settings.image_model ?? config.imageModel,
-        prompt: style ? `${request.prompt}\n\nStyle: ${style}` : request.prompt,
-        size: request.size ?? settings.image_size,
-        signal: options.signal,
-      });
-      const usage: AiUsage = {
-        model: answer.model,
-        tokens_in: 0,
-        tokens_out: 0,
-        cost_micros: imageCostMicros(config, answer.model, 1),
-        latency_ms: answer.latency_ms,
-      };
+      const { answer, usage } = await askImage(ctx, request, options);
       const { charged, credits } = await chargeUnit(ctx, 'image_generation', { ...options, units: 1 }, usage);
       return { ...answer, credits, charged };
+    },
+
+    /**
+     * `image` for a caller that checks the file before paying for it (is it an image, is it small enough) and
+     * stores it in a transaction of its own: `charge(tx)` charges it there once it is kept; `refuse()` records
+     * the provider's call with no credits when it is not (the provider was paid, the account is not charged).
+     */
+    async imageDeferred(
+      ctx: Ctx,
+      request: ImageCall,
+      options: Omit<AiCallOptions, 'units' | 'model' | 'tx'> & { model?: string },
+    ): Promise<DeferredImage> {
+      const { answer, usage } = await askImage(ctx, request, options);
+      return {
+        answer,
+        usage,
+        charge: (tx) => chargeUnit(ctx, 'image_generation', { ...options, units: 1, tx }, usage),
+        refuse: () => recordUnpaid(ctx, 'image_generation', options, usage),
+      };
     },
 
     /**

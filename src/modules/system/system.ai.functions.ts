@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { defineAiFunction, SHARED_AI_VARIABLES } from '../../core/ai.functions.js';
 
 /**
- * The AI functions of the writing steps (content, image prompts, optimization). No module runs them yet: they
+ * The AI functions of the writing steps (content, optimization). No module runs them yet: they
  * are kept here, registered in src/modules.ts so their prompts can already be read and overridden, until the
  * module that uses them (the writer) takes them into its own *.ai.ts.
  */
@@ -21,13 +21,6 @@ const Content = Type.Object({
   categories: Type.Optional(Words),
   tags: Type.Optional(Words),
 });
-
-const ImagePrompt = Type.Object({
-  prompt: Text(4000),
-  alt_text: Text(500),
-  caption: Type.Optional(Type.String({ maxLength: 1000 })),
-});
-const ImagePrompts = Type.Object({ featured: ImagePrompt, in_article: Type.Array(ImagePrompt) });
 
 const Optimization = Type.Object({
   html: Text(500_000),
@@ -60,16 +53,6 @@ export const contentFunction = defineAiFunction({
   user: 'Write a {{content_type}} ({{content_structure}}) of about {{word_count}} words.\nTitle: {{title}}\nBrief: {{description}}\nPrimary keyword: {{primary_keyword}}\nOther keywords to cover naturally: {{keywords}}\nOutline to follow:\n{{outline}}\n\nAlso give a meta title (at most 60 characters), a meta description (at most 155 characters), a URL slug, secondary keywords, categories and tags.',
 });
 
-export const imagePromptsFunction = defineAiFunction({
-  name: 'image_prompts',
-  operation: 'image_prompts',
-  variables: ['title', 'summary', 'in_article_count', 'image_style', ...SHARED_AI_VARIABLES],
-  output: ImagePrompts,
-  system:
-    'You write prompts for an image generation model that illustrate articles. Visual style: {{image_style}}. No text in the images, no logos, no real people. Alt text and captions in {{language}}.\nBrand guidelines: {{brand_guidelines}}',
-  user: 'Article: {{title}}\n{{summary}}\n\nWrite one featured image prompt and {{in_article_count}} in-article image prompts, each with alt text and a short caption.',
-});
-
 export const optimizationFunction = defineAiFunction({
   name: 'optimization',
   operation: 'optimization',
@@ -80,12 +63,11 @@ export const optimizationFunction = defineAiFunction({
   user: 'Improve this article ({{word_count}} words) for the primary keyword "{{primary_keyword}}" and the keywords: {{keywords}}.\nIssues found: {{issues}}\nKeep the HTML semantic, keep existing links. Give the whole improved HTML, a meta title, a meta description and the list of changes you made.\n\nTitle: {{title}}\n\n{{html}}',
 });
 
-export const writingAiFunctions = [contentFunction, imagePromptsFunction, optimizationFunction];
+export const writingAiFunctions = [contentFunction, optimizationFunction];
 
 declare module '../../core/ai.functions.js' {
   interface AiFunctionRegistry {
     content: typeof contentFunction;
-    image_prompts: typeof imagePromptsFunction;
     optimization: typeof optimizationFunction;
   }
 }
