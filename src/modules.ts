@@ -33,6 +33,9 @@ import { createSystemService } from './modules/system/system.service.js';
 import { systemTasksRoutes } from './modules/system/system.tasks.routes.js';
 import { createTasksService } from './modules/system/system.tasks.service.js';
 import { writerImageAiFunctions } from './modules/writer/writer.images.ai.js';
+import { writerImageJobs } from './modules/writer/writer.images.jobs.js';
+import { writerImageRoutes } from './modules/writer/writer.images.routes.js';
+import { createWriterImagesService } from './modules/writer/writer.images.service.js';
 import { createWriterService } from './modules/writer/writer.service.js';
 
 /**
@@ -76,6 +79,7 @@ export function createServices(deps: ServiceDeps) {
   jobs.register([
     ...billingJobs({ billing, webhooks: billingWebhooks }),
     ...plannerJobs({ ai: () => ai, sites: siteDirectory }),
+    ...writerImageJobs({ ai: () => ai, storage, settings: (accountId) => systemAi.store.settings(accountId) }),
     ...(deps.extraJobs ?? []),
   ]);
   // Each module's AI functions, registered once: the engine runs them and system/prompts/ lists them.
@@ -96,6 +100,7 @@ export function createServices(deps: ServiceDeps) {
   const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl });
   const events = createEventsService({ db: deps.db, baseUrl: deps.config.publicUrl });
   const writer = createWriterService();
+  const writerImages = createWriterImagesService({ db: deps.db, jobs, ai, storage, log: deps.log });
   const planner = createPlannerServices({
     db: deps.db,
     jobs,
@@ -119,6 +124,7 @@ export function createServices(deps: ServiceDeps) {
     tasks,
     events,
     writer,
+    writerImages,
     planner,
     billing,
     billingWebhooks,
@@ -141,4 +147,5 @@ export async function registerModules(app: FastifyInstance, services: AppService
   await billingRoutes(app, services);
   await adminRoutes(app, { db: services.db, baseUrl, billing: services.billing });
   await plannerRoutes(app, { db: services.db, jobs: services.jobs, siteAccess, baseUrl, ...services.planner });
+  await writerImageRoutes(app, { images: services.writerImages });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import { Value } from 'typebox/value';
@@ -119,10 +120,19 @@ export interface AiResult<T> {
   usage: AiUsage;
 }
 
+/** What made an answer, for its provenance: the function and a hash of the prompt as rendered and sent. */
+export interface AiPromptUsed {
+  function: string;
+  /** SHA-256 (hex) of the rendered system and user prompts (the account's override, if any, included). */
+  hash: string;
+  temperature: number | null;
+}
+
 /** A unit asked for but not yet charged: `charge(tx)` in the transaction that stores its result. */
 export interface DeferredResult<T> {
   output: T;
   usage: AiUsage;
+  prompt: AiPromptUsed;
   charge(tx: Db): Promise<{ charged: boolean; credits: number }>;
 }
 
@@ -136,6 +146,7 @@ export interface ImageCall {
 export interface DeferredImage {
   answer: ImageAnswer;
   usage: AiUsage;
+  prompt: AiPromptUsed;
   charge(tx: Db): Promise<{ charged: boolean; credits: number }>;
   refuse(): Promise<void>;
 }
@@ -162,6 +173,8 @@ export interface AiDeps {
 }
 
 type Ctx = { accountId: number };
+
+const promptHash = (system: string, user: string) => createHash('sha256').update(`${system}\n\n${user}`).digest('hex');
 
 /** The first problem of a value against a schema, as a short sentence; null when it conforms. */
 function schemaProblem(schema: TSchema, value: unknown): string | null {
@@ -218,7 +231,7 @@ export function createAi(deps: AiDeps) {
     fn: F,
     variables: AiVariables<F>,
     options: Omit<AiCallOptions, 'tx'>,
-  ): Promise<{ output: AiOutput<F>; usage: AiUsage; operation: string }> {
+  ): Promise<{ output: AiOutput<F>; usage: AiUsage; operation: string; prompt: AiPromptUsed }> {
     ai.requireConfigured();
     const definition = definitionOf(fn);
     // The balance may have run out since the request was estimated: fail this unit before paying the provider.
@@ -233,6 +246,7 @@ export function createAi(deps: AiDeps) {
     const model = options.model ?? settings.model ?? config.model;
     const system = renderTemplate(prompt.system, values);
     let user = renderTemplate(prompt.user, values);
+    const used = { function: fn, hash: promptHash(system, user), temperature: settings.temperature };
     let problem = '';
     for (let attempt = 1; attempt <= 2; attempt++) {
       const answer = await provider.chatJson({
@@ -252,7 +266,7 @@ export function createAi(deps: AiDeps) {
         latency_ms: answer.latency_ms,
       };
       problem = schemaProblem(definition.output, answer.json) ?? '';
-      if (!problem) return { output: answer.json as AiOutput<F>, usage, operation: definition.operation };
+      if (!problem) return { output: answer.json as AiOutput<F>, usage, operation: definition.operation, prompt: used };
       // The provider was paid for the malformed answer too: its tokens are recorded, with no credits.
       await recordUnpaid(ctx, definition.operation, options, usage);
       log.warn({ fn, attempt, problem, model }, 'AI answer did not match its schema');
@@ -273,14 +287,15 @@ export function createAi(deps: AiDeps) {
     ctx: Ctx,
     request: ImageCall,
     options: Omit<AiCallOptions, 'units' | 'model' | 'tx'> & { model?: string },
-  ): Promise<{ answer: ImageAnswer; usage: AiUsage }> {
+  ): Promise<{ answer: ImageAnswer; usage: AiUsage; prompt: AiPromptUsed }> {
     ai.requireConfigured();
     await billing.ensure(ctx, await billing.estimate('image_generation', 1));
     const settings = await store.settings(ctx.accountId);
     const style = request.style ?? settings.image_style;
+    const sent = style ? `${request.prompt}\n\nStyle: ${style}` : request.prompt;
     const answer = await provider.image({
       model: options.model ?? settings.image_model ?? config.imageModel,
-      prompt: style ? `${request.prompt}\n\nStyle: ${style}` : request.prompt,
+      prompt: sent,
       size: request.size ?? settings.image_size,
       signal: options.signal,
     });
@@ -291,7 +306,7 @@ export function createAi(deps: AiDeps) {
       cost_micros: imageCostMicros(config, answer.model, 1),
       latency_ms: answer.latency_ms,
     };
-    return { answer, usage };
+    return { answer, usage, prompt: { function: 'image_generation', hash: promptHash('', sent), temperature: null } };
   }
 
   const ai = {
@@ -352,8 +367,8 @@ export function createAi(deps: AiDeps) {
       variables: AiVariables<F>,
       options: Omit<AiCallOptions, 'tx'>,
     ): Promise<DeferredResult<AiOutput<F>>> {
-      const { output, usage, operation } = await ask(ctx, fn, variables, options);
-      return { output, usage, charge: (tx) => chargeUnit(ctx, operation, { ...options, tx }, usage) };
+      const { output, usage, operation, prompt } = await ask(ctx, fn, variables, options);
+      return { output, usage, prompt, charge: (tx) => chargeUnit(ctx, operation, { ...options, tx }, usage) };
     },
 
     /** Generates one image and charges it (`image_generation`, one unit) once it arrived. */
@@ -377,10 +392,11 @@ export function createAi(deps: AiDeps) {
       request: ImageCall,
       options: Omit<AiCallOptions, 'units' | 'model' | 'tx'> & { model?: string },
     ): Promise<DeferredImage> {
-      const { answer, usage } = await askImage(ctx, request, options);
+      const { answer, usage, prompt } = await askImage(ctx, request, options);
       return {
         answer,
         usage,
+        prompt,
         charge: (tx) => chargeUnit(ctx, 'image_generation', { ...options, units: 1, tx }, usage),
         refuse: () => recordUnpaid(ctx, 'image_generation', options, usage),
       };

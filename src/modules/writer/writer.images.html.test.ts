@@ -10,6 +10,7 @@ import {
   placeImage,
   removeImage,
   sectionHeadings,
+  updateFigure,
 } from './writer.images.html.js';
 
 /** writer.images.html.ts: the placement of images in an article's HTML, through the parser. */
@@ -141,5 +142,14 @@ describe('properties', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('updating a placed figure', () => {
+  it('rewrites its alt text and caption in place, and leaves an article without it alone', () => {
+    const placed = placeImage(ARTICLE, image()).html;
+    const updated = updateFigure(placed, { ...image(), alt: 'New alt', caption: '' });
+    expect(updated).toBe(placeImage(ARTICLE, image({ alt: 'New alt', caption: '' })).html);
+    expect(updateFigure(ARTICLE, image())).toBe(ARTICLE);
   });
 });

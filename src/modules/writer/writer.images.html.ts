@@ -160,3 +160,17 @@ export function removeImage(html: string, src: string): string {
   for (const [start, end] of ranges.sort((a, b) => b[0] - a[0])) result = result.slice(0, start) + result.slice(end);
   return result;
 }
+
+/**
+ * Rewrites the figure of an image the article already shows (its alt text or caption changed), in place: the
+ * same spot, every other byte unchanged. Unchanged when the article does not show it.
+ */
+export function updateFigure(html: string, image: Omit<PlacedImage, 'heading'>): string {
+  const [img] = imagesWithSrc(parse(html).childNodes, image.src);
+  if (!img) return html;
+  const parent = img.parentNode;
+  const figure = parent && 'tagName' in parent && parent.tagName === 'figure' ? parent : null;
+  const location = (figure ?? img).sourceCodeLocation;
+  if (!location) return html;
+  return html.slice(0, location.startOffset) + figureHtml(image) + html.slice(location.endOffset);
+}
