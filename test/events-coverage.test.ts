@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertContent } from '../src/modules/writer/writer.repository.js';
 import { createApiKey, createSector, createSite, PASSWORD, type SignedUp, signUp, uniqueEmail } from './factories.js';
+import { pngOf, promptsAnswer } from './fake-images.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
 import { buildTestApp, type TestApp } from './harness.js';
 import { stepsJob } from './job-types.js';
@@ -348,6 +350,56 @@ step('POST /api/v1/planner/content-ideas/bulk_queue_to_writer', async () => {
     },
     { object: 'content_idea' },
   );
+});
+// --- writer: an article's images (prompts and drawing are tasks: their events come from the jobs)
+const IMAGES = '/api/v1/writer/images';
+step('POST /api/v1/writer/content/{id}/generate_image_prompts', async () => {
+  const content = await insertContent(t.database.db, owner.accountId, {
+    site_id: made.site as number,
+    sector_id: made.sector as number,
+    title: 'Trail shoes, a guide',
+    html: '<h2>Grip</h2><p>Mud.</p>',
+  });
+  made.content = content.id;
+  fake.queue({ json: promptsAnswer(1) });
+  const before = await newest(owner);
+  const task = await call('POST', `/api/v1/writer/content/${content.id}/generate_image_prompts/`, {});
+  const done = await until('the image prompts task', async () =>
+    (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
+  );
+  expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
+  const about = await gained(owner, before, 'content', content.id);
+  expect(about.map((e) => [e.type, e.source_agent]).sort()).toEqual([
+    ['credits.debited', 'worker'],
+    ['images.prompted', 'worker'],
+  ]);
+});
+step('POST /api/v1/writer/images/generate', async () => {
+  const ids = (await call('GET', `${IMAGES}/?content_id=${made.content}`)).results.map((i: { id: number }) => i.id);
+  expect(ids).toHaveLength(2);
+  made.image = ids[1];
+  fake.queue(...ids.map((_: number, i: number) => ({ image: { b64: pngOf(4, 3, i).toString('base64') } })));
+  const before = await newest(owner);
+  const task = await call('POST', `${IMAGES}/generate/`, { ids });
+  const done = await until('the images task', async () =>
+    (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
+  );
+  expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
+  const generated = (await gained(owner, before, 'image')).filter((e) => e.type === 'images.generated');
+  expect(generated.map((e) => [e.object_id, e.source_agent]).sort()).toEqual(ids.map((id: number) => [id, 'worker']).sort());
+});
+step('PATCH /api/v1/writer/images/{id}', async () => {
+  const event = await expectEvent('image.updated', async () => {
+    await call('PATCH', `${IMAGES}/${made.image}/`, { alt_text: 'Lugs in mud' });
+    return made.image;
+  });
+  expect(event.payload).toMatchObject({ content_id: made.content, fields: ['alt_text'] });
+});
+step('DELETE /api/v1/writer/images/{id}', async () => {
+  await expectEvent('image.deleted', async () => {
+    await call('DELETE', `${IMAGES}/${made.image}/`);
+    return made.image;
+  });
 });
 step('DELETE /api/v1/planner/content-ideas/{id}', async () => {
   await expectEvent('content_idea.deleted', async () => {

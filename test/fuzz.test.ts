@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertContent } from '../src/modules/writer/writer.repository.js';
+import { writer_images } from '../src/modules/writer/writer.tables.js';
 import { createApiKey, createSector, createSite, type SignedUp, signUp } from './factories.js';
 import { buildTestApp, type TestApp } from './harness.js';
 
@@ -178,6 +180,8 @@ function idFor(path: string): number {
   if (path.includes('/content-ideas')) return ids.idea_id as number;
   if (path.includes('/keywords')) return ids.keyword_id as number;
   if (path.includes('/api-keys')) return ids.api_key_id as number;
+  if (path.includes('/writer/images')) return ids.image_id as number;
+  if (path.includes('/writer/content')) return ids.content_id as number;
   if (path.includes('/users') || path.includes('/team')) return ids.user_id as number;
   if (path.includes('/admin/accounts')) return ids.account_id as number;
   return 1;
@@ -255,6 +259,14 @@ beforeAll(async () => {
     await post('/api/v1/planner/content-ideas/', { ...scope, title: 'Best trail shoes', cluster_id: ids.cluster_id })
   ).id;
   ids.api_key_id = (await createApiKey(t, owner)).id;
+  // An article with an image, so the writer's id routes reach their handlers.
+  const content = await insertContent(t.database.db, owner.accountId, { ...scope, title: 'Trail shoes', html: '<h2>Grip</h2>' });
+  ids.content_id = content.id;
+  const [image] = await t.database.db
+    .insert(writer_images)
+    .values({ ...scope, account_id: owner.accountId, content_id: content.id, image_type: 'featured', prompt: 'A shoe' })
+    .returning({ id: writer_images.id });
+  ids.image_id = image?.id as number;
 
   const document = (await t.request({ method: 'GET', url: '/api/schema' })).json() as {
     paths: Record<

@@ -5,7 +5,10 @@ import { buildApp } from '../src/app.js';
 import type { Db } from '../src/core/db.js';
 import type { RequestContext } from '../src/core/tenancy.js';
 import { storeWebhookEvent } from '../src/modules/billing/billing.repository.js';
+import { insertContent } from '../src/modules/writer/writer.repository.js';
+import { writer_images } from '../src/modules/writer/writer.tables.js';
 import { createSector, createSite, type SignedUp, signUp } from './factories.js';
+import { imageResponder } from './fake-images.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
 import { buildTestApp, type TestApp, testConfig } from './harness.js';
 import { type StepsPayload, stepsJob } from './job-types.js';
@@ -296,6 +299,42 @@ describe('idempotent handlers', () => {
       // Both runs may ask; only the first one's ideas may be stored.
       fake.respond = () => ({ json: { ideas: [idea] } });
       return { account_id: owner.accountId, actor_id: owner.userId, cluster_ids: [cluster.json().data.id], ideas_per_cluster: 1 };
+    },
+    'writer.image_prompts': async (owner) => {
+      const target = await sectorWithKeywords(owner, []);
+      const content = await insertContent(t.database.db, owner.accountId, {
+        ...target,
+        title: 'Trail shoes',
+        html: '<h2>Grip</h2><p>Mud.</p><h2>Fit</h2><p>Late.</p>',
+      });
+      // A second run finds the prompts it stored and asks nothing; the responder is there in case it would.
+      fake.respond = imageResponder();
+      return { account_id: owner.accountId, actor_id: owner.userId, content_id: content.id };
+    },
+    'writer.generate_images': async (owner) => {
+      const target = await sectorWithKeywords(owner, []);
+      const content = await insertContent(t.database.db, owner.accountId, {
+        ...target,
+        title: 'Trail shoes',
+        html: '<h2>Grip</h2><p>Mud.</p>',
+      });
+      const images = await t.database.db
+        .insert(writer_images)
+        .values(
+          (['featured', 'in_article'] as const).map((image_type, position) => ({
+            ...target,
+            account_id: owner.accountId,
+            content_id: content.id,
+            image_type,
+            position,
+            section_heading: position === 0 ? null : 'Grip',
+            prompt: `Image ${position}`,
+            status: 'generating' as const,
+          })),
+        )
+        .returning({ id: writer_images.id });
+      fake.respond = imageResponder();
+      return { account_id: owner.accountId, actor_id: owner.userId, image_ids: images.map((i) => i.id) };
     },
     'billing.stripe_event': async (owner) => {
       const slug = `pack-${owner.accountId}`;

@@ -63,7 +63,7 @@ async function download(url: string, max: number, signal: AbortSignal | undefine
   let response: Response;
   try {
     response = await fetch(parsed, { signal, redirect: 'follow' });
-  } catch (error) {
+  } catch {
     if (signal?.aborted) throw signal.reason;
     throw new AiError(
       'provider_error',

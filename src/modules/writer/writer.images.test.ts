@@ -11,6 +11,7 @@ import { type FakeOpenAI, startFakeOpenAI } from '../../../test/fake-openai.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
 import { removeImage } from './writer.images.html.js';
+import type { ImageWire } from './writer.images.schemas.js';
 import { type ContentRow, insertContent } from './writer.repository.js';
 
 /**
@@ -24,6 +25,14 @@ let t: TestApp;
 let fake: FakeOpenAI;
 let imageHost: Server;
 let imageHostUrl = '';
+
+/** An image as the API answers it (its file's address set once generated). */
+type Image = Omit<ImageWire, 'url'> & { url: string };
+interface ContentState {
+  html: string;
+  featured_image_id: number | null;
+  version: number;
+}
 
 interface Owner extends SignedUp {
   siteId: number;
@@ -100,7 +109,7 @@ async function generate(who: Owner, ids: number[]) {
 async function imagesOf(who: SignedUp, contentId: number) {
   const res = await call(who, 'GET', `/api/v1/writer/images/?content_id=${contentId}`);
   expect(res.statusCode, res.body).toBe(200);
-  return res.json().data.results as Record<string, any>[];
+  return res.json().data.results as Image[];
 }
 
 const balance = async (who: SignedUp) =>
@@ -123,7 +132,7 @@ async function events(who: SignedUp, type: string) {
     source_agent: string;
     object_type: string;
     object_id: number;
-    payload: any;
+    payload: Record<string, unknown>;
   }[];
 }
 
@@ -135,11 +144,11 @@ const storedFiles = () => {
   }
 };
 
-async function contentRow(id: number): Promise<Record<string, any>> {
+async function contentRow(id: number): Promise<ContentState> {
   const { rows } = (await t.database.db.execute(sql`select * from writer_content where id = ${id}`)) as unknown as {
-    rows: Record<string, any>[];
+    rows: ContentState[];
   };
-  return rows[0] as Record<string, any>;
+  return rows[0] as ContentState;
 }
 
 async function versionsOf(id: number) {
@@ -153,7 +162,7 @@ describe('prompts → images → the article', () => {
   let who: Owner;
   let content: ContentRow;
   let start: number;
-  let list: Record<string, any>[];
+  let list: Image[];
 
   beforeAll(async () => {
     who = await newOwner();
@@ -245,12 +254,12 @@ describe('prompts → images → the article', () => {
     const [featured, grip, weight] = images;
     const after = await contentRow(content.id);
     expect(after.featured_image_id).toBe(featured?.id);
-    const figure = (image: Record<string, any>) =>
-      `<figure><img src="${image.url}" alt="${image.alt_text}" width="64" height="48" /><figcaption>${image.caption}</figcaption></figure>`;
+    const figure = (image: Image | undefined) =>
+      `<figure><img src="${image?.url}" alt="${image?.alt_text}" width="64" height="48" /><figcaption>${image?.caption}</figcaption></figure>`;
     expect(after.html).toBe(
-      FOUR_SECTIONS.replace('<h2>Grip</h2>', `<h2>Grip</h2>${figure(grip ?? {})}`).replace(
+      FOUR_SECTIONS.replace('<h2>Grip</h2>', `<h2>Grip</h2>${figure(grip)}`).replace(
         '<h2>Weight</h2>',
-        `<h2>Weight</h2>${figure(weight ?? {})}`,
+        `<h2>Weight</h2>${figure(weight)}`,
       ),
     );
     // The text before the figures is kept as a version.
@@ -270,7 +279,7 @@ describe('prompts → images → the article', () => {
     expect(res.statusCode).toBe(409);
     expect(res.json()).toMatchObject({
       code: 'conflict',
-      details: { ids: [list[0]?.id], current_status: { [list[0]?.id]: 'generated' } },
+      details: { ids: [list[0]?.id], current_status: { [String(list[0]?.id)]: 'generated' } },
     });
     const before = await balance(who);
     const task = await prompts(who, content.id);
@@ -280,7 +289,7 @@ describe('prompts → images → the article', () => {
   });
 
   it('edits a placed image: its figure follows the alt text; a stale If-Match is a 412 and changes nothing', async () => {
-    const grip = list[1] as Record<string, any>;
+    const grip = list[1] as Image;
     const detail = await call(who, 'GET', `/api/v1/writer/images/${grip.id}/`);
     const etag = detail.headers.etag as string;
     const res = await t.request({
@@ -311,7 +320,7 @@ describe('prompts → images → the article', () => {
   });
 
   it('deletes an image with its file and takes it out of the article; a deleted featured image unlinks', async () => {
-    const weight = (await imagesOf(who, content.id))[2] as Record<string, any>;
+    const weight = (await imagesOf(who, content.id))[2] as Image;
     const before = (await contentRow(content.id)).html as string;
     const files = storedFiles();
     expect((await call(who, 'DELETE', `/api/v1/writer/images/${weight.id}/`)).statusCode).toBe(204);
@@ -321,7 +330,7 @@ describe('prompts → images → the article', () => {
     expect((await contentRow(content.id)).html).not.toContain(weight.url);
     expect((await call(who, 'GET', `/api/v1/writer/images/${weight.id}/`)).statusCode).toBe(404);
 
-    const featured = list[0] as Record<string, any>;
+    const featured = list[0] as Image;
     expect((await call(who, 'DELETE', `/api/v1/writer/images/${featured.id}/`)).statusCode).toBe(204);
     expect((await contentRow(content.id)).featured_image_id).toBeNull();
     expect((await events(who, 'image.deleted')).map((e) => e.object_id)).toEqual([featured.id, weight.id]);
@@ -396,7 +405,7 @@ describe('prompts: counts and reruns', () => {
 
 describe('refused files and provider faults', () => {
   let who: Owner;
-  let pending: Record<string, any>[];
+  let pending: Image[];
 
   beforeAll(async () => {
     who = await newOwner();
@@ -501,7 +510,7 @@ describe('lists, tenancy and access', () => {
   let who: Owner;
   let stranger: Owner;
   let content: ContentRow;
-  let images: Record<string, any>[];
+  let images: Image[];
 
   beforeAll(async () => {
     who = await newOwner();
@@ -509,7 +518,7 @@ describe('lists, tenancy and access', () => {
     content = await article(who);
     await prompts(who, content.id);
     images = await imagesOf(who, content.id);
-    await generate(who, [images[0]?.id]);
+    await generate(who, [images[0]?.id as number]);
   });
 
   it('filters by content, status, type and site, and orders', async () => {
