@@ -362,6 +362,38 @@ describe('AI functions against the fake provider', () => {
     expect(await t.app.services.billing.balance(ctx)).toBe(balance - 10);
   });
 
+  it("images with defer: nothing charged until settled in the caller's transaction, once; a refused one is only recorded", async () => {
+    const { ctx, balance } = await fundedAccount();
+    const { ai, billing } = t.app.services;
+    fake.reset();
+    fake.queue({ image: { b64: 'aGVsbG8=' } }, { image: { b64: 'aGVsbG8=' } });
+    const ref = `test:deferred-image:${ctx.accountId}`;
+    const asked = await ai.image(ctx, { prompt: 'A trail' }, { ref, object_type: 'image', object_id: 3, defer: true });
+    expect(asked).toMatchObject({ charged: false, credits: 0, prompt_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(await usage(ctx.accountId)).toEqual([]);
+    // A transaction that rolls back takes the charge with it.
+    await t.database.db
+      .transaction(async (tx) => {
+        await ai.settleImage(ctx, asked.usage, { ref, object_type: 'image', object_id: 3, tx });
+        throw new Error('rolled back');
+      })
+      .catch(() => {});
+    expect(await billing.balance(ctx)).toBe(balance);
+    const settled = await t.database.db.transaction((tx) => ai.settleImage(ctx, asked.usage, { ref, tx }));
+    const again = await t.database.db.transaction((tx) => ai.settleImage(ctx, asked.usage, { ref, tx }));
+    expect([settled, again]).toEqual([
+      { charged: true, credits: 5 },
+      { charged: false, credits: 0 },
+    ]);
+    const refused = await ai.image(ctx, { prompt: 'A trail' }, { ref: `${ref}:2`, defer: true });
+    await ai.refuseImage(ctx, refused.usage, { object_type: 'image', object_id: 4 });
+    expect((await usage(ctx.accountId)).map((u) => [u.operation, u.credits])).toEqual([
+      ['image_generation', 5],
+      ['image_generation', 0],
+    ]);
+    expect(await billing.balance(ctx)).toBe(balance - 5);
+  });
+
   it('a provider that refuses the key is a 503 naming AI_API_KEY, nothing charged', async () => {
     const { ctx } = await fundedAccount();
     fake.reset();

@@ -102,6 +102,12 @@ export interface AiCallOptions {
   tx?: Db;
   /** A model for this call only; default the account's setting, then AI_MODEL. */
   model?: string;
+  /**
+   * One call of a unit made of several (an article written section by section): neither charged nor recorded
+   * here; the caller settles the unit's calls with `ai.settle` when it stores the unit's result. `units` is
+   * then only the balance check before the call (0: none).
+   */
+  defer?: boolean;
 }
 
 export interface AiUsage {
@@ -114,42 +120,19 @@ export interface AiUsage {
 
 export interface AiResult<T> {
   output: T;
-  /** Credits taken for this unit: 0 when its ref had already been charged (a retried job). */
+  /** Credits taken for this unit: 0 when its ref had already been charged (a retried job), or deferred. */
   credits: number;
   charged: boolean;
   usage: AiUsage;
-}
-
-/** What made an answer, for its provenance: the function and a hash of the prompt as rendered and sent. */
-export interface AiPromptUsed {
-  function: string;
-  /** SHA-256 (hex) of the rendered system and user prompts (the account's override, if any, included). */
-  hash: string;
+  /** SHA-256 (hex) of the rendered prompt (system, then user), the account's override included: provenance. */
+  prompt_hash: string;
+  /** The temperature asked for (the account's setting); null: the provider's default. */
   temperature: number | null;
 }
 
-/** A unit asked for but not yet charged: `charge(tx)` in the transaction that stores its result. */
-export interface DeferredResult<T> {
-  output: T;
-  usage: AiUsage;
-  prompt: AiPromptUsed;
-  charge(tx: Db): Promise<{ charged: boolean; credits: number }>;
-}
-
-export interface ImageCall {
-  prompt: string;
-  size?: string;
-  style?: string;
-}
-
-/** An image received but not yet charged: `charge(tx)` when it is kept, `refuse()` when it is not. */
-export interface DeferredImage {
-  answer: ImageAnswer;
-  usage: AiUsage;
-  prompt: AiPromptUsed;
-  charge(tx: Db): Promise<{ charged: boolean; credits: number }>;
-  refuse(): Promise<void>;
-}
+/** The hash of a rendered prompt, as `AiResult.prompt_hash` gives it. */
+export const promptHash = (system: string, user: string) =>
+  createHash('sha256').update(system).update('\n\n').update(user).digest('hex');
 
 export interface AiCheck {
   base_url: string;
@@ -173,8 +156,6 @@ export interface AiDeps {
 }
 
 type Ctx = { accountId: number };
-
-const promptHash = (system: string, user: string) => createHash('sha256').update(`${system}\n\n${user}`).digest('hex');
 
 /** The first problem of a value against a schema, as a short sentence; null when it conforms. */
 function schemaProblem(schema: TSchema, value: unknown): string | null {
@@ -212,101 +193,6 @@ export function createAi(deps: AiDeps) {
       return { charged: charge.charged, credits };
     };
     return options.tx ? work(options.tx) : db.transaction(work);
-  }
-
-  /** The provider's cost of a call that gave nothing chargeable: its usage is recorded, with no credits. */
-  function recordUnpaid(ctx: Ctx, operation: string, options: Omit<AiCallOptions, 'tx'>, usage: AiUsage) {
-    return billing.recordUsage(ctx, {
-      operation,
-      ...usage,
-      credits: 0,
-      object_type: options.object_type,
-      object_id: options.object_id,
-    });
-  }
-
-  /** One unit's validated answer, uncharged (a malformed answer is asked for once more, then AiError). */
-  async function ask<F extends AiFunctionName>(
-    ctx: Ctx,
-    fn: F,
-    variables: AiVariables<F>,
-    options: Omit<AiCallOptions, 'tx'>,
-  ): Promise<{ output: AiOutput<F>; usage: AiUsage; operation: string; prompt: AiPromptUsed }> {
-    ai.requireConfigured();
-    const definition = definitionOf(fn);
-    // The balance may have run out since the request was estimated: fail this unit before paying the provider.
-    await billing.ensure(ctx, await billing.estimate(definition.operation, options.units ?? 1));
-    const [settings, prompt] = await Promise.all([store.settings(ctx.accountId), store.prompt(ctx.accountId, definition)]);
-    const values = {
-      language: settings.language,
-      tone: settings.tone,
-      brand_guidelines: settings.brand_guidelines,
-      ...variables,
-    };
-    const model = options.model ?? settings.model ?? config.model;
-    const system = renderTemplate(prompt.system, values);
-    let user = renderTemplate(prompt.user, values);
-    const used = { function: fn, hash: promptHash(system, user), temperature: settings.temperature };
-    let problem = '';
-    for (let attempt = 1; attempt <= 2; attempt++) {
-      const answer = await provider.chatJson({
-        model,
-        system,
-        user,
-        schema: definition.output,
-        schemaName: fn,
-        temperature: settings.temperature,
-        signal: options.signal,
-      });
-      const usage: AiUsage = {
-        model: answer.model,
-        tokens_in: answer.tokens_in,
-        tokens_out: answer.tokens_out,
-        cost_micros: tokenCostMicros(config, answer.model, answer.tokens_in, answer.tokens_out),
-        latency_ms: answer.latency_ms,
-      };
-      problem = schemaProblem(definition.output, answer.json) ?? '';
-      if (!problem) return { output: answer.json as AiOutput<F>, usage, operation: definition.operation, prompt: used };
-      // The provider was paid for the malformed answer too: its tokens are recorded, with no credits.
-      await recordUnpaid(ctx, definition.operation, options, usage);
-      log.warn({ fn, attempt, problem, model }, 'AI answer did not match its schema');
-      user = `${renderTemplate(prompt.user, values)}\n\nYour previous answer was not valid (${problem}). Answer again with the JSON object only.`;
-    }
-    throw new AiError(
-      'malformed_output',
-      `The AI answer for "${fn}" did not match its schema twice (${problem}); nothing was charged.`,
-      {
-        function: fn,
-        problem,
-      },
-    );
-  }
-
-  /** One image from the provider, uncharged. */
-  async function askImage(
-    ctx: Ctx,
-    request: ImageCall,
-    options: Omit<AiCallOptions, 'units' | 'model' | 'tx'> & { model?: string },
-  ): Promise<{ answer: ImageAnswer; usage: AiUsage; prompt: AiPromptUsed }> {
-    ai.requireConfigured();
-    await billing.ensure(ctx, await billing.estimate('image_generation', 1));
-    const settings = await store.settings(ctx.accountId);
-    const style = request.style ?? settings.image_style;
-    const sent = style ? `${request.prompt}\n\nStyle: ${style}` : request.prompt;
-    const answer = await provider.image({
-      model: options.model ?? settings.image_model ?? config.imageModel,
-      prompt: sent,
-      size: request.size ?? settings.image_size,
-      signal: options.signal,
-    });
-    const usage: AiUsage = {
-      model: answer.model,
-      tokens_in: 0,
-      tokens_out: 0,
-      cost_micros: imageCostMicros(config, answer.model, 1),
-      latency_ms: answer.latency_ms,
-    };
-    return { answer, usage, prompt: { function: 'image_generation', hash: promptHash('', sent), temperature: null } };
   }
 
   const ai = {
@@ -350,56 +236,162 @@ export function createAi(deps: AiDeps) {
       variables: AiVariables<F>,
       options: AiCallOptions,
     ): Promise<AiResult<AiOutput<F>>> {
-      const { output, usage, operation } = await ask(ctx, fn, variables, options);
-      const { charged, credits } = await chargeUnit(ctx, operation, options, usage);
-      return { output, credits, charged, usage };
+      ai.requireConfigured();
+      const definition = definitionOf(fn);
+      // The balance may have run out since the request was estimated: fail this unit before paying the provider.
+      const needed = await billing.estimate(definition.operation, options.units ?? 1);
+      if (needed > 0) await billing.ensure(ctx, needed);
+      const [settings, prompt] = await Promise.all([store.settings(ctx.accountId), store.prompt(ctx.accountId, definition)]);
+      const values = {
+        language: settings.language,
+        tone: settings.tone,
+        brand_guidelines: settings.brand_guidelines,
+        ...variables,
+      };
+      const model = options.model ?? settings.model ?? config.model;
+      const system = renderTemplate(prompt.system, values);
+      let user = renderTemplate(prompt.user, values);
+      const prompt_hash = promptHash(system, user);
+      let problem = '';
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const answer = await provider.chatJson({
+          model,
+          system,
+          user,
+          schema: definition.output,
+          schemaName: fn,
+          temperature: settings.temperature,
+          signal: options.signal,
+        });
+        const usage: AiUsage = {
+          model: answer.model,
+          tokens_in: answer.tokens_in,
+          tokens_out: answer.tokens_out,
+          cost_micros: tokenCostMicros(config, answer.model, answer.tokens_in, answer.tokens_out),
+          latency_ms: answer.latency_ms,
+        };
+        problem = schemaProblem(definition.output, answer.json) ?? '';
+        if (!problem) {
+          const { charged, credits } = options.defer
+            ? { charged: false, credits: 0 }
+            : await chargeUnit(ctx, definition.operation, options, usage);
+          return { output: answer.json as AiOutput<F>, credits, charged, usage, prompt_hash, temperature: settings.temperature };
+        }
+        // The provider was paid for the malformed answer too: its tokens are recorded, with no credits.
+        await billing.recordUsage(ctx, {
+          operation: definition.operation,
+          ...usage,
+          credits: 0,
+          object_type: options.object_type,
+          object_id: options.object_id,
+        });
+        log.warn({ fn, attempt, problem, model }, 'AI answer did not match its schema');
+        user = `${renderTemplate(prompt.user, values)}\n\nYour previous answer was not valid (${problem}). Answer again with the JSON object only.`;
+      }
+      throw new AiError(
+        'malformed_output',
+        `The AI answer for "${fn}" did not match its schema twice (${problem}); nothing was charged.`,
+        {
+          function: fn,
+          problem,
+        },
+      );
     },
 
     /**
-     * `run` for a unit whose result the caller stores in a transaction of its own (`ctx.once`): the provider is
-     * asked here, outside any transaction (a call takes seconds to minutes, and PGlite has one connection), and
-     * `charge(tx)` then charges the unit under its ref and records the call's usage inside the caller's
-     * transaction, so the charge and the stored result commit together or not at all.
+     * Charges a unit whose calls ran with `defer` (under its ref, once: `charged: false` on a repeat) and records
+     * those calls' usage, the unit's credits on the last call; in `options.tx` when given, i.e. in the
+     * transaction that stores the unit's result. Inside a transaction on PGlite nothing may wait for another
+     * connection: estimate the unit (`ai.estimate`) just before, so the cost table is fresh in the cache.
      */
-    async runDeferred<F extends AiFunctionName>(
+    async settle(
       ctx: Ctx,
-      fn: F,
-      variables: AiVariables<F>,
-      options: Omit<AiCallOptions, 'tx'>,
-    ): Promise<DeferredResult<AiOutput<F>>> {
-      const { output, usage, operation, prompt } = await ask(ctx, fn, variables, options);
-      return { output, usage, prompt, charge: (tx) => chargeUnit(ctx, operation, { ...options, tx }, usage) };
+      fn: AiFunctionName,
+      calls: readonly AiUsage[],
+      options: Omit<AiCallOptions, 'signal' | 'model' | 'defer'>,
+    ): Promise<{ charged: boolean; credits: number }> {
+      const { operation } = definitionOf(fn);
+      const work = async (tx: Db) => {
+        const meta = { object_type: options.object_type, object_id: options.object_id, description: options.description, tx };
+        const charge = await billing.charge(ctx, operation, options.units ?? 1, options.ref, meta);
+        if (!charge.charged) return { charged: false, credits: 0 };
+        for (const [i, call] of calls.entries()) {
+          await billing.recordUsage(ctx, {
+            operation,
+            ...call,
+            credits: i === calls.length - 1 ? charge.credits : 0,
+            ref: `${options.ref}:call:${i}`,
+            object_type: options.object_type,
+            object_id: options.object_id,
+            tx,
+          });
+        }
+        return { charged: true, credits: charge.credits };
+      };
+      return options.tx ? work(options.tx) : db.transaction(work);
     },
 
-    /** Generates one image and charges it (`image_generation`, one unit) once it arrived. */
+    /** Records calls of a unit that failed after them (`defer` calls): their tokens, no credits. */
+    async recordFailedCalls(
+      ctx: Ctx,
+      fn: AiFunctionName,
+      calls: readonly AiUsage[],
+      meta: { object_type?: string; object_id?: number } = {},
+    ): Promise<void> {
+      const { operation } = definitionOf(fn);
+      for (const call of calls) await billing.recordUsage(ctx, { operation, ...call, credits: 0, ...meta });
+    },
+
+    /**
+     * Generates one image and charges it (`image_generation`, one unit) once it arrived. With `defer`, nothing is
+     * charged or recorded here: a caller that checks the file first (is it an image, is it small enough) then
+     * settles it with `settleImage` in the transaction that stores it, or `refuseImage` when it keeps none.
+     */
     async image(
       ctx: Ctx,
-      request: ImageCall,
+      request: { prompt: string; size?: string; style?: string },
       options: Omit<AiCallOptions, 'units' | 'model'> & { model?: string },
-    ): Promise<ImageAnswer & { credits: number; charged: boolean }> {
-      const { answer, usage } = await askImage(ctx, request, options);
-      const { charged, credits } = await chargeUnit(ctx, 'image_generation', { ...options, units: 1 }, usage);
-      return { ...answer, credits, charged };
+    ): Promise<ImageAnswer & { credits: number; charged: boolean; usage: AiUsage; prompt_hash: string }> {
+      ai.requireConfigured();
+      await billing.ensure(ctx, await billing.estimate('image_generation', 1));
+      const settings = await store.settings(ctx.accountId);
+      const style = request.style ?? settings.image_style;
+      const prompt = style ? `${request.prompt}\n\nStyle: ${style}` : request.prompt;
+      const answer = await provider.image({
+        model: options.model ?? settings.image_model ?? config.imageModel,
+        prompt,
+        size: request.size ?? settings.image_size,
+        signal: options.signal,
+      });
+      const usage: AiUsage = {
+        model: answer.model,
+        tokens_in: 0,
+        tokens_out: 0,
+        cost_micros: imageCostMicros(config, answer.model, 1),
+        latency_ms: answer.latency_ms,
+      };
+      const { charged, credits } = options.defer
+        ? { charged: false, credits: 0 }
+        : await chargeUnit(ctx, 'image_generation', { ...options, units: 1 }, usage);
+      return { ...answer, credits, charged, usage, prompt_hash: promptHash('', prompt) };
     },
 
     /**
-     * `image` for a caller that checks the file before paying for it (is it an image, is it small enough) and
-     * stores it in a transaction of its own: `charge(tx)` charges it there once it is kept; `refuse()` records
-     * the provider's call with no credits when it is not (the provider was paid, the account is not charged).
+     * Charges an image asked for with `defer` (under its ref, once) and records its call, in `options.tx` when
+     * given: the transaction that stores it. On PGlite nothing inside it may wait for another connection, so
+     * `ai.estimate('image_generation', 1)` just before keeps the cost table fresh in the cache.
      */
-    async imageDeferred(
+    settleImage(
       ctx: Ctx,
-      request: ImageCall,
-      options: Omit<AiCallOptions, 'units' | 'model' | 'tx'> & { model?: string },
-    ): Promise<DeferredImage> {
-      const { answer, usage, prompt } = await askImage(ctx, request, options);
-      return {
-        answer,
-        usage,
-        prompt,
-        charge: (tx) => chargeUnit(ctx, 'image_generation', { ...options, units: 1, tx }, usage),
-        refuse: () => recordUnpaid(ctx, 'image_generation', options, usage),
-      };
+      usage: AiUsage,
+      options: Omit<AiCallOptions, 'signal' | 'model' | 'defer' | 'units'>,
+    ): Promise<{ charged: boolean; credits: number }> {
+      return chargeUnit(ctx, 'image_generation', { ...options, units: 1 }, usage);
+    },
+
+    /** Records an image asked for with `defer` that was not kept: the provider was paid, the account is not. */
+    async refuseImage(ctx: Ctx, usage: AiUsage, meta: { object_type?: string; object_id?: number } = {}): Promise<void> {
+      await billing.recordUsage(ctx, { operation: 'image_generation', ...usage, credits: 0, ...meta });
     },
 
     /**

