@@ -22,7 +22,7 @@ import { createEventsService } from './modules/events/events.service.js';
 import { plannerAiFunctions } from './modules/planner/planner.ai.js';
 import { plannerJobs } from './modules/planner/planner.jobs.js';
 import { plannerRoutes } from './modules/planner/planner.routes.js';
-import { createPlannerServices } from './modules/planner/planner.service.js';
+import { createPlannerDirectory, createPlannerServices } from './modules/planner/planner.service.js';
 import { writingAiFunctions } from './modules/system/system.ai.functions.js';
 import { systemAiRoutes } from './modules/system/system.ai.routes.js';
 import { createSystemAiService } from './modules/system/system.ai.service.js';
@@ -30,6 +30,7 @@ import { systemRoutes } from './modules/system/system.routes.js';
 import { createSystemService } from './modules/system/system.service.js';
 import { systemTasksRoutes } from './modules/system/system.tasks.routes.js';
 import { createTasksService } from './modules/system/system.tasks.service.js';
+import { writerRoutes } from './modules/writer/writer.routes.js';
 import { createWriterService } from './modules/writer/writer.service.js';
 
 /**
@@ -90,7 +91,18 @@ export function createServices(deps: ServiceDeps) {
   });
   const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl });
   const events = createEventsService({ db: deps.db, baseUrl: deps.config.publicUrl });
-  const writer = createWriterService();
+  const defaultWordCount = async (accountId: number) => (await systemAi.store.settings(accountId)).default_word_count;
+  // The writer reads the planner's clusters and ideas through its directory (the planner's services, made
+  // below, queue writer tasks through the writer's).
+  const writer = createWriterService({
+    db: deps.db,
+    siteAccess,
+    planner: createPlannerDirectory(),
+    settings: {
+      defaultWordCount,
+      hasAuthorProfile: async (accountId, id) => (await systemAi.authorProfile({ accountId }, id)) !== null,
+    },
+  });
   const planner = createPlannerServices({
     db: deps.db,
     jobs,
@@ -99,7 +111,7 @@ export function createServices(deps: ServiceDeps) {
     writer,
     baseUrl: deps.config.publicUrl,
     ai,
-    defaultWordCount: async (accountId) => (await systemAi.store.settings(accountId)).default_word_count,
+    defaultWordCount,
     log: deps.log,
   });
   return {
@@ -133,4 +145,5 @@ export async function registerModules(app: FastifyInstance, services: AppService
   await billingRoutes(app, services);
   await adminRoutes(app, { db: services.db, baseUrl, billing: services.billing });
   await plannerRoutes(app, { db: services.db, jobs: services.jobs, siteAccess, baseUrl, ...services.planner });
+  await writerRoutes(app, services);
 }

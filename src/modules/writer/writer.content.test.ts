@@ -144,10 +144,10 @@ describe('the repository: one choke point for article text', () => {
 
   it('reads writer tasks of the account only', async () => {
     const db = t.database.db;
-    const { createWriterService } = await import('./writer.service.js');
-    const [id] = await createWriterService().queueTasks(db, owner.accountId, [
+    const [task] = await repo.insertTasks(db, owner.accountId, [
       { site_id: siteId, sector_id: sectorId, title: 'Task', word_count_target: 800 },
     ]);
+    const id = task?.id;
     expect(await repo.writerTaskById(db, owner.accountId, id as number)).toMatchObject({ id, status: 'queued' });
     expect(await repo.writerTaskById(db, owner.accountId + 1000, id as number)).toBeNull();
     expect(await repo.writerTaskById(db, owner.accountId, id as number, [])).toBeNull();
