@@ -44,8 +44,11 @@ export const TaskSchema = Type.Object({
   content_id: NullableId,
 });
 
+/** A title: not blank (it is trimmed on the way in). */
+const Title = Type.String({ minLength: 1, maxLength: 300, pattern: '\\S' });
+
 const TaskFields = {
-  title: Type.String({ minLength: 1, maxLength: 300 }),
+  title: Title,
   description: Type.String({ maxLength: 10_000 }),
   idea_id: NullableId,
   cluster_id: NullableId,
@@ -132,7 +135,7 @@ const Slug = Type.String({
   description: 'Lower-cased and hyphenated on the way in; unique per site (a taken slug is a 400 on `slug`).',
 });
 const TextFields = {
-  title: Type.String({ minLength: 1, maxLength: 300 }),
+  title: Title,
   html: Type.String({ maxLength: MAX_HTML_LENGTH, description: 'Sanitised on the way in (an allowlist of tags).' }),
   meta_title: Type.String({ maxLength: 300 }),
   meta_description: Type.String({ maxLength: 500 }),
