@@ -24,7 +24,7 @@ import { createEventsService } from './modules/events/events.service.js';
 import { plannerAiFunctions } from './modules/planner/planner.ai.js';
 import { plannerJobs } from './modules/planner/planner.jobs.js';
 import { plannerRoutes } from './modules/planner/planner.routes.js';
-import { createPlannerServices } from './modules/planner/planner.service.js';
+import { createPlannerDirectory, createPlannerServices } from './modules/planner/planner.service.js';
 import { writingAiFunctions } from './modules/system/system.ai.functions.js';
 import { systemAiRoutes } from './modules/system/system.ai.routes.js';
 import { createSystemAiService } from './modules/system/system.ai.service.js';
@@ -36,6 +36,7 @@ import { writerImageAiFunctions } from './modules/writer/writer.images.ai.js';
 import { writerImageJobs } from './modules/writer/writer.images.jobs.js';
 import { writerImageRoutes } from './modules/writer/writer.images.routes.js';
 import { createWriterImagesService } from './modules/writer/writer.images.service.js';
+import { writerRoutes } from './modules/writer/writer.routes.js';
 import { createWriterService } from './modules/writer/writer.service.js';
 
 /**
@@ -99,7 +100,18 @@ export function createServices(deps: ServiceDeps) {
   });
   const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl });
   const events = createEventsService({ db: deps.db, baseUrl: deps.config.publicUrl });
-  const writer = createWriterService();
+  const defaultWordCount = async (accountId: number) => (await systemAi.store.settings(accountId)).default_word_count;
+  // The writer reads the planner's clusters and ideas through its directory (the planner's services, made
+  // below, queue writer tasks through the writer's).
+  const writer = createWriterService({
+    db: deps.db,
+    siteAccess,
+    planner: createPlannerDirectory(),
+    settings: {
+      defaultWordCount,
+      hasAuthorProfile: async (accountId, id) => (await systemAi.authorProfile({ accountId }, id)) !== null,
+    },
+  });
   const writerImages = createWriterImagesService({ db: deps.db, jobs, ai, storage, log: deps.log });
   const planner = createPlannerServices({
     db: deps.db,
@@ -109,7 +121,7 @@ export function createServices(deps: ServiceDeps) {
     writer,
     baseUrl: deps.config.publicUrl,
     ai,
-    defaultWordCount: async (accountId) => (await systemAi.store.settings(accountId)).default_word_count,
+    defaultWordCount,
     log: deps.log,
   });
   return {
@@ -147,5 +159,6 @@ export async function registerModules(app: FastifyInstance, services: AppService
   await billingRoutes(app, services);
   await adminRoutes(app, { db: services.db, baseUrl, billing: services.billing });
   await plannerRoutes(app, { db: services.db, jobs: services.jobs, siteAccess, baseUrl, ...services.planner });
+  await writerRoutes(app, services);
   await writerImageRoutes(app, { images: services.writerImages });
 }

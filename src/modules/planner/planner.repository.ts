@@ -67,6 +67,14 @@ export async function clusterById(
   return row;
 }
 
+export async function ideaById(db: Db, accountId: number, id: number): Promise<IdeaRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(planner_content_ideas)
+    .where(and(eq(planner_content_ideas.account_id, accountId), eq(planner_content_ideas.id, id)));
+  return row;
+}
+
 export async function clustersByIds(db: Db, accountId: number, siteIds: SiteLimit, ids: number[]): Promise<ClusterRow[]> {
   return db
     .select()
