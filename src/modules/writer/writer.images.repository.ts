@@ -2,6 +2,7 @@ import { and, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../../core/db.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
+import type { SiteLimit } from './writer.repository.js';
 import { IMAGE_STATUSES, IMAGE_TYPES, type ImageStatus, type Provenance, writer_images } from './writer.tables.js';
 
 /**
@@ -11,7 +12,6 @@ import { IMAGE_STATUSES, IMAGE_TYPES, type ImageStatus, type Provenance, writer_
 
 export type ImageRow = typeof writer_images.$inferSelect;
 export type NewImage = Omit<typeof writer_images.$inferInsert, 'id' | 'account_id' | 'created_at' | 'updated_at'>;
-export type SiteLimit = number[] | null;
 
 /** How long an image may stay `generating` before it counts as abandoned (its task died without a retry). */
 export const GENERATING_STALE_MINUTES = 30;
