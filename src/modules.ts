@@ -4,7 +4,7 @@ import { createAiFunctions } from './core/ai.functions.js';
 import { createAi } from './core/ai.js';
 import type { Config } from './core/config.js';
 import type { Database, Db } from './core/db.js';
-import { type AnyJobDefinition, createJobs } from './core/jobs.js';
+import { type AnyJobDefinition, createJobs, type JobLimits } from './core/jobs.js';
 import { createMailer } from './core/mailer.js';
 import { accountRoutes } from './modules/account/account.routes.js';
 import { createAccountService, createApiKeyLookup } from './modules/account/account.service.js';
@@ -20,6 +20,7 @@ import { createStripeWebhooks } from './modules/billing/billing.webhooks.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { createEventsService } from './modules/events/events.service.js';
 import { plannerAiFunctions } from './modules/planner/planner.ai.js';
+import { createContentBriefs } from './modules/planner/planner.briefs.service.js';
 import { plannerJobs } from './modules/planner/planner.jobs.js';
 import { plannerRoutes } from './modules/planner/planner.routes.js';
 import { createPlannerServices } from './modules/planner/planner.service.js';
@@ -30,6 +31,10 @@ import { systemRoutes } from './modules/system/system.routes.js';
 import { createSystemService } from './modules/system/system.service.js';
 import { systemTasksRoutes } from './modules/system/system.tasks.routes.js';
 import { createTasksService } from './modules/system/system.tasks.service.js';
+import { writerAiFunctions } from './modules/writer/writer.ai.js';
+import { writerGenerateRoutes } from './modules/writer/writer.generate.routes.js';
+import { createWriterGenerateService } from './modules/writer/writer.generate.service.js';
+import { writerJobs } from './modules/writer/writer.jobs.js';
 import { createWriterService } from './modules/writer/writer.service.js';
 
 /**
@@ -45,6 +50,11 @@ export interface ServiceDeps {
   log: FastifyBaseLogger;
   /** Job types beyond the modules' own (tests and benchmarks define theirs). */
   extraJobs?: AnyJobDefinition[];
+  /**
+   * Tests only (never configuration): limits replacing some job types' own, e.g. a short expiry for a test
+   * that kills a worker. Every process sharing the queue must get the same, as the limits are the queue's.
+   */
+  jobLimits?: Readonly<Record<string, JobLimits>>;
 }
 
 export function createServices(deps: ServiceDeps) {
@@ -68,13 +78,21 @@ export function createServices(deps: ServiceDeps) {
   });
   const account = createAccountService({ db: deps.db, auth, mailer });
   const siteDirectory = createSiteDirectory(auth.lockPlanLimits);
-  jobs.register([
+  const jobTypes = [
     ...billingJobs({ billing, webhooks: billingWebhooks }),
     ...plannerJobs({ ai: () => ai, sites: siteDirectory }),
+    // The writer reads ideas and clusters through the planner, author profiles through the system module.
+    ...writerJobs({
+      ai: () => ai,
+      briefs: createContentBriefs(deps.db),
+      authors: () => ({ profile: (accountId, id) => systemAi.authorProfile({ accountId }, id) }),
+      sites: siteDirectory,
+    }),
     ...(deps.extraJobs ?? []),
-  ]);
+  ];
+  jobs.register(jobTypes.map((definition) => ({ ...definition, ...deps.jobLimits?.[definition.name] })));
   // Each module's AI functions, registered once: the engine runs them and system/prompts/ lists them.
-  const aiFunctions = createAiFunctions([...plannerAiFunctions, ...writingAiFunctions]);
+  const aiFunctions = createAiFunctions([...plannerAiFunctions, ...writerAiFunctions, ...writingAiFunctions]);
   const systemAi = createSystemAiService({ db: deps.db, config: deps.config.ai, functions: aiFunctions });
   const ai = createAi({
     config: deps.config.ai,
@@ -91,6 +109,7 @@ export function createServices(deps: ServiceDeps) {
   const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl });
   const events = createEventsService({ db: deps.db, baseUrl: deps.config.publicUrl });
   const writer = createWriterService();
+  const writerGenerate = createWriterGenerateService({ db: deps.db, jobs, ai });
   const planner = createPlannerServices({
     db: deps.db,
     jobs,
@@ -113,6 +132,7 @@ export function createServices(deps: ServiceDeps) {
     tasks,
     events,
     writer,
+    writerGenerate,
     planner,
     billing,
     billingWebhooks,
@@ -133,4 +153,5 @@ export async function registerModules(app: FastifyInstance, services: AppService
   await billingRoutes(app, services);
   await adminRoutes(app, { db: services.db, baseUrl, billing: services.billing });
   await plannerRoutes(app, { db: services.db, jobs: services.jobs, siteAccess, baseUrl, ...services.planner });
+  await writerGenerateRoutes(app, services);
 }

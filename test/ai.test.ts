@@ -124,7 +124,6 @@ const VALID: Record<AiFunctionName, { output: unknown; units: number; credits: n
   },
   content: {
     output: {
-      title: 'Best trail shoes',
       html: '<h2>Why</h2><p>Grip.</p>',
       meta_title: 'Best trail shoes',
       meta_description: 'Our picks.',
@@ -134,6 +133,27 @@ const VALID: Record<AiFunctionName, { output: unknown; units: number; credits: n
     },
     units: 1550,
     credits: 16,
+  },
+  outline: {
+    output: {
+      sections: [
+        { heading: 'Why grip matters', level: 2, points: ['Wet rock'] },
+        { heading: 'Lugs', level: 3, points: [] },
+      ],
+    },
+    units: 100,
+    credits: 1,
+  },
+  section: { output: { html: '<p>Grip on wet rock.</p>' }, units: 300, credits: 3 },
+  meta: {
+    output: {
+      introduction: '<p>Trail shoes grip.</p>',
+      meta_title: 'Best trail shoes',
+      meta_description: 'Our picks.',
+      secondary_keywords: ['trail running shoes'],
+    },
+    units: 100,
+    credits: 1,
   },
   image_prompts: {
     output: {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import { Value } from 'typebox/value';
@@ -101,6 +102,12 @@ export interface AiCallOptions {
   tx?: Db;
   /** A model for this call only; default the account's setting, then AI_MODEL. */
   model?: string;
+  /**
+   * One call of a unit made of several (an article written section by section): neither charged nor recorded
+   * here; the caller settles the unit's calls with `ai.settle` when it stores the unit's result. `units` is
+   * then only the balance check before the call (0: none).
+   */
+  defer?: boolean;
 }
 
 export interface AiUsage {
@@ -113,11 +120,19 @@ export interface AiUsage {
 
 export interface AiResult<T> {
   output: T;
-  /** Credits taken for this unit: 0 when its ref had already been charged (a retried job). */
+  /** Credits taken for this unit: 0 when its ref had already been charged (a retried job), or deferred. */
   credits: number;
   charged: boolean;
   usage: AiUsage;
+  /** SHA-256 (hex) of the rendered prompt (system, then user), the account's override included: provenance. */
+  prompt_hash: string;
+  /** The temperature asked for (the account's setting); null: the provider's default. */
+  temperature: number | null;
 }
+
+/** The hash of a rendered prompt, as `AiResult.prompt_hash` gives it. */
+export const promptHash = (system: string, user: string) =>
+  createHash('sha256').update(system).update('\n\n').update(user).digest('hex');
 
 export interface AiCheck {
   base_url: string;
@@ -235,6 +250,7 @@ export function createAi(deps: AiDeps) {
       const model = options.model ?? settings.model ?? config.model;
       const system = renderTemplate(prompt.system, values);
       let user = renderTemplate(prompt.user, values);
+      const prompt_hash = promptHash(system, user);
       let problem = '';
       for (let attempt = 1; attempt <= 2; attempt++) {
         const answer = await provider.chatJson({
@@ -255,8 +271,10 @@ export function createAi(deps: AiDeps) {
         };
         problem = schemaProblem(definition.output, answer.json) ?? '';
         if (!problem) {
-          const { charged, credits } = await chargeUnit(ctx, definition.operation, options, usage);
-          return { output: answer.json as AiOutput<F>, credits, charged, usage };
+          const { charged, credits } = options.defer
+            ? { charged: false, credits: 0 }
+            : await chargeUnit(ctx, definition.operation, options, usage);
+          return { output: answer.json as AiOutput<F>, credits, charged, usage, prompt_hash, temperature: settings.temperature };
         }
         // The provider was paid for the malformed answer too: its tokens are recorded, with no credits.
         await billing.recordUsage(ctx, {
@@ -277,6 +295,50 @@ export function createAi(deps: AiDeps) {
           problem,
         },
       );
+    },
+
+    /**
+     * Charges a unit whose calls ran with `defer` (under its ref, once: `charged: false` on a repeat) and records
+     * those calls' usage, the unit's credits on the last call; in `options.tx` when given, i.e. in the
+     * transaction that stores the unit's result. Inside a transaction on PGlite nothing may wait for another
+     * connection: estimate the unit (`ai.estimate`) just before, so the cost table is fresh in the cache.
+     */
+    async settle(
+      ctx: Ctx,
+      fn: AiFunctionName,
+      calls: readonly AiUsage[],
+      options: Omit<AiCallOptions, 'signal' | 'model' | 'defer'>,
+    ): Promise<{ charged: boolean; credits: number }> {
+      const { operation } = definitionOf(fn);
+      const work = async (tx: Db) => {
+        const meta = { object_type: options.object_type, object_id: options.object_id, description: options.description, tx };
+        const charge = await billing.charge(ctx, operation, options.units ?? 1, options.ref, meta);
+        if (!charge.charged) return { charged: false, credits: 0 };
+        for (const [i, call] of calls.entries()) {
+          await billing.recordUsage(ctx, {
+            operation,
+            ...call,
+            credits: i === calls.length - 1 ? charge.credits : 0,
+            ref: `${options.ref}:call:${i}`,
+            object_type: options.object_type,
+            object_id: options.object_id,
+            tx,
+          });
+        }
+        return { charged: true, credits: charge.credits };
+      };
+      return options.tx ? work(options.tx) : db.transaction(work);
+    },
+
+    /** Records calls of a unit that failed after them (`defer` calls): their tokens, no credits. */
+    async recordFailedCalls(
+      ctx: Ctx,
+      fn: AiFunctionName,
+      calls: readonly AiUsage[],
+      meta: { object_type?: string; object_id?: number } = {},
+    ): Promise<void> {
+      const { operation } = definitionOf(fn);
+      for (const call of calls) await billing.recordUsage(ctx, { operation, ...call, credits: 0, ...meta });
     },
 
     /** Generates one image and charges it (`image_generation`, one unit) once it arrived. */
