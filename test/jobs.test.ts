@@ -7,6 +7,7 @@ import type { RequestContext } from '../src/core/tenancy.js';
 import { storeWebhookEvent } from '../src/modules/billing/billing.repository.js';
 import { createSector, createSite, type SignedUp, signUp } from './factories.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
+import { fakeWriter } from './fake-writer.js';
 import { buildTestApp, type TestApp, testConfig } from './harness.js';
 import { type StepsPayload, stepsJob } from './job-types.js';
 
@@ -296,6 +297,18 @@ describe('idempotent handlers', () => {
       // Both runs may ask; only the first one's ideas may be stored.
       fake.respond = () => ({ json: { ideas: [idea] } });
       return { account_id: owner.accountId, actor_id: owner.userId, cluster_ids: [cluster.json().data.id], ideas_per_cluster: 1 };
+    },
+    'writer.generate_content': async (owner) => {
+      // One article section by section (1,600 target words): stored and charged once, the second run skips it.
+      const site = await createSite(t, owner);
+      const sector = await createSector(t, owner, site.id);
+      const taskIds = await t.database.db.transaction((tx) =>
+        t.app.services.writer.queueTasks(tx, owner.accountId, [
+          { site_id: site.id, sector_id: sector.id, title: 'Trail shoes, section by section', word_count_target: 1600 },
+        ]),
+      );
+      fake.respond = fakeWriter().respond;
+      return { account_id: owner.accountId, actor_id: owner.userId, task_ids: taskIds };
     },
     'billing.stripe_event': async (owner) => {
       const slug = `pack-${owner.accountId}`;
