@@ -368,7 +368,10 @@ step('POST /api/v1/writer/tasks/auto_generate_content', async () => {
   const all = (await feed(owner)).filter((e) => e.id > before);
   const generated = all.find((e) => e.type === 'content.generated');
   expect(generated, JSON.stringify(all)).toMatchObject({ source_agent: 'worker', object_type: 'content' });
-  expect(all.find((e) => e.type === 'credits.debited')).toMatchObject({ source_agent: 'worker', object_id: generated?.object_id });
+  expect(all.find((e) => e.type === 'credits.debited')).toMatchObject({
+    source_agent: 'worker',
+    object_id: generated?.object_id,
+  });
 });
 step('DELETE /api/v1/planner/content-ideas/{id}', async () => {
   await expectEvent('content_idea.deleted', async () => {
