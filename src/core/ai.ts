@@ -239,7 +239,8 @@ export function createAi(deps: AiDeps) {
       ai.requireConfigured();
       const definition = definitionOf(fn);
       // The balance may have run out since the request was estimated: fail this unit before paying the provider.
-      await billing.ensure(ctx, await billing.estimate(definition.operation, options.units ?? 1));
+      const needed = await billing.estimate(definition.operation, options.units ?? 1);
+      if (needed > 0) await billing.ensure(ctx, needed);
       const [settings, prompt] = await Promise.all([store.settings(ctx.accountId), store.prompt(ctx.accountId, definition)]);
       const values = {
         language: settings.language,

@@ -255,8 +255,9 @@ export function writerJobs(deps: WriterJobDeps): AnyJobDefinition[] {
           failed.push(outcome.failure);
           errors.push(outcome.error);
         } else skipped.push(taskId);
-        await ctx.progress(index + 1, total, `${generated.length} of ${total} articles written`);
       }
+      // Each article's start moved the progress on; the end says what was written.
+      await ctx.progress(total, total, `${generated.length} of ${total} articles written`);
       // Nothing written and something failed: the task fails with the first article's own error.
       if (generated.length === 0 && errors.length > 0) throw errors[0];
       return {
