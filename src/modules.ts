@@ -23,7 +23,7 @@ import { plannerAiFunctions } from './modules/planner/planner.ai.js';
 import { createContentBriefs } from './modules/planner/planner.briefs.service.js';
 import { plannerJobs } from './modules/planner/planner.jobs.js';
 import { plannerRoutes } from './modules/planner/planner.routes.js';
-import { createPlannerServices } from './modules/planner/planner.service.js';
+import { createPlannerDirectory, createPlannerServices } from './modules/planner/planner.service.js';
 import { writingAiFunctions } from './modules/system/system.ai.functions.js';
 import { systemAiRoutes } from './modules/system/system.ai.routes.js';
 import { createSystemAiService } from './modules/system/system.ai.service.js';
@@ -35,6 +35,7 @@ import { writerAiFunctions } from './modules/writer/writer.ai.js';
 import { writerGenerateRoutes } from './modules/writer/writer.generate.routes.js';
 import { createWriterGenerateService } from './modules/writer/writer.generate.service.js';
 import { writerJobs } from './modules/writer/writer.jobs.js';
+import { writerRoutes } from './modules/writer/writer.routes.js';
 import { createWriterService } from './modules/writer/writer.service.js';
 
 /**
@@ -108,7 +109,18 @@ export function createServices(deps: ServiceDeps) {
   });
   const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl });
   const events = createEventsService({ db: deps.db, baseUrl: deps.config.publicUrl });
-  const writer = createWriterService();
+  const defaultWordCount = async (accountId: number) => (await systemAi.store.settings(accountId)).default_word_count;
+  // The writer reads the planner's clusters and ideas through its directory (the planner's services, made
+  // below, queue writer tasks through the writer's).
+  const writer = createWriterService({
+    db: deps.db,
+    siteAccess,
+    planner: createPlannerDirectory(),
+    settings: {
+      defaultWordCount,
+      hasAuthorProfile: async (accountId, id) => (await systemAi.authorProfile({ accountId }, id)) !== null,
+    },
+  });
   const writerGenerate = createWriterGenerateService({ db: deps.db, jobs, ai });
   const planner = createPlannerServices({
     db: deps.db,
@@ -118,7 +130,7 @@ export function createServices(deps: ServiceDeps) {
     writer,
     baseUrl: deps.config.publicUrl,
     ai,
-    defaultWordCount: async (accountId) => (await systemAi.store.settings(accountId)).default_word_count,
+    defaultWordCount,
     log: deps.log,
   });
   return {
@@ -153,5 +165,6 @@ export async function registerModules(app: FastifyInstance, services: AppService
   await billingRoutes(app, services);
   await adminRoutes(app, { db: services.db, baseUrl, billing: services.billing });
   await plannerRoutes(app, { db: services.db, jobs: services.jobs, siteAccess, baseUrl, ...services.planner });
+  await writerRoutes(app, services);
   await writerGenerateRoutes(app, services);
 }

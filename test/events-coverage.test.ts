@@ -403,6 +403,121 @@ step('POST /api/v1/planner/keywords/bulk_delete', async () => {
   expect(event.payload).toMatchObject({ count: ids.length });
 });
 
+// --- writer: tasks, content, versions, the review queue
+const WT = '/api/v1/writer/tasks';
+const WC = '/api/v1/writer/content';
+const WA = '/api/v1/writer/approvals';
+const newTask = async () =>
+  (await call('POST', `${WT}/`, { site_id: made.site, sector_id: made.sector, title: 'Trail shoes' })).id;
+const newArticle = async (title: string) =>
+  (await call('POST', `${WC}/`, { site_id: made.site, sector_id: made.sector, title, html: '<p>One.</p>' })).id;
+step('POST /api/v1/writer/tasks', async () => {
+  await expectEvent('writer_task.created', async () => (made.writerTask = await newTask()));
+});
+step('PATCH /api/v1/writer/tasks/{id}', async () => {
+  const event = await expectEvent('writer_task.updated', async () => {
+    await call('PATCH', `${WT}/${made.writerTask}/`, { word_count_target: 900 });
+    return made.writerTask;
+  });
+  expect(event.payload).toMatchObject({ fields: ['word_count_target'] });
+});
+step('POST /api/v1/writer/tasks/{id}/retry', async () => {
+  await t.database.db.execute(sql`update writer_tasks set status = 'failed', error = 'timeout' where id = ${made.writerTask}`);
+  await expectEvent('writer_task.retried', async () => {
+    await call('POST', `${WT}/${made.writerTask}/retry/`);
+    return made.writerTask;
+  });
+});
+step('POST /api/v1/writer/tasks/{id}/cancel', async () => {
+  await expectEvent('writer_task.cancelled', async () => {
+    await call('POST', `${WT}/${made.writerTask}/cancel/`);
+    return made.writerTask;
+  });
+});
+step('DELETE /api/v1/writer/tasks/{id}', async () => {
+  await expectEvent('writer_task.deleted', async () => {
+    await call('DELETE', `${WT}/${made.writerTask}/`);
+    return made.writerTask;
+  });
+});
+step('POST /api/v1/writer/tasks/bulk_delete', async () => {
+  const ids = [await newTask(), await newTask()];
+  const event = await expectEvent(
+    'writer_tasks.deleted',
+    async () => {
+      await call('POST', `${WT}/bulk_delete/`, { ids });
+    },
+    { object: 'writer_task' },
+  );
+  expect(event.payload).toMatchObject({ count: 2, ids });
+});
+step('POST /api/v1/writer/content', async () => {
+  await expectEvent('content.created', async () => (made.content = await newArticle('Trail shoes, a guide')));
+});
+step('PATCH /api/v1/writer/content/{id}', async () => {
+  const event = await expectEvent('content.updated', async () => {
+    await call('PATCH', `${WC}/${made.content}/`, { html: '<p>Two.</p>' });
+    return made.content;
+  });
+  expect(event.payload).toMatchObject({ fields: ['html'], version: 2 });
+});
+step('POST /api/v1/writer/content/{id}/versions/{number}/restore', async () => {
+  const event = await expectEvent('content.restored', async () => {
+    await call('POST', `${WC}/${made.content}/versions/1/restore/`);
+    return made.content;
+  });
+  expect(event.payload).toMatchObject({ restored_version: 1, version: 3 });
+});
+step('POST /api/v1/writer/content/{id}/submit_for_review', async () => {
+  await expectEvent('content.submitted', async () => {
+    await call('POST', `${WC}/${made.content}/submit_for_review/`);
+    return made.content;
+  });
+});
+step('POST /api/v1/writer/approvals/{id}/reject', async () => {
+  const event = await expectEvent('content.rejected', async () => {
+    await call('POST', `${WA}/${made.content}/reject/`, { note: 'Too short.' });
+    return made.content;
+  });
+  expect(event.payload).toMatchObject({ note: 'Too short.', reviewer_id: owner.userId });
+});
+step('POST /api/v1/writer/content/{id}/reopen', async () => {
+  await expectEvent('content.reopened', async () => {
+    await call('POST', `${WC}/${made.content}/reopen/`);
+    await call('POST', `${WC}/${made.content}/submit_for_review/`);
+    return made.content;
+  });
+});
+step('POST /api/v1/writer/approvals/{id}/approve', async () => {
+  await expectEvent('content.approved', async () => {
+    await call('POST', `${WA}/${made.content}/approve/`, { note: 'Fine.' });
+    return made.content;
+  });
+});
+step('POST /api/v1/writer/approvals/{id}/override', async () => {
+  const id = await newArticle('Overridden');
+  await call('POST', `${WC}/${id}/submit_for_review/`);
+  const event = await expectEvent('content.approved', async () => {
+    await call('POST', `${WA}/${id}/override/`, { html: '<p>Better.</p>', note: 'Fixed it.' });
+    return id;
+  });
+  expect(event.payload).toMatchObject({ override: true, fields: ['html'] });
+});
+step('POST /api/v1/writer/content/{id}/archive', async () => {
+  // Publishing is the publisher's; here the article is published directly.
+  await t.database.db.execute(sql`update writer_content set status = 'published' where id = ${made.content}`);
+  await expectEvent('content.archived', async () => {
+    await call('POST', `${WC}/${made.content}/archive/`);
+    return made.content;
+  });
+});
+step('DELETE /api/v1/writer/content/{id}', async () => {
+  await expectEvent('content.deleted', async () => {
+    await call('DELETE', `${WC}/${made.content}/`);
+    return made.content;
+  });
+});
+
 // --- system: tasks, AI settings, prompts, author profiles
 step('POST /api/v1/system/tasks/{id}/cancel', async () => {
   const task = await t.database.db.transaction((tx) =>
@@ -739,7 +854,11 @@ describe('no change, no event', () => {
   it('records nothing for an update that changes nothing, and nothing when the change rolls back', async () => {
     const site = await createSite(t, owner);
     const sector = await createSector(t, owner, site.id);
+    const article = await call('POST', '/api/v1/writer/content/', { site_id: site.id, sector_id: sector.id, title: 'Same' });
+    const task = await call('POST', '/api/v1/writer/tasks/', { site_id: site.id, sector_id: sector.id, title: 'Same' });
     const before = await newest(owner);
+    await call('PATCH', `/api/v1/writer/content/${article.id}/`, { title: 'Same', html: '' });
+    await call('PATCH', `/api/v1/writer/tasks/${task.id}/`, { title: 'Same' });
     await call('PATCH', `/api/v1/auth/sectors/${sector.id}/`, {});
     await call('PATCH', '/api/v1/account/settings/', {});
     await call('PATCH', '/api/v1/system/settings/', {});

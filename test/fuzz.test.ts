@@ -180,6 +180,8 @@ function idFor(path: string): number {
   if (path.includes('/api-keys')) return ids.api_key_id as number;
   if (path.includes('/users') || path.includes('/team')) return ids.user_id as number;
   if (path.includes('/admin/accounts')) return ids.account_id as number;
+  if (path.includes('/writer/tasks')) return ids.writer_task_id as number;
+  if (path.includes('/writer/content') || path.includes('/writer/approvals')) return ids.content_id as number;
   return 1;
 }
 
@@ -255,6 +257,15 @@ beforeAll(async () => {
     await post('/api/v1/planner/content-ideas/', { ...scope, title: 'Best trail shoes', cluster_id: ids.cluster_id })
   ).id;
   ids.api_key_id = (await createApiKey(t, owner)).id;
+  ids.writer_task_id = (await post('/api/v1/writer/tasks/', { ...scope, title: 'Trail shoes', idea_id: ids.idea_id })).id;
+  ids.content_id = (await post('/api/v1/writer/content/', { ...scope, title: 'Trail shoes', html: '<p>One.</p>' })).id;
+  await t.request({
+    method: 'PATCH',
+    url: `/api/v1/writer/content/${ids.content_id}/`,
+    headers: owner.headers,
+    payload: { html: '<p>Two.</p>' },
+  });
+  await post(`/api/v1/writer/content/${ids.content_id}/submit_for_review/`, {});
 
   const document = (await t.request({ method: 'GET', url: '/api/schema' })).json() as {
     paths: Record<
@@ -274,7 +285,10 @@ beforeAll(async () => {
       .map(([method, op]) => ({
         method: method.toUpperCase(),
         path,
-        url: path.replace('{id}', String(idFor(path))).replace('{function}', 'ideas'),
+        url: path
+          .replace('{id}', String(idFor(path)))
+          .replace('{function}', 'ideas')
+          .replace('{number}', '1'),
         query: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => ({ name: p.name, schema: p.schema })),
         body: op.requestBody?.content?.['application/json']?.schema ?? null,
       }))

@@ -10,7 +10,7 @@ export function createContentBriefs(db: Db) {
   return {
     /** The idea's brief; null when it is not the account's (or gone). */
     async ideaBrief(accountId: number, ideaId: number) {
-      const idea = await repo.ideaForBrief(db, accountId, ideaId);
+      const idea = await repo.ideaById(db, accountId, ideaId);
       if (!idea) return null;
       return {
         title: idea.title,

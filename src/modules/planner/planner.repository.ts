@@ -67,6 +67,14 @@ export async function clusterById(
   return row;
 }
 
+export async function ideaById(db: Db, accountId: number, id: number): Promise<IdeaRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(planner_content_ideas)
+    .where(and(eq(planner_content_ideas.account_id, accountId), eq(planner_content_ideas.id, id)));
+  return row;
+}
+
 export async function clustersByIds(db: Db, accountId: number, siteIds: SiteLimit, ids: number[]): Promise<ClusterRow[]> {
   return db
     .select()
@@ -353,15 +361,6 @@ export function keywordsAfter(
     .where(and(...where, gt(planner_keywords.id, after)))
     .orderBy(asc(planner_keywords.id))
     .limit(limit);
-}
-
-/** An idea of the account's, for the writer's brief (its outline and keywords); null when not the account's. */
-export async function ideaForBrief(db: Db, accountId: number, id: number): Promise<IdeaRow | null> {
-  const [row] = await db
-    .select()
-    .from(planner_content_ideas)
-    .where(and(eq(planner_content_ideas.account_id, accountId), eq(planner_content_ideas.id, id)));
-  return row ?? null;
 }
 
 /** `queued` → `completed`, once the writer stored its article; an idea moved elsewhere meanwhile stays. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Ai, AiUsage } from '../../core/ai.js';
-import type { AuthorProfile, OutlineSection } from './writer.deps.js';
+import type { AuthorProfile, OutlineSection } from './writer.generate.deps.js';
 import { countWords } from './writer.html.js';
 
 /**

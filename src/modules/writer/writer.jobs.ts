@@ -6,7 +6,7 @@ import { record } from '../../core/events.js';
 import { type AnyJobDefinition, defineJob, describeError, isTransient, type JobContext } from '../../core/jobs.js';
 import type { TaskError } from '../../core/tasks.tables.js';
 import { type ArticleBrief, type WrittenArticle, writeArticle } from './writer.article.js';
-import type { AuthorProfiles, ContentBriefs, WriterSites } from './writer.deps.js';
+import type { AuthorProfiles, ContentBriefs, WriterSites } from './writer.generate.deps.js';
 import * as generation from './writer.generate.repository.js';
 import { insertContent, type WriterTaskRow, writerTaskById } from './writer.repository.js';
 import type { Provenance } from './writer.tables.js';

@@ -1,9 +1,19 @@
-import { and, eq, inArray, ne, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../../core/db.js';
 import { AppError, fieldError } from '../../core/errors.js';
+import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
 import { countWords, SLUG_MAX, sanitizeArticleHtml, slugify } from './writer.html.js';
-import { writer_content, writer_content_versions, writer_tasks } from './writer.tables.js';
+import {
+  CONTENT_SOURCES,
+  CONTENT_STATUSES,
+  WRITER_TASK_STATUSES,
+  type WriterTaskStatus,
+  writer_content,
+  writer_content_versions,
+  writer_images,
+  writer_tasks,
+} from './writer.tables.js';
 
 /**
  * Writer queries. Every function takes the account id first; callers limited to some sites pass them
@@ -83,9 +93,99 @@ function reachable(column: PgColumn, siteIds: SiteLimit | undefined): SQL | unde
   if (siteIds === null || siteIds === undefined) return undefined;
   return siteIds.length > 0 ? inArray(column, siteIds) : sql`false`;
 }
+const optional = (condition: SQL | undefined): SQL[] => (condition ? [condition] : []);
+
+/**
+ * The site of an event about these rows: theirs when they share one, else null (account-wide, seen only by
+ * callers who reach every site).
+ */
+export function soleSite(rows: { site_id: number }[]): number | null {
+  const first = rows[0]?.site_id ?? null;
+  return rows.every((r) => r.site_id === first) ? first : null;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Tasks
+
+export const TASK_LIST: ListSpec = {
+  filters: {
+    status: { column: writer_tasks.status, kind: 'string', values: WRITER_TASK_STATUSES, in: true },
+    cluster_id: { column: writer_tasks.cluster_id, kind: 'integer', in: true, nullable: true },
+    idea_id: { column: writer_tasks.idea_id, kind: 'integer', in: true, nullable: true },
+    site_id: { column: writer_tasks.site_id, kind: 'integer' },
+    sector_id: { column: writer_tasks.sector_id, kind: 'integer' },
+  },
+  search: [writer_tasks.title],
+  ordering: {
+    created_at: writer_tasks.created_at,
+    updated_at: writer_tasks.updated_at,
+    title: writer_tasks.title,
+    status: writer_tasks.status,
+    word_count_target: writer_tasks.word_count_target,
+  },
+};
+
+export function listTasks(db: Db, accountId: number, siteIds: SiteLimit, query: ListQuery) {
+  return runList<WriterTaskRow>({
+    db,
+    table: writer_tasks,
+    idColumn: writer_tasks.id,
+    where: [eq(writer_tasks.account_id, accountId), ...optional(reachable(writer_tasks.site_id, siteIds))],
+    spec: TASK_LIST,
+    query,
+  });
+}
+
+export type NewTask = Omit<typeof writer_tasks.$inferInsert, 'id' | 'account_id' | 'created_at' | 'updated_at'>;
+
+export async function insertTasks(tx: Db, accountId: number, tasks: NewTask[]): Promise<WriterTaskRow[]> {
+  if (tasks.length === 0) return [];
+  return tx
+    .insert(writer_tasks)
+    .values(tasks.map((task) => ({ ...task, account_id: accountId })))
+    .returning();
+}
+
+export type TaskChanges = Partial<Omit<NewTask, 'site_id' | 'sector_id'>>;
+
+export async function updateTask(tx: Db, accountId: number, id: number, changes: TaskChanges): Promise<WriterTaskRow> {
+  const [row] = await tx
+    .update(writer_tasks)
+    .set({ ...changes, updated_at: new Date() })
+    .where(and(eq(writer_tasks.account_id, accountId), eq(writer_tasks.id, id)))
+    .returning();
+  if (!row) throw new AppError('not_found', 'Writer task not found.');
+  return row;
+}
+
+/**
+ * Moves a task from one of `from` to `to` (with the error or article that goes with it), in one UPDATE that
+ * checks the status it moves from: the row it returns is null when the task was not in one of them (a job
+ * and a person racing, or a retried job finding its work done).
+ */
+export async function moveTask(
+  tx: Db,
+  accountId: number,
+  id: number,
+  from: readonly WriterTaskStatus[],
+  to: WriterTaskStatus,
+  extra: { error?: string | null; content_id?: number | null } = {},
+): Promise<WriterTaskRow | null> {
+  const [row] = await tx
+    .update(writer_tasks)
+    .set({ ...extra, status: to, updated_at: new Date() })
+    .where(and(eq(writer_tasks.account_id, accountId), eq(writer_tasks.id, id), inArray(writer_tasks.status, [...from])))
+    .returning();
+  return row ?? null;
+}
+
+export async function deleteTasks(tx: Db, accountId: number, ids: number[]): Promise<WriterTaskRow[]> {
+  if (ids.length === 0) return [];
+  return tx
+    .delete(writer_tasks)
+    .where(and(eq(writer_tasks.account_id, accountId), inArray(writer_tasks.id, ids)))
+    .returning();
+}
 
 export async function writerTaskById(
   db: Db,
@@ -121,6 +221,84 @@ export async function writerTasksByIds(
 
 // ---------------------------------------------------------------------------------------------------------
 // Content
+
+const { html: _html, provenance: _provenance, ...LIST_COLUMNS } = getTableColumns(writer_content);
+/** A list row of content: every column but the large bodies (`html`, `provenance`). */
+export type ContentListRow = Omit<ContentRow, 'html' | 'provenance'>;
+
+export const CONTENT_LIST: ListSpec = {
+  filters: {
+    status: { column: writer_content.status, kind: 'string', values: CONTENT_STATUSES, in: true },
+    source: { column: writer_content.source, kind: 'string', values: CONTENT_SOURCES, in: true },
+    cluster_id: { column: writer_content.cluster_id, kind: 'integer', in: true, nullable: true },
+    task_id: { column: writer_content.task_id, kind: 'integer', in: true, nullable: true },
+    site_id: { column: writer_content.site_id, kind: 'integer' },
+    sector_id: { column: writer_content.sector_id, kind: 'integer' },
+    word_count: { column: writer_content.word_count, kind: 'integer', range: true },
+  },
+  search: [writer_content.title],
+  ordering: {
+    created_at: writer_content.created_at,
+    updated_at: writer_content.updated_at,
+    title: writer_content.title,
+    word_count: writer_content.word_count,
+    submitted_at: writer_content.submitted_at,
+  },
+};
+
+export function listContent(db: Db, accountId: number, siteIds: SiteLimit, query: ListQuery, where: SQL[] = []) {
+  return runList<ContentListRow>({
+    db,
+    table: writer_content,
+    idColumn: writer_content.id,
+    select: LIST_COLUMNS,
+    where: [eq(writer_content.account_id, accountId), ...optional(reachable(writer_content.site_id, siteIds)), ...where],
+    spec: CONTENT_LIST,
+    query,
+  });
+}
+
+/** The review queue: content in `review`, oldest submission first. */
+export const REVIEW_LIST: ListSpec = {
+  filters: {
+    site_id: { column: writer_content.site_id, kind: 'integer' },
+    sector_id: { column: writer_content.sector_id, kind: 'integer' },
+    source: { column: writer_content.source, kind: 'string', values: CONTENT_SOURCES, in: true },
+    cluster_id: { column: writer_content.cluster_id, kind: 'integer', in: true, nullable: true },
+  },
+  search: [writer_content.title],
+  ordering: { submitted_at: writer_content.submitted_at, created_at: writer_content.created_at, title: writer_content.title },
+  defaultOrdering: 'submitted_at',
+};
+
+export function listReviewQueue(db: Db, accountId: number, siteIds: SiteLimit, query: ListQuery) {
+  return runList<ContentListRow>({
+    db,
+    table: writer_content,
+    idColumn: writer_content.id,
+    select: LIST_COLUMNS,
+    where: [
+      eq(writer_content.account_id, accountId),
+      eq(writer_content.status, 'review'),
+      ...optional(reachable(writer_content.site_id, siteIds)),
+    ],
+    spec: REVIEW_LIST,
+    query,
+  });
+}
+
+export async function deleteContent(tx: Db, accountId: number, id: number): Promise<void> {
+  await tx.delete(writer_content).where(and(eq(writer_content.account_id, accountId), eq(writer_content.id, id)));
+}
+
+/** Whether `imageId` is one of this article's images (what `featured_image_id` may name). */
+export async function isImageOf(db: Db, accountId: number, contentId: number, imageId: number): Promise<boolean> {
+  const [row] = await db
+    .select({ id: writer_images.id })
+    .from(writer_images)
+    .where(and(eq(writer_images.account_id, accountId), eq(writer_images.content_id, contentId), eq(writer_images.id, imageId)));
+  return row !== undefined;
+}
 
 export async function contentById(
   db: Db,
@@ -303,6 +481,27 @@ export async function reviseContent(
 
   if (changed.slug === undefined) return write(tx);
   return withFreeSlug(tx, current.site_id, changed.slug, by.slugTaken ?? 'suffix', current.id, write);
+}
+
+const { html: _versionHtml, account_id: _versionAccount, ...VERSION_LIST_COLUMNS } = getTableColumns(writer_content_versions);
+export type VersionListRow = Omit<ContentVersionRow, 'html' | 'account_id'>;
+
+export const VERSION_LIST: ListSpec = {
+  ordering: { number: writer_content_versions.number, created_at: writer_content_versions.created_at },
+  defaultOrdering: '-number',
+};
+
+/** A page of an article's kept versions, newest first, without their html. */
+export function listVersions(db: Db, accountId: number, contentId: number, query: ListQuery) {
+  return runList<VersionListRow>({
+    db,
+    table: writer_content_versions,
+    idColumn: writer_content_versions.id,
+    select: VERSION_LIST_COLUMNS,
+    where: [eq(writer_content_versions.account_id, accountId), eq(writer_content_versions.content_id, contentId)],
+    spec: VERSION_LIST,
+    query,
+  });
 }
 
 /** An article's kept versions, newest first. */
