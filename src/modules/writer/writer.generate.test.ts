@@ -6,7 +6,6 @@ import { fakeWriter } from '../../../test/fake-writer.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
 import { countWords } from './writer.html.js';
-import { contentById, writerTaskById } from './writer.repository.js';
 
 /**
  * Article generation end to end, through the API with the job queue working in this process and the fake
@@ -137,12 +136,24 @@ async function funded(credits = 1000): Promise<SignedUp> {
 
 const balanceOf = async (who: SignedUp) =>
   (await ok<{ balance: number }>(who, 'GET', '/api/v1/billing/credits/balance/')).balance;
-const task = (who: SignedUp, id: number) => writerTaskById(t.database.db, who.accountId, id);
-const content = async (who: SignedUp, id: number) => {
-  const row = await contentById(t.database.db, who.accountId, id);
-  if (!row) throw new Error(`no content ${id}`);
-  return row;
-};
+interface WriterTask {
+  id: number;
+  status: string;
+  error: string | null;
+  content_id: number | null;
+}
+interface Article {
+  [field: string]: unknown;
+  html: string;
+  word_count: number;
+  meta_title: string;
+  meta_description: string;
+  secondary_keywords: string[];
+  provenance: Record<string, unknown> | null;
+}
+/** A writer task and an article as the API serves them (the detail routes). */
+const task = (who: SignedUp, id: number) => ok<WriterTask>(who, 'GET', `/api/v1/writer/tasks/${id}/`);
+const content = (who: SignedUp, id: number) => ok<Article>(who, 'GET', `/api/v1/writer/content/${id}/`);
 const fnOf = (r: FakeRequest): string => r.body?.response_format?.json_schema?.name ?? '';
 const userOf = (r: FakeRequest): string => r.body?.messages?.[1]?.content ?? '';
 const systemOf = (r: FakeRequest): string => r.body?.messages?.[0]?.content ?? '';
@@ -231,7 +242,7 @@ describe('ideas → tasks → articles', () => {
       job_id: expect.any(String),
       generated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
-    expect(article.provenance?.tokens_out).toBeGreaterThan(1000);
+    expect(article.provenance?.tokens_out as number).toBeGreaterThan(1000);
   });
 
   it('writes a 3,000-word target section by section, to within 15 % of it', async () => {
