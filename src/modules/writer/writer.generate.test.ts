@@ -544,6 +544,21 @@ describe('faults', () => {
     expect(await balanceOf(owner)).toBe(balance - 16);
   });
 
+  it('fails the article for good when the provider fails on every attempt (the last one is final)', async () => {
+    const [id] = await tasksFor(owner, sector, [{ title: 'Always 503', words: 300 }]);
+    const balance = await balanceOf(owner);
+    fake.reset();
+    fake.respond = () => ({ status: 503 });
+    const done = await generate(owner, [id as number]);
+    fake.respond = writer.respond;
+    expect(done.status).toBe('failed');
+    // The job type's two retries, then the article fails with the provider's error instead of staying in progress.
+    expect(done.attempts).toBe(3);
+    expect(done.error?.code).toBe('provider_error');
+    expect(await task(owner, id as number)).toMatchObject({ status: 'failed', error: expect.stringMatching(/answered 503/) });
+    expect(await balanceOf(owner)).toBe(balance);
+  });
+
   it('retries the job after an answer slower than AI_TIMEOUT_SECONDS', async () => {
     const [id] = await tasksFor(owner, sector, [{ title: 'Slow once', words: 300 }]);
     fake.reset();

@@ -3,7 +3,7 @@ import type { Ai, AiUsage } from '../../core/ai.js';
 import type { Db } from '../../core/db.js';
 import { AppError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
-import { type AnyJobDefinition, defineJob, describeError, isTransient, type JobContext } from '../../core/jobs.js';
+import { type AnyJobDefinition, defineJob, describeError, isTransient, JobCancelled, type JobContext } from '../../core/jobs.js';
 import type { TaskError } from '../../core/tasks.tables.js';
 import { type ArticleBrief, type WrittenArticle, writeArticle } from './writer.article.js';
 import type { AuthorProfiles, ContentBriefs, WriterSites } from './writer.generate.deps.js';
@@ -180,7 +180,7 @@ async function storeArticle(
 /** A stop of the whole job that no retry follows (cancelled by the user, or past its timeout). */
 function finalStop(ctx: Ctx): TaskError | null {
   const described = describeError(ctx.signal.reason, ctx.taskId);
-  if (ctx.signal.reason instanceof Error && ctx.signal.reason.name === 'JobCancelled') {
+  if (ctx.signal.reason instanceof JobCancelled) {
     return { code: 'cancelled', message: 'The generation task was cancelled before this article was stored.' };
   }
   return described.code === 'timeout' ? described : null;
