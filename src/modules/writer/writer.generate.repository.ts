@@ -24,9 +24,9 @@ async function move(
     .returning();
 }
 
-/** Failed tasks asked to generate again: back to `queued`, their error cleared. */
-export async function requeueFailed(tx: Db, accountId: number, ids: number[]): Promise<number> {
-  return (await move(tx, accountId, ids, ['failed'], { status: 'queued', error: null })).length;
+/** Failed tasks asked to generate again: back to `queued`, their error cleared; returns their ids. */
+export async function requeueFailed(tx: Db, accountId: number, ids: number[]): Promise<number[]> {
+  return (await move(tx, accountId, ids, ['failed'], { status: 'queued', error: null })).map((row) => row.id);
 }
 
 /** The task its article is being written for; null when it is no longer `queued` or `in_progress`. */

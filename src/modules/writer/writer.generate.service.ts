@@ -1,6 +1,7 @@
 import type { Ai } from '../../core/ai.js';
 import type { Db } from '../../core/db.js';
 import { AppError, notFound } from '../../core/errors.js';
+import { byCaller, record } from '../../core/events.js';
 import type { Jobs } from '../../core/jobs.js';
 import type { ScopedContext } from '../../core/resource.js';
 import * as generation from './writer.generate.repository.js';
@@ -52,16 +53,29 @@ export function createWriterGenerateService(deps: { db: Db; jobs: Jobs; ai: Ai }
         siteId: sites.size === 1 ? ([...sites][0] ?? null) : null,
       };
       const task = await db.transaction(async (tx) => {
-        await generation.requeueFailed(
-          tx,
-          ctx.accountId,
-          tasks.filter((t) => t.status === 'failed').map((t) => t.id),
-        );
-        return jobs.startTask(tx, owner, 'writer.generate_content', {
+        const started = await jobs.startTask(tx, owner, 'writer.generate_content', {
           account_id: ctx.accountId,
           actor_id: owner.actorId,
           task_ids: tasks.map((t) => t.id),
         });
+        // Failed tasks asked again go back to `queued` first, as retry/ would: that change is recorded.
+        const requeued = await generation.requeueFailed(
+          tx,
+          ctx.accountId,
+          tasks.filter((t) => t.status === 'failed').map((t) => t.id),
+        );
+        if (requeued.length > 0) {
+          await record(
+            tx,
+            byCaller(ctx, {
+              type: 'writer_tasks.retried',
+              object_type: 'writer_task',
+              site_id: owner.siteId,
+              payload: { count: requeued.length, ids: requeued, task_id: started.id },
+            }),
+          );
+        }
+        return started;
       });
       const found = new Set(tasks.map((t) => t.id));
       return { task, credits, skipped: ids.filter((id) => !found.has(id)) };

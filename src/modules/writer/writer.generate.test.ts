@@ -509,10 +509,19 @@ describe('faults', () => {
     expect(failed?.error).toMatch(/did not match its schema twice/);
     expect((await task(owner, ids[1] as number))?.status).toBe('completed');
     expect(await balanceOf(owner)).toBe(balance - 3);
-    // A failed task may be asked again: it is queued, then written.
+    // A failed task may be asked again: it is queued (an event says so), then written.
     const retry = await generate(owner, [ids[0] as number]);
     expect(retry.status).toBe('succeeded');
     expect((await task(owner, ids[0] as number))?.status).toBe('completed');
+    const feed = await ok<{ results: Row[] }>(owner, 'GET', '/api/v1/events/?type=writer_tasks.retried');
+    expect(feed.results).toMatchObject([
+      {
+        source_agent: 'api',
+        actor_id: owner.userId,
+        object_type: 'writer_task',
+        payload: { count: 1, ids: [ids[0]], task_id: retry.id },
+      },
+    ]);
   });
 
   it('retries the job after a 5xx, and stores and charges the article once', async () => {
