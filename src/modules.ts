@@ -4,7 +4,7 @@ import { createAiFunctions } from './core/ai.functions.js';
 import { createAi } from './core/ai.js';
 import type { Config } from './core/config.js';
 import type { Database, Db } from './core/db.js';
-import { type AnyJobDefinition, createJobs } from './core/jobs.js';
+import { type AnyJobDefinition, createJobs, type JobLimits } from './core/jobs.js';
 import { createMailer } from './core/mailer.js';
 import { mediaRoutes } from './core/media.js';
 import { createStorage } from './core/storage.js';
@@ -22,6 +22,7 @@ import { createStripeWebhooks } from './modules/billing/billing.webhooks.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { createEventsService } from './modules/events/events.service.js';
 import { plannerAiFunctions } from './modules/planner/planner.ai.js';
+import { createContentBriefs } from './modules/planner/planner.briefs.service.js';
 import { plannerJobs } from './modules/planner/planner.jobs.js';
 import { plannerRoutes } from './modules/planner/planner.routes.js';
 import { createPlannerDirectory, createPlannerServices } from './modules/planner/planner.service.js';
@@ -32,10 +33,14 @@ import { systemRoutes } from './modules/system/system.routes.js';
 import { createSystemService } from './modules/system/system.service.js';
 import { systemTasksRoutes } from './modules/system/system.tasks.routes.js';
 import { createTasksService } from './modules/system/system.tasks.service.js';
+import { writerAiFunctions } from './modules/writer/writer.ai.js';
+import { writerGenerateRoutes } from './modules/writer/writer.generate.routes.js';
+import { createWriterGenerateService } from './modules/writer/writer.generate.service.js';
 import { writerImageAiFunctions } from './modules/writer/writer.images.ai.js';
 import { writerImageJobs } from './modules/writer/writer.images.jobs.js';
 import { writerImageRoutes } from './modules/writer/writer.images.routes.js';
 import { createWriterImagesService } from './modules/writer/writer.images.service.js';
+import { writerJobs } from './modules/writer/writer.jobs.js';
 import { writerRoutes } from './modules/writer/writer.routes.js';
 import { createWriterService } from './modules/writer/writer.service.js';
 
@@ -52,6 +57,11 @@ export interface ServiceDeps {
   log: FastifyBaseLogger;
   /** Job types beyond the modules' own (tests and benchmarks define theirs). */
   extraJobs?: AnyJobDefinition[];
+  /**
+   * Tests only (never configuration): limits replacing some job types' own, e.g. a short expiry for a test
+   * that kills a worker. Every process sharing the queue must get the same, as the limits are the queue's.
+   */
+  jobLimits?: Readonly<Record<string, JobLimits>>;
 }
 
 export function createServices(deps: ServiceDeps) {
@@ -77,14 +87,27 @@ export function createServices(deps: ServiceDeps) {
   });
   const account = createAccountService({ db: deps.db, auth, mailer });
   const siteDirectory = createSiteDirectory(auth.lockPlanLimits);
-  jobs.register([
+  const jobTypes = [
     ...billingJobs({ billing, webhooks: billingWebhooks }),
     ...plannerJobs({ ai: () => ai, sites: siteDirectory }),
+    // The writer reads ideas and clusters through the planner, author profiles through the system module.
+    ...writerJobs({
+      ai: () => ai,
+      briefs: createContentBriefs(deps.db),
+      authors: () => ({ profile: (accountId, id) => systemAi.authorProfile({ accountId }, id) }),
+      sites: siteDirectory,
+    }),
     ...writerImageJobs({ ai: () => ai, storage, settings: (accountId) => systemAi.store.settings(accountId) }),
     ...(deps.extraJobs ?? []),
-  ]);
+  ];
+  jobs.register(jobTypes.map((definition) => ({ ...definition, ...deps.jobLimits?.[definition.name] })));
   // Each module's AI functions, registered once: the engine runs them and system/prompts/ lists them.
-  const aiFunctions = createAiFunctions([...plannerAiFunctions, ...writingAiFunctions, ...writerImageAiFunctions]);
+  const aiFunctions = createAiFunctions([
+    ...plannerAiFunctions,
+    ...writerAiFunctions,
+    ...writingAiFunctions,
+    ...writerImageAiFunctions,
+  ]);
   const systemAi = createSystemAiService({ db: deps.db, config: deps.config.ai, functions: aiFunctions });
   const ai = createAi({
     config: deps.config.ai,
@@ -112,6 +135,7 @@ export function createServices(deps: ServiceDeps) {
       hasAuthorProfile: async (accountId, id) => (await systemAi.authorProfile({ accountId }, id)) !== null,
     },
   });
+  const writerGenerate = createWriterGenerateService({ db: deps.db, jobs, ai });
   const writerImages = createWriterImagesService({ db: deps.db, jobs, ai, storage, log: deps.log });
   const planner = createPlannerServices({
     db: deps.db,
@@ -136,6 +160,7 @@ export function createServices(deps: ServiceDeps) {
     tasks,
     events,
     writer,
+    writerGenerate,
     writerImages,
     planner,
     billing,
@@ -160,5 +185,6 @@ export async function registerModules(app: FastifyInstance, services: AppService
   await adminRoutes(app, { db: services.db, baseUrl, billing: services.billing });
   await plannerRoutes(app, { db: services.db, jobs: services.jobs, siteAccess, baseUrl, ...services.planner });
   await writerRoutes(app, services);
+  await writerGenerateRoutes(app, services);
   await writerImageRoutes(app, { images: services.writerImages });
 }

@@ -5,6 +5,7 @@ import { insertContent } from '../src/modules/writer/writer.repository.js';
 import { createApiKey, createSector, createSite, PASSWORD, type SignedUp, signUp, uniqueEmail } from './factories.js';
 import { pngOf, promptsAnswer } from './fake-images.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
+import { fakeWriter } from './fake-writer.js';
 import { buildTestApp, type TestApp } from './harness.js';
 import { stepsJob } from './job-types.js';
 
@@ -350,6 +351,29 @@ step('POST /api/v1/planner/content-ideas/bulk_queue_to_writer', async () => {
     },
     { object: 'content_idea' },
   );
+});
+// --- writer: generation (the task queued just above)
+step('POST /api/v1/writer/tasks/auto_generate_content', async () => {
+  const queued = (await t.database.db.execute(
+    sql`select id from writer_tasks where account_id = ${owner.accountId} and idea_id = ${made.idea ?? 0}`,
+  )) as unknown as { rows: { id: number }[] };
+  const ids = queued.rows.map((r) => r.id);
+  expect(ids).toHaveLength(1);
+  fake.respond = fakeWriter().respond;
+  const before = await newest(owner);
+  const task = await call('POST', '/api/v1/writer/tasks/auto_generate_content/', { ids });
+  const done = await until('the writing task', async () =>
+    (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
+  );
+  fake.respond = null;
+  expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
+  const all = (await feed(owner)).filter((e) => e.id > before);
+  const generated = all.find((e) => e.type === 'content.generated');
+  expect(generated, JSON.stringify(all)).toMatchObject({ source_agent: 'worker', object_type: 'content' });
+  expect(all.find((e) => e.type === 'credits.debited')).toMatchObject({
+    source_agent: 'worker',
+    object_id: generated?.object_id,
+  });
 });
 // --- writer: an article's images (prompts and drawing are tasks: their events come from the jobs)
 const IMAGES = '/api/v1/writer/images';

@@ -10,6 +10,7 @@ import { writer_images } from '../src/modules/writer/writer.tables.js';
 import { createSector, createSite, type SignedUp, signUp } from './factories.js';
 import { imageResponder } from './fake-images.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
+import { fakeWriter } from './fake-writer.js';
 import { buildTestApp, type TestApp, testConfig } from './harness.js';
 import { type StepsPayload, stepsJob } from './job-types.js';
 
@@ -335,6 +336,18 @@ describe('idempotent handlers', () => {
         .returning({ id: writer_images.id });
       fake.respond = imageResponder();
       return { account_id: owner.accountId, actor_id: owner.userId, image_ids: images.map((i) => i.id) };
+    },
+    'writer.generate_content': async (owner) => {
+      // One article section by section (1,600 target words): stored and charged once, the second run skips it.
+      const site = await createSite(t, owner);
+      const sector = await createSector(t, owner, site.id);
+      const taskIds = await t.database.db.transaction((tx) =>
+        t.app.services.writer.queueTasks(tx, owner.accountId, [
+          { site_id: site.id, sector_id: sector.id, title: 'Trail shoes, section by section', word_count_target: 1600 },
+        ]),
+      );
+      fake.respond = fakeWriter().respond;
+      return { account_id: owner.accountId, actor_id: owner.userId, task_ids: taskIds };
     },
     'billing.stripe_event': async (owner) => {
       const slug = `pack-${owner.accountId}`;

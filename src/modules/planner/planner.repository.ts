@@ -362,3 +362,19 @@ export function keywordsAfter(
     .orderBy(asc(planner_keywords.id))
     .limit(limit);
 }
+
+/** `queued` → `completed`, once the writer stored its article; an idea moved elsewhere meanwhile stays. */
+export async function completeQueuedIdea(tx: Db, accountId: number, id: number): Promise<boolean> {
+  const rows = await tx
+    .update(planner_content_ideas)
+    .set({ status: 'completed', updated_at: new Date() })
+    .where(
+      and(
+        eq(planner_content_ideas.account_id, accountId),
+        eq(planner_content_ideas.id, id),
+        eq(planner_content_ideas.status, 'queued'),
+      ),
+    )
+    .returning({ id: planner_content_ideas.id });
+  return rows.length > 0;
+}
