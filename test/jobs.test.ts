@@ -1,12 +1,13 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import type { Db } from '../src/core/db.js';
+import { newMediaKey } from '../src/core/storage.js';
 import type { RequestContext } from '../src/core/tenancy.js';
 import { storeWebhookEvent } from '../src/modules/billing/billing.repository.js';
 import { insertContent } from '../src/modules/writer/writer.repository.js';
-import { writer_images } from '../src/modules/writer/writer.tables.js';
+import { writer_content, writer_images } from '../src/modules/writer/writer.tables.js';
 import { createSector, createSite, type SignedUp, signUp } from './factories.js';
 import { imageResponder } from './fake-images.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
@@ -336,6 +337,24 @@ describe('idempotent handlers', () => {
         .returning({ id: writer_images.id });
       fake.respond = imageResponder();
       return { account_id: owner.accountId, actor_id: owner.userId, image_ids: images.map((i) => i.id) };
+    },
+    'writer.purge_released_files': async (owner) => {
+      // A stored image whose article is deleted: the trigger releases its file, which the purge deletes once.
+      const target = await sectorWithKeywords(owner, []);
+      const content = await insertContent(t.database.db, owner.accountId, { ...target, title: 'Gone', html: '<p>Soon.</p>' });
+      const key = newMediaKey('png');
+      await t.app.services.storage.put(key, Buffer.from('not really a png'), 'image/png');
+      await t.database.db.insert(writer_images).values({
+        ...target,
+        account_id: owner.accountId,
+        content_id: content.id,
+        image_type: 'featured',
+        prompt: 'A file to release',
+        status: 'generated',
+        storage_key: key,
+      });
+      await t.database.db.delete(writer_content).where(eq(writer_content.id, content.id));
+      return {};
     },
     'writer.generate_content': async (owner) => {
       // One article section by section (1,600 target words): stored and charged once, the second run skips it.

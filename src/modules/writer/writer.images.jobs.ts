@@ -41,8 +41,11 @@ export const GenerateImagesPayload = Type.Object({
   origin: Type.Optional(Type.String({ maxLength: 300 })),
 });
 
+export const PurgeReleasedFilesPayload = Type.Object({});
+
 declare module '../../core/jobs.js' {
   interface JobPayloads {
+    'writer.purge_released_files': Static<typeof PurgeReleasedFilesPayload>;
     'writer.image_prompts': Static<typeof ImagePromptsPayload>;
     'writer.generate_images': Static<typeof GenerateImagesPayload>;
   }
@@ -393,6 +396,33 @@ function generateImagesJob(deps: WriterImageJobDeps) {
   });
 }
 
+/** Files deleted per batch; a tick goes on until none are left. */
+const PURGE_BATCH = 200;
+
+/**
+ * Deletes released files (an image row gone by any route or cascade) from storage, then forgets them: safe to
+ * run twice (deleting a missing file is no error), and a storage outage leaves them for the next tick.
+ */
+function purgeReleasedFilesJob(deps: WriterImageJobDeps) {
+  return defineJob({
+    name: 'writer.purge_released_files',
+    payload: PurgeReleasedFilesPayload,
+    cron: '*/10 * * * *',
+    timeoutSeconds: 600,
+    retryLimit: 2,
+    handler: async (ctx) => {
+      let purged = 0;
+      for (;;) {
+        const keys = await images.releasedFiles(ctx.db, PURGE_BATCH);
+        if (keys.length === 0) return { purged };
+        for (const key of keys) await deps.storage.delete(key);
+        await images.forgetReleasedFiles(ctx.db, keys);
+        purged += keys.length;
+      }
+    },
+  });
+}
+
 export function writerImageJobs(deps: WriterImageJobDeps): AnyJobDefinition[] {
-  return [imagePromptsJob(deps), generateImagesJob(deps)];
+  return [imagePromptsJob(deps), generateImagesJob(deps), purgeReleasedFilesJob(deps)];
 }

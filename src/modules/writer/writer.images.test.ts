@@ -337,6 +337,30 @@ describe('prompts → images → the article', () => {
   });
 });
 
+describe('files of images gone by cascade', () => {
+  it('releases the files of a deleted article and purges them from storage; a second purge finds nothing', async () => {
+    const who = await newOwner();
+    const content = await article(who);
+    await prompts(who, content.id);
+    const drawn = (await imagesOf(who, content.id)).map((i) => i.id);
+    await generate(who, drawn);
+    const urls = (await imagesOf(who, content.id)).map((i) => new URL(i.url as string).pathname);
+    expect(urls).toHaveLength(drawn.length);
+    const files = storedFiles();
+    // The article's own route deletes it; its images go by cascade, with no image code running.
+    expect((await call(who, 'DELETE', `/api/v1/writer/content/${content.id}/`)).statusCode).toBe(204);
+    for (const url of urls) expect((await t.request({ method: 'GET', url })).statusCode).toBe(200);
+    const { jobs } = t.app.services;
+    const first = await jobs.runHandler('writer.purge_released_files', {}, { jobId: crypto.randomUUID(), accountId: null });
+    expect(first).toMatchObject({ purged: expect.any(Number) });
+    expect(storedFiles()).toBe(files - urls.length);
+    for (const url of urls) expect((await t.request({ method: 'GET', url })).statusCode).toBe(404);
+    expect(await jobs.runHandler('writer.purge_released_files', {}, { jobId: crypto.randomUUID(), accountId: null })).toEqual({
+      purged: 0,
+    });
+  });
+});
+
 describe('prompts: counts and reruns', () => {
   let who: Owner;
   beforeAll(async () => {
