@@ -21,12 +21,15 @@ import { createBillingService } from './modules/billing/billing.service.js';
 import { createStripeWebhooks } from './modules/billing/billing.webhooks.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { createEventsService } from './modules/events/events.service.js';
+import { optimizerAiFunctions } from './modules/optimizer/optimizer.ai.js';
+import { optimizerJobs } from './modules/optimizer/optimizer.jobs.js';
+import { optimizerRoutes } from './modules/optimizer/optimizer.routes.js';
+import { createOptimizerService } from './modules/optimizer/optimizer.service.js';
 import { plannerAiFunctions } from './modules/planner/planner.ai.js';
 import { createContentBriefs } from './modules/planner/planner.briefs.service.js';
 import { plannerJobs } from './modules/planner/planner.jobs.js';
 import { plannerRoutes } from './modules/planner/planner.routes.js';
 import { createPlannerDirectory, createPlannerServices } from './modules/planner/planner.service.js';
-import { writingAiFunctions } from './modules/system/system.ai.functions.js';
 import { systemAiRoutes } from './modules/system/system.ai.routes.js';
 import { createSystemAiService } from './modules/system/system.ai.service.js';
 import { systemRoutes } from './modules/system/system.routes.js';
@@ -98,6 +101,8 @@ export function createServices(deps: ServiceDeps) {
       sites: siteDirectory,
     }),
     ...writerImageJobs({ ai: () => ai, storage, settings: (accountId) => systemAi.store.settings(accountId) }),
+    // The optimizer reads and revises articles through the writer, a site's URL through auth's directory.
+    ...optimizerJobs({ ai: () => ai, articles: () => writer.articles, sites: siteDirectory, language: (id) => language(id) }),
     ...(deps.extraJobs ?? []),
   ];
   jobs.register(jobTypes.map((definition) => ({ ...definition, ...deps.jobLimits?.[definition.name] })));
@@ -105,7 +110,7 @@ export function createServices(deps: ServiceDeps) {
   const aiFunctions = createAiFunctions([
     ...plannerAiFunctions,
     ...writerAiFunctions,
-    ...writingAiFunctions,
+    ...optimizerAiFunctions,
     ...writerImageAiFunctions,
   ]);
   const systemAi = createSystemAiService({ db: deps.db, config: deps.config.ai, functions: aiFunctions });
@@ -123,6 +128,7 @@ export function createServices(deps: ServiceDeps) {
   });
   const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl });
   const events = createEventsService({ db: deps.db, baseUrl: deps.config.publicUrl });
+  const language = async (accountId: number) => (await systemAi.store.settings(accountId)).language;
   const defaultWordCount = async (accountId: number) => (await systemAi.store.settings(accountId)).default_word_count;
   // The writer reads the planner's clusters and ideas through its directory (the planner's services, made
   // below, queue writer tasks through the writer's).
@@ -135,6 +141,7 @@ export function createServices(deps: ServiceDeps) {
       hasAuthorProfile: async (accountId, id) => (await systemAi.authorProfile({ accountId }, id)) !== null,
     },
   });
+  const optimizer = createOptimizerService({ db: deps.db, jobs, ai, articles: writer.articles, sites: siteDirectory, language });
   const writerGenerate = createWriterGenerateService({ db: deps.db, jobs, ai });
   const writerImages = createWriterImagesService({ db: deps.db, jobs, ai, storage, log: deps.log });
   const planner = createPlannerServices({
@@ -162,6 +169,7 @@ export function createServices(deps: ServiceDeps) {
     writer,
     writerGenerate,
     writerImages,
+    optimizer,
     planner,
     billing,
     billingWebhooks,
@@ -187,4 +195,5 @@ export async function registerModules(app: FastifyInstance, services: AppService
   await writerRoutes(app, services);
   await writerGenerateRoutes(app, services);
   await writerImageRoutes(app, { images: services.writerImages });
+  await optimizerRoutes(app, services);
 }

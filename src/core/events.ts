@@ -16,6 +16,7 @@ export const KNOWN_EVENT_TYPES = [
   'content.approved',
   'content.rejected',
   'content.published',
+  'content.optimized',
   'credits.debited',
   'credits.refunded',
   'credits.granted',

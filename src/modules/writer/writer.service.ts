@@ -2,7 +2,7 @@ import type { Db } from '../../core/db.js';
 import { createApprovalsService } from './writer.approvals.service.js';
 import { createContentService } from './writer.content.service.js';
 import type { WriterDeps } from './writer.deps.js';
-import { insertTasks } from './writer.repository.js';
+import { contentById, insertTasks, reviseContent } from './writer.repository.js';
 import type { writer_tasks } from './writer.tables.js';
 import { createTasksService } from './writer.tasks.service.js';
 
@@ -20,6 +20,21 @@ export function createWriterService(deps: WriterDeps) {
     tasks: createTasksService(deps),
     content,
     approvals: createApprovalsService({ ...deps, content }),
+
+    /**
+     * What the optimizer reads and writes of an article: the row, and a rewrite saved as the current text
+     * (reason `optimized`; the previous text kept as a version, the html sanitised, words recounted).
+     */
+    articles: {
+      article: (db: Db, accountId: number, id: number, siteIds?: number[] | null) => contentById(db, accountId, id, siteIds),
+      revise: (
+        tx: Db,
+        accountId: number,
+        id: number,
+        changes: { html: string; meta_title: string; meta_description: string },
+        by: { userId: number | null; expectedVersion: number },
+      ) => reviseContent(tx, accountId, id, changes, { ...by, reason: 'optimized' }),
+    },
 
     /** Queues tasks in the caller's transaction; returns their ids in the order given. */
     async queueTasks(tx: Db, accountId: number, tasks: NewWriterTask[]): Promise<number[]> {
