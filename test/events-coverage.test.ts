@@ -26,6 +26,7 @@ const NO_DURABLE_CHANGE: Record<string, string> = {
   'POST /api/v1/auth/password-reset':
     'mails a one-time token and must answer the same for an unknown email; the change is the confirm, which records',
   'POST /api/v1/system/ai/check': 'one tiny provider call; nothing is stored or charged',
+  'POST /api/v1/optimizer/analyze': 'a synchronous, free analysis (no AI, no credits); nothing is stored',
   'POST /api/v1/billing/session':
     "opens a checkout at the payment provider (keeping the provider's customer id); the plan or credits change only " +
     'when its webhook is applied, which records webhook.ingested and credits.* (driven below)',
@@ -374,6 +375,23 @@ step('POST /api/v1/writer/tasks/auto_generate_content', async () => {
     source_agent: 'worker',
     object_id: generated?.object_id,
   });
+});
+// --- optimizer: an AI rewrite of the article generated above (its event comes from the job)
+step('POST /api/v1/optimizer/optimize', async () => {
+  const articles = (await t.database.db.execute(
+    sql`select id from writer_content where account_id = ${owner.accountId} order by id limit 1`,
+  )) as unknown as { rows: { id: number }[] };
+  const contentId = articles.rows[0]?.id ?? 0;
+  fake.respond = () => ({ json: { html: '<p>Short.</p>', meta_title: 'x', meta_description: 'y', changes: [] } });
+  const before = await newest(owner);
+  const task = await call('POST', '/api/v1/optimizer/optimize/', { content_ids: [contentId] });
+  const done = await until('the optimizing task', async () =>
+    (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
+  );
+  fake.respond = null;
+  expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
+  const all = (await feed(owner)).filter((e) => e.id > before);
+  expect(all.find((e) => e.type === 'content.optimized')).toMatchObject({ source_agent: 'worker', object_id: contentId });
 });
 // --- writer: an article's images (prompts and drawing are tasks: their events come from the jobs)
 const IMAGES = '/api/v1/writer/images';

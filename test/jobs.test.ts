@@ -368,6 +368,29 @@ describe('idempotent handlers', () => {
       fake.respond = fakeWriter().respond;
       return { account_id: owner.accountId, actor_id: owner.userId, task_ids: taskIds };
     },
+    'optimizer.optimize': async (owner) => {
+      // One article rewritten better: a new version, a run, one charge; the second run stores nothing more.
+      const site = await createSite(t, owner);
+      const sector = await createSector(t, owner, site.id);
+      const res = await t.request({
+        method: 'POST',
+        url: '/api/v1/writer/content/',
+        headers: owner.headers,
+        payload: {
+          site_id: site.id,
+          sector_id: sector.id,
+          title: 'Trail shoes',
+          html: '<p>Hills.</p>',
+          primary_keyword: 'trail shoes',
+        },
+      });
+      if (res.statusCode !== 201) throw new Error(`content: ${res.statusCode} ${res.body}`);
+      const better = `<p>Trail shoes grip on rock. ${'However, fit matters on long runs. '.repeat(60)}</p><img src="https://cdn.example.org/a.jpg" alt="trail shoes">`;
+      fake.respond = () => ({
+        json: { html: better, meta_title: 'Trail shoes', meta_description: 'Trail shoes, tested.', changes: ['Longer'] },
+      });
+      return { account_id: owner.accountId, actor_id: owner.userId, content_ids: [res.json().data.id] };
+    },
     'billing.stripe_event': async (owner) => {
       const slug = `pack-${owner.accountId}`;
       await t.database.db.execute(

@@ -23,6 +23,8 @@ export interface OptimizerArticle {
 }
 
 export interface OptimizerArticles {
+  /** Makes HTML safe to store, as every article's is (the writer's sanitiser). */
+  sanitize(html: string): string;
   /** The caller's article (null when not found, another account's, or outside `siteIds`). */
   article(db: Db, accountId: number, id: number, siteIds?: number[] | null): Promise<OptimizerArticle | null>;
   /** Saves the rewrite as the current text (the previous one kept as a version); 412 if `expectedVersion` moved. */

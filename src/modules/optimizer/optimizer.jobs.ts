@@ -4,7 +4,6 @@ import { AppError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
 import { type AnyJobDefinition, defineJob, describeError, isTransient, type JobContext } from '../../core/jobs.js';
 import type { TaskError } from '../../core/tasks.tables.js';
-import { sanitizeArticleHtml } from '../writer/writer.html.js';
 import { failingMessages } from './optimizer.analysis.js';
 import type { AccountLanguage, OptimizerArticles, OptimizerSites } from './optimizer.deps.js';
 import * as repo from './optimizer.repository.js';
@@ -96,7 +95,7 @@ async function optimizeOne(ctx: Ctx, deps: OptimizerJobDeps, contentId: number):
     );
     calls.push(answer.usage);
     const rewrite = {
-      html: sanitizeArticleHtml(answer.output.html),
+      html: deps.articles().sanitize(answer.output.html),
       meta_title: answer.output.meta_title.trim().slice(0, 300),
       meta_description: answer.output.meta_description.trim().slice(0, 500),
     };

@@ -2,6 +2,7 @@ import type { Db } from '../../core/db.js';
 import { createApprovalsService } from './writer.approvals.service.js';
 import { createContentService } from './writer.content.service.js';
 import type { WriterDeps } from './writer.deps.js';
+import { sanitizeArticleHtml } from './writer.html.js';
 import { contentById, insertTasks, reviseContent } from './writer.repository.js';
 import type { writer_tasks } from './writer.tables.js';
 import { createTasksService } from './writer.tasks.service.js';
@@ -26,6 +27,8 @@ export function createWriterService(deps: WriterDeps) {
      * (reason `optimized`; the previous text kept as a version, the html sanitised, words recounted).
      */
     articles: {
+      /** The one sanitiser of article HTML, for a rewrite judged before it is saved. */
+      sanitize: sanitizeArticleHtml,
       article: (db: Db, accountId: number, id: number, siteIds?: number[] | null) => contentById(db, accountId, id, siteIds),
       revise: (
         tx: Db,
