@@ -2,7 +2,9 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createAiFunctions } from './core/ai.functions.js';
 import { createAi } from './core/ai.js';
+import { createChanges } from './core/changes.js';
 import type { Config } from './core/config.js';
+import { attachCountCache, createCountCache } from './core/count-cache.js';
 import type { Database, Db } from './core/db.js';
 import { type AnyJobDefinition, createJobs } from './core/jobs.js';
 import { createMailer } from './core/mailer.js';
@@ -48,6 +50,11 @@ export interface ServiceDeps {
 }
 
 export function createServices(deps: ServiceDeps) {
+  // Committed writes to account tables, heard in every process (core/changes.ts): the lists' exact counts are
+  // remembered until the account's rows change; started with the app (app.ts), not by a worker.
+  const changes = createChanges({ database: deps.database, log: deps.log });
+  const countCache = createCountCache(changes);
+  attachCountCache(deps.db, countCache);
   const mailer = createMailer({ db: deps.db, smtpUrl: deps.config.smtpUrl, from: deps.config.mailFrom, log: deps.log });
   // Job types come from each module's *.jobs.ts plus any extra ones; queues are made at start.
   const jobs = createJobs({ config: deps.config, database: deps.database, log: deps.log });
@@ -66,6 +73,15 @@ export function createServices(deps: ServiceDeps) {
     billing,
     apiKeys,
   });
+  // A key revoked, a member removed or a session ended in another process stops working here as soon as it is
+  // heard, not only when the credential cache's 30 s run out.
+  for (const table of ['account_api_keys', 'auth_memberships', 'auth_sessions']) {
+    changes.on(table, (accounts) => {
+      if (accounts === null) auth.credentials.forgetAll();
+      else for (const accountId of accounts) auth.credentials.forgetAccount(accountId);
+    });
+  }
+  changes.onReset(() => auth.credentials.forgetAll());
   const account = createAccountService({ db: deps.db, auth, mailer });
   const siteDirectory = createSiteDirectory(auth.lockPlanLimits);
   jobs.register([
@@ -105,6 +121,8 @@ export function createServices(deps: ServiceDeps) {
   return {
     config: deps.config,
     db: deps.db,
+    changes,
+    countCache,
     mailer,
     auth,
     account,

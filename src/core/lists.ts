@@ -7,6 +7,7 @@ import {
   desc,
   eq,
   getTableColumns,
+  getTableName,
   gt,
   gte,
   ilike,
@@ -20,8 +21,9 @@ import {
   type SQL,
   sql,
 } from 'drizzle-orm';
-import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { type PgColumn, PgDialect, type PgTable } from 'drizzle-orm/pg-core';
 import { type TInteger, type TObject, type TOptional, type TSchema, type TString, Type } from 'typebox';
+import { countCacheOf } from './count-cache.js';
 import type { Db } from './db.js';
 import { AppError, type FieldErrors, validationError } from './errors.js';
 import { INT4_MAX, INT4_MIN } from './input-schema.js';
@@ -380,6 +382,13 @@ export interface ListRun<Row> {
   query: ListQuery;
   /** Turns a row into its wire shape when the row is not already it. */
   map?: (row: Record<string, unknown>) => Row;
+  /**
+   * The account whose rows these are (the tenant condition is in `where`): with it, the count is remembered per
+   * (account, table, conditions) and forgotten when that account's rows of the table change (core/count-cache.ts).
+   * Leave it out when the conditions read other tables (the count would not hear their changes); a condition
+   * with a subquery is never remembered anyway.
+   */
+  accountId?: number;
 }
 
 /**
@@ -432,6 +441,61 @@ async function countedPage(
   return { total, rows };
 }
 
+const dialect = new PgDialect();
+
+/** The conditions as text and values: the same filters give the same key whatever order the query named them in. */
+function conditionsKey(where: SQL | undefined): string | null {
+  if (!where) return '';
+  const { sql: text, params } = dialect.sqlToQuery(where);
+  // A subquery reads another table, whose changes this table's notifications do not announce.
+  if (/\bselect\b/i.test(text)) return null;
+  return `${text}\u0000${JSON.stringify(params)}`;
+}
+
+async function countOnly(db: Db, table: PgTable, where: SQL | undefined): Promise<number> {
+  const [row] = await db.select({ total: count() }).from(table).where(where);
+  return Number(row?.total ?? 0);
+}
+
+/**
+ * The page and its exact count: counted with the page in one statement, unless the count is remembered (the
+ * account's rows of this table have not changed since); then the page alone, with a barrier on the change
+ * notifications in parallel so that a write committed before this request, in any process, is heard first.
+ */
+async function pageWithCount(
+  run: ListRun<unknown>,
+  where: SQL | undefined,
+  orderBy: SQL[],
+  limit: number,
+  offset: number,
+): Promise<{ total: number; rows: Record<string, unknown>[] }> {
+  const { db, table, accountId } = run;
+  const cache = accountId === undefined ? undefined : countCacheOf(db);
+  const name = cache ? getTableName(table) : '';
+  const key = cache?.covers(name) ? conditionsKey(where) : null;
+  if (!cache || accountId === undefined || key === null) return countedPage(db, table, run.select, where, orderBy, limit, offset);
+  if (cache.get(name, accountId, key) === undefined) {
+    const token = cache.token(name, accountId);
+    const counted = await countedPage(db, table, run.select, where, orderBy, limit, offset);
+    cache.store(name, accountId, key, counted.total, token);
+    return counted;
+  }
+  const page = (run.select ? db.select(run.select) : db.select())
+    .from(table)
+    .where(where)
+    .orderBy(...orderBy)
+    .limit(limit)
+    .offset(offset);
+  const [rows, heard] = await Promise.all([page as unknown as Promise<Record<string, unknown>[]>, cache.barrier()]);
+  const known = heard ? cache.get(name, accountId, key) : undefined;
+  if (known !== undefined) return { total: known, rows };
+  // A change came in while the page was read: count again (and remember it, unless yet another change came).
+  const token = cache.token(name, accountId);
+  const total = await countOnly(db, table, where);
+  cache.store(name, accountId, key, total, token);
+  return { total, rows };
+}
+
 /** Runs a list: the page with the count of every match (page and offset styles), or a cursor page (no count). */
 export async function runList<Row>(run: ListRun<Row>): Promise<ListResult<Row>> {
   const { db, table, idColumn, spec, query } = run;
@@ -474,7 +538,7 @@ export async function runList<Row>(run: ListRun<Row>): Promise<ListResult<Row>> 
   const limit = paging.style === 'page' ? paging.size : paging.limit;
   const offset = paging.style === 'page' ? (paging.page - 1) * paging.size : paging.offset;
   const orderBy = listOrdering(spec, query, idColumn);
-  const { total, rows } = await countedPage(db, table, run.select, where, orderBy, limit, offset);
+  const { total, rows } = await pageWithCount(run, where, orderBy, limit, offset);
   if (paging.style === 'page' && rows.length === 0 && paging.page > 1) {
     throw new AppError('not_found', 'Invalid page: past the last one.');
   }

@@ -252,6 +252,8 @@ function listRoute(app: FastifyInstance, r: Parts): void {
         spec: list,
         query: spec.scope === 'site' ? rest : query,
         map: r.present,
+        // Exact counts remembered per account until its rows of this table change (core/count-cache.ts).
+        ...(spec.scope === 'global' ? {} : { accountId: accountContext(request).accountId }),
       });
       return sendPage(request, page);
     },

@@ -64,6 +64,7 @@ export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; 
         where: [repo.ownedBy(ctx.accountId, ctx.siteIds)],
         spec: TASK_LIST,
         query: paged ? query : { ...query, cursor: '' },
+        accountId: ctx.accountId,
       });
     },
 
