@@ -4,10 +4,10 @@ import { createAiFunctions } from './core/ai.functions.js';
 import { createAi } from './core/ai.js';
 import { createChanges } from './core/changes.js';
 import type { Config } from './core/config.js';
-import { attachCountCache, createCountCache } from './core/count-cache.js';
 import type { Database, Db } from './core/db.js';
 import { type AnyJobDefinition, createJobs } from './core/jobs.js';
 import { createMailer } from './core/mailer.js';
+import { attachReadCaches, createReadCaches } from './core/read-cache.js';
 import { accountRoutes } from './modules/account/account.routes.js';
 import { createAccountService, createApiKeyLookup } from './modules/account/account.service.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
@@ -50,11 +50,12 @@ export interface ServiceDeps {
 }
 
 export function createServices(deps: ServiceDeps) {
-  // Committed writes to account tables, heard in every process (core/changes.ts): the lists' exact counts are
-  // remembered until the account's rows change; started with the app (app.ts), not by a worker.
+  // Committed writes to account tables, heard in every process (core/changes.ts): the lists' exact counts and
+  // detail rows are remembered until the account's rows change (core/read-cache.ts); started with the app (app.ts).
   const changes = createChanges({ database: deps.database, log: deps.log });
-  const countCache = createCountCache(changes);
-  attachCountCache(deps.db, countCache);
+  const readCaches = createReadCaches(changes);
+  attachReadCaches(deps.db, readCaches);
+  const countCache = readCaches.counts;
   const mailer = createMailer({ db: deps.db, smtpUrl: deps.config.smtpUrl, from: deps.config.mailFrom, log: deps.log });
   // Job types come from each module's *.jobs.ts plus any extra ones; queues are made at start.
   const jobs = createJobs({ config: deps.config, database: deps.database, log: deps.log });
@@ -123,6 +124,7 @@ export function createServices(deps: ServiceDeps) {
     db: deps.db,
     changes,
     countCache,
+    readCaches,
     mailer,
     auth,
     account,

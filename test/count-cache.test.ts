@@ -8,7 +8,7 @@ import { buildTestApp, type TestApp, testConfig } from './harness.js';
 
 /**
  * Lists remember their exact count per (account, table, conditions) until the account's rows of that table change
- * (core/count-cache.ts, fed by core/changes.ts). Every write path must be heard: the API, imports, bulk actions,
+ * (core/read-cache.ts, fed by core/changes.ts). Every write path must be heard: the API, imports, bulk actions,
  * jobs, cascades, SQL that no route wrote; and on Postgres another process's writes, right after they commit, and
  * nothing served while the notifications are not heard.
  */
@@ -186,6 +186,33 @@ describe('count cache in one process', () => {
     expect(await count(mapped)).toBe(expected);
   });
 
+  it('serves a remembered page and detail row only until they change', async () => {
+    const { readCaches } = t.app.services;
+    const url = `${KW}?page_size=2&ordering=volume`;
+    const first = (await get(url)).json().data;
+    expect(readCaches.pages.size()).toBeGreaterThan(0);
+    const id = first.results[0].id as number;
+    expect((await get(url)).json().data).toEqual(first);
+    const detail = (await get(`${KW}${id}/`)).json().data;
+    expect(readCaches.rows.size()).toBeGreaterThan(0);
+    const again = await get(`${KW}${id}/`);
+    expect(again.json().data).toEqual(detail);
+    const etag = again.headers.etag as string;
+    expect(
+      (await t.request({ method: 'GET', url: `${KW}${id}/`, headers: { ...owner.headers, 'if-none-match': etag } })).statusCode,
+    ).toBe(304);
+
+    await t.database.db.execute(sql`update planner_keywords set volume = 0, keyword = 'renamed by hand' where id = ${id}`);
+    const changed = (await get(`${KW}${id}/`)).json().data;
+    expect(changed).toMatchObject({ id, keyword: 'renamed by hand', volume: 0 });
+    expect(
+      (await t.request({ method: 'GET', url: `${KW}${id}/`, headers: { ...owner.headers, 'if-none-match': etag } })).statusCode,
+    ).toBe(200);
+    expect((await get(url)).json().data.results[0]).toMatchObject({ id, keyword: 'renamed by hand' });
+    // Another account never reads the remembered row.
+    expect((await get(`${KW}${id}/`, other)).statusCode).toBe(404);
+  });
+
   it('counts every time, and remembers nothing, while notifications are not heard', async () => {
     const { changes, countCache } = t.app.services;
     await changes.stop();
@@ -237,6 +264,20 @@ describe.runIf(onPostgres)('count cache across processes (Postgres)', () => {
     );
     expect(await count(`${KW}?page_size=1`, second)).toBe(await truth());
     expect(second.services.countCache.size()).toBeGreaterThan(0);
+  });
+
+  it('reads a detail row and a page in one process right after each change through the other', async () => {
+    const created = await post(KW, { site_id: site.id, sector_id: sector.id, keyword: 'seen from afar', volume: 1 });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().data.id as number;
+    const read = (path: string) => second.inject({ method: 'GET', url: path, headers: owner.headers }).then((r) => r.json().data);
+    for (let volume = 2; volume < 12; volume++) {
+      await read(`${KW}${id}/`);
+      await read(`${KW}?page_size=1&ordering=-volume&search=afar`);
+      await t.database.db.execute(sql`update planner_keywords set volume = ${volume} where id = ${id}`);
+      expect((await read(`${KW}${id}/`)).volume).toBe(volume);
+      expect((await read(`${KW}?page_size=1&ordering=-volume&search=afar`)).results[0].volume).toBe(volume);
+    }
   });
 
   it('returns from a barrier only once every write committed before it has been heard', async () => {

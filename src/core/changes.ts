@@ -14,7 +14,7 @@ import type { Logger } from './logger.js';
  * Each process listens on one channel: on Postgres a connection of its own (`LISTEN`), on PGlite the database's
  * own listener (PGlite hands notifications over as the committing statement returns, so the writing process
  * has heard of its write before its transaction's promise resolves). What listens here keeps caches that must
- * never outlive a write: the lists' counts (core/count-cache.ts), the credential caches.
+ * never outlive a write: the lists' counts (core/read-cache.ts), the credential caches.
  *
  * Exactness across processes: `barrier()` resolves once every notification of a transaction that committed before
  * the call has been delivered here (a round trip on the listening connection: Postgres sends a backend's pending
@@ -37,6 +37,8 @@ export interface Changes {
   readonly tracked: ReadonlySet<string>;
   /** Calls `listener` after a committed write to `table`, with the accounts it touched. */
   on(table: string, listener: Listener): () => void;
+  /** Calls `listener` after every committed write to any tracked table. */
+  onAny(listener: (table: string, accounts: ChangedAccounts) => void): () => void;
   /** Calls `listener` when notifications stop or start again (anything cached may have missed one). */
   onReset(listener: () => void): () => void;
   /** Resolves true once every write committed before the call has been heard; false when not live. */
@@ -146,6 +148,7 @@ export function createChanges(deps: { database: Database; log: Logger }): Change
   const { database, log } = deps;
   const listeners = new Map<string, Set<Listener>>();
   const resetListeners = new Set<() => void>();
+  const anyListeners = new Set<(table: string, accounts: ChangedAccounts) => void>();
   let tracked = new Set<string>();
   let live = false;
   let stopped = false;
@@ -157,9 +160,14 @@ export function createChanges(deps: { database: Database; log: Logger }): Change
   function deliver(payload: string): void {
     const change = parseChange(payload);
     if (!change) return;
-    const set = listeners.get(change.table);
-    if (!set) return;
-    for (const listener of set) {
+    for (const listener of anyListeners) {
+      try {
+        listener(change.table, change.accounts);
+      } catch (error) {
+        log.error({ err: error }, 'a change listener failed');
+      }
+    }
+    for (const listener of listeners.get(change.table) ?? []) {
       try {
         listener(change.accounts);
       } catch (error) {
@@ -260,6 +268,10 @@ export function createChanges(deps: { database: Database; log: Logger }): Change
       }
       set.add(listener);
       return () => set.delete(listener);
+    },
+    onAny(listener) {
+      anyListeners.add(listener);
+      return () => anyListeners.delete(listener);
     },
     onReset(listener) {
       resetListeners.add(listener);

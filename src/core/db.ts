@@ -49,6 +49,45 @@ const pgTypes = {
   },
 };
 
+/**
+ * The driver under a database handle, for the few hot reads that skip Drizzle's query building (core/lists.ts):
+ * registered for the handle `connect` makes, never for a transaction's.
+ */
+export type DirectClient = { kind: 'postgres'; pool: pg.Pool } | { kind: 'pglite'; pglite: PGlite };
+const directClients = new WeakMap<object, DirectClient>();
+export const directClientOf = (db: Db): DirectClient | undefined => directClients.get(db);
+
+// Timestamps, dates and intervals as the text Postgres sends: Drizzle's columns decode them (as its drivers do).
+const RAW_TYPE_IDS = [1082, 1114, 1184, 1186, 1115, 1182, 1185, 1187, 1231];
+const rawPgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (RAW_TYPE_IDS.includes(oid)) return (value: string) => value;
+    return pgTypes.getTypeParser(oid, format);
+  },
+};
+const rawPgliteParsers = Object.fromEntries(RAW_TYPE_IDS.map((oid) => [oid, (value: string) => value]));
+const statementNames = new Map<string, string>();
+const MAX_NAMED_STATEMENTS = 500;
+
+/**
+ * Runs one read on the driver, rows as arrays of driver values. On Postgres the statement is named (prepared once
+ * per connection, so Postgres neither parses nor, once its plan is generic, plans it again); the first 500 texts
+ * get names, the rest run unnamed.
+ */
+export async function directRows(client: DirectClient, text: string, params: unknown[]): Promise<unknown[][]> {
+  if (client.kind === 'pglite') {
+    const result = await client.pglite.query<unknown[]>(text, params, { rowMode: 'array', parsers: rawPgliteParsers });
+    return result.rows;
+  }
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+    name = `cf_read_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  const result = await client.pool.query({ name, text, values: params, rowMode: 'array', types: rawPgTypes });
+  return result.rows as unknown[][];
+}
+
 export interface ConnectOptions {
   databaseUrl: string | null;
   poolSize: number;
@@ -69,6 +108,7 @@ export async function connect(options: ConnectOptions): Promise<Database> {
     // An idle client that loses its server emits 'error'; without a listener that would crash the process.
     pool.on('error', () => {});
     const db = drizzleNodePg(pool) as unknown as Db;
+    directClients.set(db, { kind: 'postgres', pool });
     return {
       kind: 'postgres',
       db,
@@ -80,6 +120,7 @@ export async function connect(options: ConnectOptions): Promise<Database> {
   }
   const pglite = options.pglite ?? (await openPglite(options.pgliteDir));
   const db = drizzlePglite(pglite) as unknown as Db;
+  directClients.set(db, { kind: 'pglite', pglite });
   return {
     kind: 'pglite',
     db,
