@@ -82,7 +82,11 @@ export function createServices(deps: ServiceDeps) {
       else for (const accountId of accounts) auth.credentials.forgetAccount(accountId);
     });
   }
+  // A user deactivated or an account suspended elsewhere: every cached credential is checked again.
+  for (const table of ['auth_users', 'auth_accounts']) changes.on(table, () => auth.credentials.forgetAll());
   changes.onReset(() => auth.credentials.forgetAll());
+  // Staff's edits of the credit costs reach every process's estimates as they commit.
+  changes.on('billing_credit_costs', () => billing.invalidateCosts());
   const account = createAccountService({ db: deps.db, auth, mailer });
   const siteDirectory = createSiteDirectory(auth.lockPlanLimits);
   jobs.register([
@@ -105,7 +109,7 @@ export function createServices(deps: ServiceDeps) {
     database: deps.database,
     probe: { jobQueue: () => jobs.health(), aiConfigured: () => ai.configured },
   });
-  const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl });
+  const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl, changes });
   const events = createEventsService({ db: deps.db, baseUrl: deps.config.publicUrl });
   const writer = createWriterService();
   const planner = createPlannerServices({

@@ -69,19 +69,29 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 describe('count cache in one process', () => {
-  it('gives every table with an account_id the change triggers', async () => {
+  it('gives every table its change triggers, per account where it has an account_id', async () => {
     const result = (await t.database.db.execute(sql`
-      select c.relname as table, count(g.oid)::int as triggers
+      select c.relname as table,
+             exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'account_id') as per_account,
+             count(g.oid)::int as triggers,
+             count(g.oid) filter (where p.proname = 'cf_notify_change')::int as account_triggers
         from pg_class c
         join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'public'
-        join pg_attribute a on a.attrelid = c.oid and a.attname = 'account_id' and not a.attisdropped
         left join pg_trigger g on g.tgrelid = c.oid and g.tgname like 'cf_changes_%'
+        left join pg_proc p on p.oid = g.tgfoid
        where c.relkind = 'r'
-       group by c.relname`)) as unknown as { rows: { table: string; triggers: number }[] };
-    expect(result.rows.length).toBeGreaterThan(10);
-    expect(result.rows.filter((r) => Number(r.triggers) !== 4)).toEqual([]);
+       group by c.oid, c.relname`)) as unknown as {
+      rows: { table: string; per_account: boolean; triggers: number; account_triggers: number }[];
+    };
+    expect(result.rows.length).toBeGreaterThan(20);
+    const wrong = result.rows.filter(
+      (r) => Number(r.triggers) !== 4 || Number(r.account_triggers) !== (String(r.per_account) === 'true' ? 4 : 0),
+    );
+    expect(wrong).toEqual([]);
+    expect(result.rows.filter((r) => String(r.per_account) === 'true').length).toBeGreaterThan(10);
     expect(t.app.services.changes.live).toBe(true);
     expect(t.app.services.changes.tracked.has('planner_keywords')).toBe(true);
+    expect(t.app.services.changes.tracked.has('billing_plans')).toBe(false);
   });
 
   it('remembers a count, per account and per filters', async () => {
@@ -278,6 +288,17 @@ describe.runIf(onPostgres)('count cache across processes (Postgres)', () => {
       expect((await read(`${KW}${id}/`)).volume).toBe(volume);
       expect((await read(`${KW}?page_size=1&ordering=-volume&search=afar`)).results[0].volume).toBe(volume);
     }
+  });
+
+  it('stops trusting an API key revoked through the other process as soon as the revocation is heard', async () => {
+    const created = await post('/api/v1/account/api-keys/', { name: 'shared key' });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id, key } = created.json().data as { id: number; key: string };
+    const asKey = () => second.inject({ method: 'GET', url: `${KW}?page_size=1`, headers: { authorization: `Bearer ${key}` } });
+    expect((await asKey()).statusCode).toBe(200); // cached in the second process (30 s otherwise)
+    const revoked = await t.request({ method: 'DELETE', url: `/api/v1/account/api-keys/${id}/`, headers: owner.headers });
+    expect(revoked.statusCode, revoked.body).toBeLessThan(300);
+    await until(async () => (await asKey()).statusCode === 401, 'the revocation to reach the other process', 3_000);
   });
 
   it('returns from a barrier only once every write committed before it has been heard', async () => {

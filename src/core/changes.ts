@@ -5,8 +5,8 @@ import type { Logger } from './logger.js';
 
 /**
  * "This account's rows of table T changed", heard by every process on the database, from one source: a
- * statement-level trigger on every table with an `account_id` column calls `pg_notify` in the writing
- * transaction, so the notification goes out when (and only if) the write commits, whatever wrote it (a route,
+ * statement-level trigger on every table (per account where the table has an `account_id` column, for every
+ * account otherwise) calls `pg_notify` in the writing transaction, so the notification goes out when (and only if) the write commits, whatever wrote it (a route,
  * an import, a job, a bulk action, a cascade from a deleted site or account, a hand-typed `psql` statement).
  * A new write path cannot forget it, and a new table gets its triggers at the next start (`installChangeTriggers`
  * runs after the migrations).
@@ -33,7 +33,7 @@ type Listener = (accounts: ChangedAccounts) => void;
 export interface Changes {
   /** True while notifications are being heard; caches serve only then. */
   readonly live: boolean;
-  /** The tables whose writes notify (those with an `account_id` column and the triggers), known once started. */
+  /** The tables whose writes notify per account (an `account_id` column and its triggers), known once started. */
   readonly tracked: ReadonlySet<string>;
   /** Calls `listener` after a committed write to `table`, with the accounts it touched. */
   on(table: string, listener: Listener): () => void;
@@ -48,12 +48,14 @@ export interface Changes {
 }
 
 /**
- * The trigger function: the distinct account ids the statement touched (old and new rows of an update: a row may
- * move between accounts), one notification `<table>:<id>,<id>…` (`<table>:*` for a truncate or when the ids would
- * not fit in a notification's 8,000 bytes). Postgres folds identical notifications of one transaction into one.
- * Statement-level with transition tables: one call per statement whatever its row count.
+ * The trigger functions. On a table with an `account_id` column: the distinct account ids the statement touched
+ * (old and new rows of an update: a row may move between accounts), one notification `<table>:<id>,<id>…`
+ * (`<table>:*` for a truncate or when the ids would not fit in a notification's 8,000 bytes). On any other table
+ * (plans, credit costs, users: rows every account reads): `<table>:*`. Postgres folds identical notifications of
+ * one transaction into one. Statement-level, with transition tables: one call per statement whatever its row count.
  */
-const TRIGGER_FUNCTION = sql.raw(`
+const TRIGGER_FUNCTIONS = [
+  sql.raw(`
 CREATE OR REPLACE FUNCTION cf_notify_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
   accounts text;
@@ -76,13 +78,26 @@ BEGIN
   END IF;
   RETURN NULL;
 END
-$fn$`);
+$fn$`),
+  sql.raw(`
+CREATE OR REPLACE FUNCTION cf_notify_table_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM pg_notify('${CHANGES_CHANNEL}', TG_TABLE_NAME || ':*');
+  RETURN NULL;
+END
+$fn$`),
+];
 
 /** Triggers of one table, by event (transition tables allow one event per trigger). */
-function triggerStatements(table: string): string[] {
+function triggerStatements(table: string, perAccount: boolean): string[] {
   const t = `"${table.replace(/"/g, '""')}"`;
   const name = (event: string) => `"${TRIGGER_PREFIX}${event}"`;
-  const fn = 'EXECUTE FUNCTION cf_notify_change()';
+  const fn = `EXECUTE FUNCTION ${perAccount ? 'cf_notify_change' : 'cf_notify_table_change'}()`;
+  if (!perAccount) {
+    return ['insert', 'update', 'delete', 'truncate'].map(
+      (event) => `CREATE TRIGGER ${name(event)} AFTER ${event.toUpperCase()} ON ${t} FOR EACH STATEMENT ${fn}`,
+    );
+  }
   return [
     `CREATE TRIGGER ${name('insert')} AFTER INSERT ON ${t} REFERENCING NEW TABLE AS cf_new FOR EACH STATEMENT ${fn}`,
     `CREATE TRIGGER ${name('update')} AFTER UPDATE ON ${t} REFERENCING OLD TABLE AS cf_old NEW TABLE AS cf_new FOR EACH STATEMENT ${fn}`,
@@ -92,37 +107,56 @@ function triggerStatements(table: string): string[] {
 }
 
 type Rows<T> = { rows: T[] };
-
-/** Tables of the public schema with an `account_id` column, and how many of our triggers each has. */
-async function accountTables(db: Db): Promise<{ table: string; triggers: number }[]> {
-  const result = (await db.execute(sql`
-    SELECT c.relname AS table,
-           (SELECT count(*)::int FROM pg_trigger g
-             WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND g.tgname LIKE ${`${TRIGGER_PREFIX}%`}) AS triggers
-      FROM pg_class c
-      JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
-      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'account_id' AND NOT a.attisdropped
-     WHERE c.relkind = 'r'
-     ORDER BY c.relname`)) as unknown as Rows<{ table: string; triggers: number }>;
-  return result.rows.map((r) => ({ table: r.table, triggers: Number(r.triggers) }));
-}
+type TableTriggers = { table: string; perAccount: boolean; triggers: number; accountTriggers: number };
 
 /**
- * Gives every table with an `account_id` column its change triggers (and the function they call), leaving the
- * tables that have them alone: run after the migrations, under their lock, so a table added by a later migration
- * notifies from its first write without anyone remembering to add them.
+ * The tables of the public schema, whether they have an `account_id` column, and how many of our triggers they
+ * have (and how many of those call the per-account function).
+ */
+async function publicTables(db: Db): Promise<TableTriggers[]> {
+  const result = (await db.execute(sql`
+    SELECT c.relname AS table,
+           EXISTS (SELECT 1 FROM pg_attribute a
+                    WHERE a.attrelid = c.oid AND a.attname = 'account_id' AND NOT a.attisdropped) AS per_account,
+           (SELECT count(*)::int FROM pg_trigger g
+             WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND g.tgname LIKE ${`${TRIGGER_PREFIX}%`}) AS triggers,
+           (SELECT count(*)::int FROM pg_trigger g JOIN pg_proc p ON p.oid = g.tgfoid
+             WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND g.tgname LIKE ${`${TRIGGER_PREFIX}%`}
+               AND p.proname = 'cf_notify_change') AS account_triggers
+      FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+     WHERE c.relkind = 'r'
+     ORDER BY c.relname`)) as unknown as Rows<{
+    table: string;
+    per_account: boolean;
+    triggers: number;
+    account_triggers: number;
+  }>;
+  return result.rows.map((r) => ({
+    table: r.table,
+    perAccount: r.per_account === true || String(r.per_account) === 't',
+    triggers: Number(r.triggers),
+    accountTriggers: Number(r.account_triggers),
+  }));
+}
+
+const complete = (t: TableTriggers) => t.triggers === 4 && t.accountTriggers === (t.perAccount ? 4 : 0);
+
+/**
+ * Gives every table of the public schema its change triggers (and the functions they call), leaving the tables
+ * that have the right ones alone: run after the migrations, under their lock, so a table added by a later
+ * migration (or given an `account_id` column) notifies from its first write without anyone remembering to.
  */
 export async function installChangeTriggers(db: Db): Promise<void> {
-  const tables = await accountTables(db);
-  const missing = tables.filter((t) => t.triggers < 4);
+  const missing = (await publicTables(db)).filter((t) => !complete(t));
   if (missing.length === 0) return;
   await db.transaction(async (tx) => {
-    await tx.execute(TRIGGER_FUNCTION);
-    for (const { table } of missing) {
+    for (const fn of TRIGGER_FUNCTIONS) await tx.execute(fn);
+    for (const { table, perAccount } of missing) {
       for (const event of ['insert', 'update', 'delete', 'truncate']) {
         await tx.execute(sql.raw(`DROP TRIGGER IF EXISTS "${TRIGGER_PREFIX}${event}" ON "${table.replace(/"/g, '""')}"`));
       }
-      for (const statement of triggerStatements(table)) await tx.execute(sql.raw(statement));
+      for (const statement of triggerStatements(table, perAccount)) await tx.execute(sql.raw(statement));
     }
   });
 }
@@ -290,7 +324,8 @@ export function createChanges(deps: { database: Database; log: Logger }): Change
     },
     async start() {
       stopped = false;
-      tracked = new Set((await accountTables(database.db)).filter((t) => t.triggers >= 4).map((t) => t.table));
+      // Reads can be remembered per account only on tables whose notifications name the accounts.
+      tracked = new Set((await publicTables(database.db)).filter((t) => complete(t) && t.perAccount).map((t) => t.table));
       if (database.kind === 'pglite') {
         const pglite = database.pglite;
         if (!pglite) throw new Error('PGlite database without its instance');

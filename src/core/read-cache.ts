@@ -14,6 +14,7 @@ import type { Db } from './db.js';
 
 export interface ReadToken {
   readonly epoch: number;
+  readonly tableEpoch: number;
   readonly generation: number;
 }
 
@@ -41,6 +42,8 @@ export function createReadCache<V>(changes: Changes, options: { max: number }): 
   const counts = new Map<string, Map<number, Map<string, V>>>();
   /** `${table}:${account}` → generation */
   const generations = new Map<string, number>();
+  /** table → generation of every account's rows (a change that names no account) */
+  const tableEpochs = new Map<string, number>();
   let epoch = 0;
   let entries = 0;
 
@@ -48,6 +51,7 @@ export function createReadCache<V>(changes: Changes, options: { max: number }): 
   function clear(): void {
     counts.clear();
     generations.clear();
+    tableEpochs.clear();
     entries = 0;
     epoch++;
   }
@@ -57,8 +61,7 @@ export function createReadCache<V>(changes: Changes, options: { max: number }): 
     if (accounts === null) {
       if (byAccount) for (const keys of byAccount.values()) entries -= keys.size;
       counts.delete(table);
-      // Every account's generation of this table: simplest to move the epoch, which every token carries.
-      epoch++;
+      tableEpochs.set(table, (tableEpochs.get(table) ?? 0) + 1);
       return;
     }
     for (const account of accounts) {
@@ -84,10 +87,14 @@ export function createReadCache<V>(changes: Changes, options: { max: number }): 
       return counts.get(table)?.get(accountId)?.get(key);
     },
     token(table, accountId) {
-      return { epoch, generation: generations.get(`${table}:${accountId}`) ?? 0 };
+      return {
+        epoch,
+        tableEpoch: tableEpochs.get(table) ?? 0,
+        generation: generations.get(`${table}:${accountId}`) ?? 0,
+      };
     },
     store(table, accountId, key, value, token) {
-      if (!changes.live || token.epoch !== epoch) return;
+      if (!changes.live || token.epoch !== epoch || (tableEpochs.get(table) ?? 0) !== token.tableEpoch) return;
       if ((generations.get(`${table}:${accountId}`) ?? 0) !== token.generation) return;
       if (entries >= MAX_ENTRIES || generations.size >= MAX_ENTRIES * 5) {
         clear();
