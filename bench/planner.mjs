@@ -8,7 +8,7 @@
 //
 //   npm run bench:planner      # BENCH_ADMIN_URL, BENCH_DURATION, BENCH_CONNECTIONS as in bench/lib.mjs;
 //                              # DRF_DIR (default ../shared/peers/drf; started with its start.sh if down),
-//                              # BENCH_SKIP_DRF=1, BENCH_SKIP_CLUSTER_100K=1 for shorter runs.
+//                              # BENCH_SKIP_DRF=1, BENCH_SKIP_CLUSTER_100K=1, BENCH_LISTS_ONLY=1 for shorter runs.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -141,6 +141,7 @@ async function main() {
       console.log('wrk ours', ours, 'DRF', anchor);
     }
 
+    if (process.env.BENCH_LISTS_ONLY === '1') return;
     // 2. Import.
     const importer = await account(server.base, 'Importer');
     const site = await json(server.base, 'POST', '/api/v1/auth/sites/', { name: 'Outdoor shop' }, importer.jwt);

@@ -233,11 +233,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // The queue is ready before the first request (enqueueing needs it); this process works jobs unless WORKER=off.
   // On close, running jobs get the shutdown grace period, then go back to the queue.
   app.addHook('onReady', async () => {
+    await services.changes.start();
     await services.jobs.start();
     if (config.worker) services.jobs.startWorkers();
   });
   app.addHook('onClose', async () => {
     await services.jobs.stop(config.shutdownGraceSeconds);
+    await services.changes.stop();
   });
 
   // Who is calling, then may they: before the body is even parsed, so 401/403 come before 400.

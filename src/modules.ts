@@ -2,11 +2,13 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createAiFunctions } from './core/ai.functions.js';
 import { createAi } from './core/ai.js';
+import { createChanges } from './core/changes.js';
 import type { Config } from './core/config.js';
 import type { Database, Db } from './core/db.js';
 import { type AnyJobDefinition, createJobs, type JobLimits } from './core/jobs.js';
 import { createMailer } from './core/mailer.js';
 import { mediaRoutes } from './core/media.js';
+import { attachReadCaches, createReadCaches } from './core/read-cache.js';
 import { createStorage } from './core/storage.js';
 import { accountRoutes } from './modules/account/account.routes.js';
 import { createAccountService, createApiKeyLookup } from './modules/account/account.service.js';
@@ -70,6 +72,12 @@ export interface ServiceDeps {
 export function createServices(deps: ServiceDeps) {
   // Stored files (generated images): DATA_DIR/media, or the S3-compatible bucket when configured.
   const storage = createStorage(deps.config.storage, deps.config.publicUrl);
+  // Committed writes to account tables, heard in every process (core/changes.ts): the lists' exact counts and
+  // detail rows are remembered until the account's rows change (core/read-cache.ts); started with the app (app.ts).
+  const changes = createChanges({ database: deps.database, log: deps.log });
+  const readCaches = createReadCaches(changes);
+  attachReadCaches(deps.db, readCaches);
+  const countCache = readCaches.counts;
   const mailer = createMailer({ db: deps.db, smtpUrl: deps.config.smtpUrl, from: deps.config.mailFrom, log: deps.log });
   // Job types come from each module's *.jobs.ts plus any extra ones; queues are made at start.
   const jobs = createJobs({ config: deps.config, database: deps.database, log: deps.log });
@@ -88,6 +96,19 @@ export function createServices(deps: ServiceDeps) {
     billing,
     apiKeys,
   });
+  // A key revoked, a member removed or a session ended in another process stops working here as soon as it is
+  // heard, not only when the credential cache's 30 s run out.
+  for (const table of ['account_api_keys', 'auth_memberships', 'auth_sessions']) {
+    changes.on(table, (accounts) => {
+      if (accounts === null) auth.credentials.forgetAll();
+      else for (const accountId of accounts) auth.credentials.forgetAccount(accountId);
+    });
+  }
+  // A user deactivated or an account suspended elsewhere: every cached credential is checked again.
+  for (const table of ['auth_users', 'auth_accounts']) changes.on(table, () => auth.credentials.forgetAll());
+  changes.onReset(() => auth.credentials.forgetAll());
+  // Staff's edits of the credit costs reach every process's estimates as they commit.
+  changes.on('billing_credit_costs', () => billing.invalidateCosts());
   const account = createAccountService({ db: deps.db, auth, mailer });
   const siteDirectory = createSiteDirectory(auth.lockPlanLimits);
   const jobTypes = [
@@ -126,7 +147,7 @@ export function createServices(deps: ServiceDeps) {
     database: deps.database,
     probe: { jobQueue: () => jobs.health(), aiConfigured: () => ai.configured },
   });
-  const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl });
+  const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl, changes });
   const events = createEventsService({ db: deps.db, baseUrl: deps.config.publicUrl });
   const language = async (accountId: number) => (await systemAi.store.settings(accountId)).language;
   const defaultWordCount = async (accountId: number) => (await systemAi.store.settings(accountId)).default_word_count;
@@ -159,6 +180,9 @@ export function createServices(deps: ServiceDeps) {
     config: deps.config,
     db: deps.db,
     storage,
+    changes,
+    countCache,
+    readCaches,
     mailer,
     auth,
     account,

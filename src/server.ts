@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './core/config.js';
 import { connect, migrate, PROJECT_ROOT } from './core/db.js';
@@ -17,8 +16,13 @@ async function main() {
     pgliteDir: config.pgliteDir,
   });
   await migrate(database);
+  // ioredis is loaded only when REDIS_URL is set (about 20 MB of memory otherwise held for nothing).
   const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false })
+    ? new (await import('ioredis')).Redis(config.redisUrl, {
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2000,
+        enableOfflineQueue: false,
+      })
     : null;
   redis?.on('error', () => {});
   const app = await buildApp({

@@ -1,5 +1,4 @@
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { type Config, ConfigError, loadConfig } from './core/config.js';
 import { connect, migrate } from './core/db.js';
@@ -31,8 +30,13 @@ export async function runWorker(
     pgliteDir: config.pgliteDir,
   });
   await migrate(database);
+  // ioredis is loaded only when REDIS_URL is set (about 20 MB of memory otherwise held for nothing).
   const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false })
+    ? new (await import('ioredis')).Redis(config.redisUrl, {
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2000,
+        enableOfflineQueue: false,
+      })
     : null;
   redis?.on('error', () => {});
   const services = createServices({

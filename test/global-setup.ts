@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { buildApp } from '../src/app.js';
-import { connect, type Database, migrate } from '../src/core/db.js';
+import { connect, type Database, migrate, pgliteOptions } from '../src/core/db.js';
 import { testConfig } from './harness.js';
 
 /**
@@ -47,7 +47,7 @@ export default async function setup(project: TestProject) {
       await admin.end();
     };
   }
-  const pglite = await PGlite.create();
+  const pglite = await PGlite.create(pgliteOptions());
   const database = await connect({ databaseUrl: null, poolSize: 1, pgliteDir: 'memory://', pglite });
   await prepare(database);
   const dump = await pglite.dumpDataDir('none');

@@ -10,7 +10,7 @@ import type { DestinationStream } from 'pino';
 import { inject } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
 import { type Config, loadConfig } from '../src/core/config.js';
-import { connect, type Database } from '../src/core/db.js';
+import { connect, type Database, pgliteOptions } from '../src/core/db.js';
 import type { AnyJobDefinition, JobLimits } from '../src/core/jobs.js';
 import { loggerOptions } from '../src/core/logger.js';
 
@@ -65,7 +65,7 @@ export async function testDatabase(): Promise<{ database: Database; drop: () => 
   const template = inject('pgliteTemplate');
   if (!template) throw new Error('global-setup did not prepare a template database');
   const dump = new Blob([await readFile(template)]);
-  const pglite = await PGlite.create({ loadDataDir: dump });
+  const pglite = await PGlite.create(pgliteOptions({ loadDataDir: dump }));
   const database = await connect({ databaseUrl: null, poolSize: 1, pgliteDir: 'memory://', pglite });
   return { database, drop: () => database.close() };
 }

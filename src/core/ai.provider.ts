@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { TSchema } from 'typebox';
 import type { AiConfig } from './config.js';
 import { AppError } from './errors.js';
@@ -163,17 +163,20 @@ const jsonInstruction = (schema: TSchema) =>
 
 export function createProvider(config: AiConfig, log: FastifyBaseLogger) {
   let client: OpenAI | null = null;
+  // The SDK is loaded on the first call (about 13 MB of a process's memory that a server without AI never needs).
+  let OpenAIClass: typeof OpenAI | null = null;
 
-  function sdk(): OpenAI {
+  async function sdk(): Promise<OpenAI> {
     if (!isConfigured(config)) throw notConfigured();
     if (client) return client;
+    OpenAIClass ??= (await import('openai')).default;
     const azure = config.baseUrl !== null && /\.openai\.azure\.com$/i.test(new URL(config.baseUrl).hostname);
     const headers: Record<string, string | null> = {};
     // Local servers need no key: the SDK insists on one, so a placeholder is given and its header removed.
     if (config.apiKey === null) headers.Authorization = null;
     // Azure's keys go in `api-key`; its v1 API is otherwise OpenAI's.
     if (azure && config.apiKey !== null) Object.assign(headers, { 'api-key': config.apiKey, Authorization: null });
-    client = new OpenAI({
+    client = new OpenAIClass({
       apiKey: config.apiKey ?? 'no-key',
       adminAPIKey: null,
       organization: null,
@@ -194,6 +197,11 @@ export function createProvider(config: AiConfig, log: FastifyBaseLogger) {
   function describe(error: unknown, model: string, signal?: AbortSignal): never {
     if (signal?.aborted) throw signal.reason;
     if (error instanceof AppError) throw error;
+    const OpenAI = OpenAIClass;
+    if (!OpenAI) {
+      log.error({ err: error }, 'AI provider call failed');
+      throw new AiError('provider_error', 'The AI provider call failed unexpectedly.');
+    }
     if (error instanceof OpenAI.APIConnectionTimeoutError) {
       throw new AiError('timeout', `The AI provider did not answer within AI_TIMEOUT_SECONDS (${config.timeoutSeconds} s).`, {
         timeout_seconds: config.timeoutSeconds,
@@ -251,8 +259,8 @@ export function createProvider(config: AiConfig, log: FastifyBaseLogger) {
             : undefined;
       const started = performance.now();
       try {
-        const completion = await withCallSignal(request.signal, (signal) =>
-          sdk().chat.completions.create(
+        const completion = await withCallSignal(request.signal, async (signal) =>
+          (await sdk()).chat.completions.create(
             {
               model: request.model,
               messages: [
@@ -284,8 +292,8 @@ export function createProvider(config: AiConfig, log: FastifyBaseLogger) {
     async image(request: ImageRequest): Promise<ImageAnswer> {
       const started = performance.now();
       try {
-        const result = await withCallSignal(request.signal, (signal) =>
-          sdk().images.generate(
+        const result = await withCallSignal(request.signal, async (signal) =>
+          (await sdk()).images.generate(
             {
               model: request.model,
               prompt: request.prompt,

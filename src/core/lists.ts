@@ -7,6 +7,7 @@ import {
   desc,
   eq,
   getTableColumns,
+  getTableName,
   gt,
   gte,
   ilike,
@@ -20,11 +21,12 @@ import {
   type SQL,
   sql,
 } from 'drizzle-orm';
-import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { type PgColumn, PgDialect, type PgTable } from 'drizzle-orm/pg-core';
 import { type TInteger, type TObject, type TOptional, type TSchema, type TString, Type } from 'typebox';
-import type { Db } from './db.js';
+import { type Db, directClientOf, directRows } from './db.js';
 import { AppError, type FieldErrors, validationError } from './errors.js';
 import { INT4_MAX, INT4_MIN } from './input-schema.js';
+import { countCacheOf, pageCacheOf } from './read-cache.js';
 
 /**
  * Lists the contract's way: page (`page`, `page_size`) or offset (`limit`, `offset`) pagination, cursor pages
@@ -380,6 +382,13 @@ export interface ListRun<Row> {
   query: ListQuery;
   /** Turns a row into its wire shape when the row is not already it. */
   map?: (row: Record<string, unknown>) => Row;
+  /**
+   * The account whose rows these are (the tenant condition is in `where`): with it, the count is remembered per
+   * (account, table, conditions) and forgotten when that account's rows of the table change (core/read-cache.ts).
+   * Leave it out when the conditions read other tables (the count would not hear their changes); a condition
+   * with a subquery is never remembered anyway.
+   */
+  accountId?: number;
 }
 
 /**
@@ -432,6 +441,184 @@ async function countedPage(
   return { total, rows };
 }
 
+const dialect = new PgDialect();
+
+/** The conditions as text and values: the same filters give the same text whatever order the query named them in. */
+function compileConditions(where: SQL | undefined): Compiled | null {
+  return where ? dialect.sqlToQuery(where) : null;
+}
+
+/** The count's key; null when it cannot be remembered (a subquery reads another table, whose changes it would miss). */
+function countKey(conditions: Compiled | null): string | null {
+  if (!conditions) return '';
+  if (/\bselect\b/i.test(conditions.sql)) return null;
+  return `${conditions.sql}\u0000${JSON.stringify(conditions.params)}`;
+}
+
+async function countOnly(db: Db, table: PgTable, where: SQL | undefined): Promise<number> {
+  const [row] = await db.select({ total: count() }).from(table).where(where);
+  return Number(row?.total ?? 0);
+}
+
+type Decoder = { key: string; decode: (value: unknown) => unknown };
+
+/** A list's select list as SQL text and its columns' decoders, built once per select (or table). */
+interface Selection {
+  /** Tells selections apart in a remembered page's key. */
+  id: number;
+  prefix: string;
+  decoders: Decoder[];
+}
+let selectionIds = 0;
+const selections = new WeakMap<object, Selection>();
+
+function selectionOf(db: Db, table: PgTable, select: ListRun<unknown>['select']): Selection {
+  const owner = select ?? table;
+  let known = selections.get(owner);
+  if (!known) {
+    const fields = (select ?? getTableColumns(table)) as Record<string, PgColumn | SQL.Aliased>;
+    known = {
+      id: ++selectionIds,
+      prefix: dialect.sqlToQuery(db.select(fields).from(table).getSQL()).sql,
+      decoders: Object.entries(fields).map(([key, field]) =>
+        is(field, Column)
+          ? { key, decode: (value: unknown) => field.mapFromDriverValue(value) }
+          : { key, decode: (value) => value },
+      ),
+    };
+    selections.set(owner, known);
+  }
+  return known;
+}
+
+/** ORDER BY text per list spec and `?ordering=` value: the same few orderings come back on every request. */
+const orderings = new WeakMap<ListSpec, Map<string, string>>();
+
+function orderText(spec: ListSpec, ordering: string, orderBy: SQL[]): string {
+  let bySpec = orderings.get(spec);
+  if (!bySpec) {
+    bySpec = new Map();
+    orderings.set(spec, bySpec);
+  }
+  let text = bySpec.get(ordering);
+  if (text === undefined) {
+    const compiled = dialect.sqlToQuery(sql.join(orderBy, sql`, `));
+    if (compiled.params.length > 0) throw new Error('An ordering with parameters cannot be cached');
+    text = compiled.sql;
+    if (bySpec.size < 100) bySpec.set(ordering, text);
+  }
+  return text;
+}
+
+type Compiled = { sql: string; params: unknown[] };
+
+/**
+ * The page alone, for a list whose count is known. On the app's own handle it skips Drizzle's query building and
+ * runs on the driver as a named statement (core/db.ts `directRows`): the conditions are already compiled for the
+ * count's key, the select list and ordering are the same text every time, the page size is written in (a plan per
+ * size) and the offset is a parameter. Rows are decoded by the columns as Drizzle's own selects decode them.
+ */
+async function pageOnly(
+  run: ListRun<unknown>,
+  where: SQL | undefined,
+  conditions: Compiled | null,
+  orderBy: SQL[],
+  limit: number,
+  offset: number,
+): Promise<Record<string, unknown>[]> {
+  const { db, table } = run;
+  const client = directClientOf(db);
+  if (!client) {
+    const page = (run.select ? db.select(run.select) : db.select())
+      .from(table)
+      .where(where)
+      .orderBy(...orderBy)
+      .limit(limit)
+      .offset(offset);
+    return (await page) as Record<string, unknown>[];
+  }
+  const { prefix, decoders } = selectionOf(db, table, run.select);
+  const params = conditions?.params ?? [];
+  const ordering = orderText(run.spec, run.query.ordering ?? run.spec.defaultOrdering ?? '-created_at', orderBy);
+  // The first page (most reads) has no OFFSET at all: its plan can then be cached as generic.
+  const paged = offset > 0 ? ` offset $${params.length + 1}` : '';
+  const text = `${prefix}${conditions ? ` where ${conditions.sql}` : ''} order by ${ordering} limit ${limit}${paged}`;
+  const raw = await directRows(client, text, offset > 0 ? [...params, offset] : params);
+  return raw.map((values) => {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < decoders.length; i++) {
+      const { key, decode } = decoders[i] as Decoder;
+      const value = values[i];
+      row[key] = value === null || value === undefined ? null : decode(value);
+    }
+    return row;
+  });
+}
+
+/**
+ * The page and its exact count: counted with the page in one statement, unless the count is remembered (the
+ * account's rows of this table have not changed since); then the page alone, with a barrier on the change
+ * notifications in parallel so that a write committed before this request, in any process, is heard first.
+ */
+async function pageWithCount(
+  run: ListRun<unknown>,
+  where: SQL | undefined,
+  orderBy: SQL[],
+  limit: number,
+  offset: number,
+): Promise<{ total: number; rows: Record<string, unknown>[] }> {
+  const { db, table, accountId } = run;
+  const cache = accountId === undefined ? undefined : countCacheOf(db);
+  const name = cache ? getTableName(table) : '';
+  const conditions = cache?.covers(name) ? compileConditions(where) : undefined;
+  const key = conditions === undefined ? null : countKey(conditions);
+  if (!cache || accountId === undefined || key === null) return countedPage(db, table, run.select, where, orderBy, limit, offset);
+  // The whole page, when this very page was read since the last change.
+  const pages = pageCacheOf(db);
+  const ordering = run.query.ordering ?? run.spec.defaultOrdering ?? '-created_at';
+  const selection = selectionOf(db, table, run.select).id;
+  const pageKey = `${key}\u0001${ordering}\u0001${limit}\u0001${offset}\u0001${selection}`;
+  if (pages?.get(name, accountId, pageKey) !== undefined && (await cache.barrier())) {
+    const known = pages.get(name, accountId, pageKey);
+    if (known) return { total: known.total, rows: known.rows as Record<string, unknown>[] };
+  }
+  const pageToken = pages?.token(name, accountId);
+  const read = await pageAndCount(run, where, conditions ?? null, key, name, accountId, cache, orderBy, limit, offset);
+  // Frozen: the same rows answer every request until a change, so nothing may alter them.
+  if (pages && pageToken)
+    pages.store(name, accountId, pageKey, { total: read.total, rows: read.rows.map((r) => Object.freeze(r)) }, pageToken);
+  return read;
+}
+
+async function pageAndCount(
+  run: ListRun<unknown>,
+  where: SQL | undefined,
+  conditions: Compiled | null,
+  key: string,
+  name: string,
+  accountId: number,
+  cache: NonNullable<ReturnType<typeof countCacheOf>>,
+  orderBy: SQL[],
+  limit: number,
+  offset: number,
+): Promise<{ total: number; rows: Record<string, unknown>[] }> {
+  const { db, table } = run;
+  if (cache.get(name, accountId, key) === undefined) {
+    const token = cache.token(name, accountId);
+    const counted = await countedPage(db, table, run.select, where, orderBy, limit, offset);
+    cache.store(name, accountId, key, counted.total, token);
+    return counted;
+  }
+  const [rows, heard] = await Promise.all([pageOnly(run, where, conditions, orderBy, limit, offset), cache.barrier()]);
+  const known = heard ? cache.get(name, accountId, key) : undefined;
+  if (known !== undefined) return { total: known, rows };
+  // A change came in while the page was read: count again (and remember it, unless yet another change came).
+  const token = cache.token(name, accountId);
+  const total = await countOnly(db, table, where);
+  cache.store(name, accountId, key, total, token);
+  return { total, rows };
+}
+
 /** Runs a list: the page with the count of every match (page and offset styles), or a cursor page (no count). */
 export async function runList<Row>(run: ListRun<Row>): Promise<ListResult<Row>> {
   const { db, table, idColumn, spec, query } = run;
@@ -474,7 +661,7 @@ export async function runList<Row>(run: ListRun<Row>): Promise<ListResult<Row>> 
   const limit = paging.style === 'page' ? paging.size : paging.limit;
   const offset = paging.style === 'page' ? (paging.page - 1) * paging.size : paging.offset;
   const orderBy = listOrdering(spec, query, idColumn);
-  const { total, rows } = await countedPage(db, table, run.select, where, orderBy, limit, offset);
+  const { total, rows } = await pageWithCount(run, where, orderBy, limit, offset);
   if (paging.style === 'page' && rows.length === 0 && paging.page > 1) {
     throw new AppError('not_found', 'Invalid page: past the last one.');
   }

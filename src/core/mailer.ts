@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { system_outbox } from './core.tables.js';
 import type { Db } from './db.js';
 
@@ -15,16 +15,19 @@ export interface Mail {
 }
 
 export function createMailer(deps: { db: Db; smtpUrl: string | null; from: string; log: FastifyBaseLogger }) {
-  const transport = deps.smtpUrl ? nodemailer.createTransport(deps.smtpUrl) : null;
+  const smtpUrl = deps.smtpUrl;
+  // nodemailer is loaded with the first mail: a server that never mails (or has no SMTP_URL) never holds it.
+  let transport: Promise<Transporter> | null = null;
   return {
     async send(mail: Mail): Promise<void> {
-      if (!transport) {
+      if (!smtpUrl) {
         await deps.db.insert(system_outbox).values({ ...mail, status: 'stored' });
         deps.log.info({ mail: { to: mail.to, subject: mail.subject } }, 'mail stored in the outbox (no SMTP_URL)');
         return;
       }
       try {
-        await transport.sendMail({ from: deps.from, ...mail });
+        transport ??= import('nodemailer').then((m) => m.default.createTransport(smtpUrl));
+        await (await transport).sendMail({ from: deps.from, ...mail });
         await deps.db.insert(system_outbox).values({ ...mail, status: 'sent' });
       } catch (error) {
         // A mail server outage must not fail the request that sent the mail; the outbox keeps the message.

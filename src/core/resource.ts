@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, eq, getTableName, inArray, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type TObject, type TSchema, Type } from 'typebox';
@@ -12,6 +12,7 @@ import { Envelope, noContent, ok, PageEnvelope, sendPage } from './envelope.js';
 import { AppError, type ErrorCode, notFound, validationError } from './errors.js';
 import { byCaller, record } from './events.js';
 import { type ListSpec, listQuerySchema, runList } from './lists.js';
+import { rowCacheOf } from './read-cache.js';
 import { accountContext, type RequestContext, type SiteAccess } from './tenancy.js';
 
 /**
@@ -97,8 +98,16 @@ const DEFAULT_ACCESS: Record<Action, Access> = {
 
 export const IdParams = Type.Object({ id: Id });
 
+/** ETags of frozen representations (a remembered detail row answers every request as the same object). */
+const etags = new WeakMap<object, string>();
+
 export function etagOf(data: unknown): string {
-  return `"${createHash('sha1').update(JSON.stringify(data)).digest('base64url')}"`;
+  const frozen = typeof data === 'object' && data !== null && Object.isFrozen(data);
+  const known = frozen ? etags.get(data) : undefined;
+  if (known) return known;
+  const etag = `"${createHash('sha1').update(JSON.stringify(data)).digest('base64url')}"`;
+  if (frozen) etags.set(data, etag);
+  return etag;
 }
 
 /** 304 when the client's If-None-Match names the current representation. */
@@ -156,6 +165,8 @@ function resourceParts(db: Db, spec: ResourceSpec) {
   const [singular, plural] = spec.names;
   const siteColumnName = (spec.siteColumn ?? (spec.scope === 'site' ? columns.site_id : undefined))?.name;
   const readOne = preparedDetailRead(db, spec, idColumn, columns.account_id as PgColumn);
+  const rows = rowCacheOf(db);
+  const tableName = getTableName(spec.table);
 
   async function findOwn(tx: Db, request: FastifyRequest, id: number, lock = false): Promise<Row> {
     const query = tx
@@ -183,16 +194,27 @@ function resourceParts(db: Db, spec: ResourceSpec) {
     }),
     findOwn,
 
-    /** The caller's row for a detail read: the prepared statement unless the caller is limited to some sites. */
+    /**
+     * The caller's row for a detail read: the prepared statement unless the caller is limited to some sites, and
+     * remembered until the account's rows of this table change (core/read-cache.ts), checked after a barrier so a
+     * write committed anywhere before this request is never missed.
+     */
     async readOwn(request: FastifyRequest, id: number): Promise<Row> {
       const siteLimited =
         spec.scope !== 'global' && accountContext(request).siteIds !== null && (spec.siteColumn ?? spec.scope === 'site');
       if (siteLimited) return findOwn(db, request, id);
-      const [row] = (await readOne.execute({
-        id,
-        account: spec.scope === 'global' ? undefined : accountContext(request).accountId,
-      })) as Row[];
+      const account = spec.scope === 'global' ? undefined : accountContext(request).accountId;
+      const cache = account !== undefined && rows?.covers(tableName) ? rows : undefined;
+      const key = String(id);
+      if (cache && account !== undefined && cache.get(tableName, account, key) !== undefined && (await cache.barrier())) {
+        const known = cache.get(tableName, account, key);
+        if (known !== undefined) return known;
+      }
+      const token = cache && account !== undefined ? cache.token(tableName, account) : null;
+      const [row] = (await readOne.execute({ id, account })) as Row[];
       if (!row) throw notFound(capitalise(singular));
+      // Frozen: the same object answers every request until a change, so nothing may alter it (and its ETag is kept).
+      if (cache && account !== undefined && token) cache.store(tableName, account, key, Object.freeze(row), token);
       return row;
     },
 
@@ -259,6 +281,8 @@ function listRoute(app: FastifyInstance, r: Parts): void {
         spec: list,
         query: spec.scope === 'site' ? rest : query,
         map: r.present,
+        // Exact counts remembered per account until its rows of this table change (core/read-cache.ts).
+        ...(spec.scope === 'global' ? {} : { accountId: accountContext(request).accountId }),
       });
       return sendPage(request, page);
     },

@@ -282,6 +282,11 @@ export function createCredentials(deps: {
       sessions.deleteWhere((value) => value?.accountId === accountId);
       apiKeys.deleteWhere((value) => value?.ctx.accountId === accountId);
     },
+    /** Every cached credential (a change whose accounts are not known, or notifications lost and back). */
+    forgetAll(): void {
+      sessions.deleteWhere(() => true);
+      apiKeys.deleteWhere(() => true);
+    },
     forgetApiKey(keyId: number): void {
       apiKeys.deleteWhere((value) => value?.ctx.apiKey?.id === keyId);
     },

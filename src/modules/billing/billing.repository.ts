@@ -120,6 +120,7 @@ export function listTransactions(db: Db, accountId: number | null, query: ListQu
     where: accountId === null ? [] : [eq(billing_credit_transactions.account_id, accountId)],
     spec: TRANSACTION_LIST,
     query,
+    ...(accountId === null ? {} : { accountId }),
   });
 }
 
@@ -156,6 +157,7 @@ export function listUsage(db: Db, accountId: number | null, query: ListQuery) {
     where: accountId === null ? [] : [eq(billing_usage.account_id, accountId)],
     spec: accountId === null ? STAFF_USAGE_LIST : USAGE_LIST,
     query,
+    ...(accountId === null ? {} : { accountId }),
   });
 }
 

@@ -1,4 +1,5 @@
-import Stripe from 'stripe';
+import { createRequire } from 'node:module';
+import type Stripe from 'stripe';
 import type { Config } from '../../core/config.js';
 import { AppError } from '../../core/errors.js';
 
@@ -26,6 +27,14 @@ export interface PaymentProvider {
   portal(customerId: string, returnUrl: string): Promise<{ url: string }>;
 }
 
+const require = createRequire(import.meta.url);
+let stripePackage: typeof Stripe | null = null;
+/** The package, loaded on first use: about 20 MB of memory that a server without Stripe never needs. */
+const stripeSdk = (): typeof Stripe => {
+  stripePackage ??= require('stripe') as typeof Stripe;
+  return stripePackage;
+};
+
 /** Stripe's own tolerance for signed timestamps, which the contract adopts. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
@@ -38,7 +47,7 @@ function clientFor(config: Config['stripe']): Stripe | null {
     options.port = base.port || (base.protocol === 'https:' ? 443 : 80);
     options.protocol = base.protocol === 'https:' ? 'https' : 'http';
   }
-  return new Stripe(config.secretKey, options);
+  return new (stripeSdk())(config.secretKey, options);
 }
 
 /**
@@ -51,7 +60,7 @@ async function upstream<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof AppError) throw error;
     const message =
-      error instanceof Stripe.errors.StripeError && !(error instanceof Stripe.errors.StripeConnectionError)
+      error instanceof stripeSdk().errors.StripeError && !(error instanceof stripeSdk().errors.StripeConnectionError)
         ? `: ${error.message}`
         : '.';
     throw new AppError('service_unavailable', `The payment provider refused or did not answer${message}`);
@@ -138,7 +147,7 @@ export function verifyStripeEvent(
   if (rawBody === undefined) throw new AppError('validation_error', 'The webhook body must be JSON.');
   let event: Stripe.Event;
   try {
-    event = Stripe.webhooks.constructEvent(rawBody, header, secret, SIGNATURE_TOLERANCE_SECONDS);
+    event = stripeSdk().webhooks.constructEvent(rawBody, header, secret, SIGNATURE_TOLERANCE_SECONDS);
   } catch (error) {
     throw new AppError(
       'validation_error',

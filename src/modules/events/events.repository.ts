@@ -49,5 +49,6 @@ export function listEvents(db: Db, accountId: number, siteIds: number[] | null, 
     where: [eq(events_events.account_id, accountId), ...reachable(siteIds)],
     spec: EVENT_LIST,
     query,
+    accountId,
   });
 }

@@ -61,6 +61,7 @@ export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteA
         where: [eq(planner_keywords.account_id, ctx.accountId), eq(planner_keywords.cluster_id, clusterId)],
         spec: { ...KEYWORD_LIST, defaultOrdering: '-volume' },
         query,
+        accountId: ctx.accountId,
       });
     },
 

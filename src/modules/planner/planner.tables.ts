@@ -67,6 +67,8 @@ export const planner_keywords = pgTable(
     index().on(t.account_id, t.volume.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index().on(t.account_id, t.site_id, t.sector_id, t.status, t.volume.desc().nullsFirst()),
     index().on(t.cluster_id).where(sql`${t.cluster_id} IS NOT NULL`),
+    // `?search=` is a substring match (`LIKE '%shoe%'`): trigrams find its rows without reading every keyword.
+    index('planner_keywords_keyword_trgm_idx').using('gin', t.keyword.op('gin_trgm_ops')),
   ],
 );
 

@@ -1,3 +1,4 @@
+import type { Changes } from '../../core/changes.js';
 import type { Db } from '../../core/db.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { byCaller, record } from '../../core/events.js';
@@ -42,7 +43,14 @@ const WIRE = {
 
 export { taskPath } from '../../core/envelope.js';
 
-export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; watchIntervalMs?: number }) {
+export function createTasksService(deps: {
+  db: Db;
+  jobs: Jobs;
+  baseUrl: string;
+  watchIntervalMs?: number;
+  /** Committed task changes, from any process (core/changes.ts): a watcher reads again as soon as one is heard. */
+  changes?: Pick<Changes, 'on'>;
+}) {
   const { db, jobs } = deps;
   const watchIntervalMs = deps.watchIntervalMs ?? 500;
 
@@ -64,6 +72,7 @@ export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; 
         where: [repo.ownedBy(ctx.accountId, ctx.siteIds)],
         spec: TASK_LIST,
         query: paged ? query : { ...query, cursor: '' },
+        accountId: ctx.accountId,
       });
     },
 
@@ -116,9 +125,19 @@ export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; 
           yield task;
         }
         if (FINISHED_STATUSES.includes(task.status)) return;
+        // Until the account's tasks change (heard from whichever process moved it), or the interval at the latest.
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, watchIntervalMs);
-          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+          const off = deps.changes?.on('system_tasks', (accounts) => {
+            if (accounts === null || accounts.includes(ctx.accountId)) done();
+          });
+          const timer = setTimeout(() => done(), watchIntervalMs);
+          function done() {
+            clearTimeout(timer);
+            off?.();
+            signal.removeEventListener('abort', done);
+            resolve();
+          }
+          signal.addEventListener('abort', done, { once: true });
         });
       }
     },
