@@ -7,10 +7,11 @@
 //  3. lexical clustering of 10,000 and of 100,000 keywords (a worker-like process each: time, peak RSS).
 //
 //   npm run bench:planner      # BENCH_ADMIN_URL, BENCH_DURATION, BENCH_CONNECTIONS as in bench/lib.mjs;
-//                              # DRF_DIR (default ../shared/peers/drf; started with its start.sh if down),
+//                              # DRF_DIR (default ../shared/peers/drf; if it is not running there, a copy in
+//                              # the temp folder is started with its start.sh and left running),
 //                              # BENCH_SKIP_DRF=1, BENCH_SKIP_CLUSTER_100K=1, BENCH_LISTS_ONLY=1 for shorter runs.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CONNECTIONS, DURATION, json as jsonOnce, load, ROOT, startServer, throwawayDatabase } from './lib.mjs';
@@ -72,10 +73,26 @@ function cluster(databaseUrl, ids) {
   return result;
 }
 
+/**
+ * Where the anchor runs: its own folder when it is already running there, else a copy in the temp folder (its
+ * start.sh and bench.sh write run/ beside themselves, and shared/ is read-only), started if down.
+ */
+function anchorDir() {
+  if (existsSync(join(DRF_DIR, 'run/gunicorn.pid'))) return DRF_DIR;
+  const copy = join(tmpdir(), 'cf-drf-anchor');
+  if (!existsSync(join(copy, 'run/gunicorn.pid'))) {
+    rmSync(copy, { recursive: true, force: true });
+    cpSync(DRF_DIR, copy, { recursive: true });
+    chmodSync(copy, 0o755);
+    execFileSync('./start.sh', [], { cwd: copy, stdio: 'inherit' });
+  }
+  return copy;
+}
+
 /** The anchor's wrk script against a server: list, search, retrieve. */
-function wrk(port, apiKey) {
+function wrk(drfDir, port, apiKey) {
   const run = spawnSync('./bench.sh', [], {
-    cwd: DRF_DIR,
+    cwd: drfDir,
     encoding: 'utf8',
     env: {
       ...process.env,
@@ -94,6 +111,23 @@ function wrk(port, apiKey) {
       rows[cells[0]] = { rps: Number(cells[1]), p50: Number(cells[2]), p99: Number(cells[4]), errors: Number(cells[5]) };
   }
   return rows;
+}
+
+/** The list's table: autocannon, then wrk for us and the anchor in the same run, with the ratios. */
+function printLists(list, search, matches, ours, anchor) {
+  console.log(`\nKeyword list, 5,000 keywords visible to the key (10,000 in the table); search=shoe matches ${matches}:\n`);
+  console.log(
+    '| case | tool | ours req/s | ours p99 ms | DRF req/s | DRF p99 ms | ratio |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+  );
+  console.log(`| list ordering=-volume | autocannon | ${list.rps} | ${list.p99} | | | |`);
+  console.log(`| list search=shoe | autocannon | ${search.rps} | ${search.p99} | | | |`);
+  if (ours && anchor) {
+    for (const c of ['list', 'search', 'retrieve']) {
+      console.log(
+        `| ${c} | wrk -t2 -c${CONNECTIONS} -d${DURATION}s | ${ours[c].rps} | ${ours[c].p99} | ${anchor[c].rps} | ${anchor[c].p99} | ${(ours[c].rps / anchor[c].rps).toFixed(1)}× |`,
+      );
+    }
+  }
 }
 
 async function main() {
@@ -133,15 +167,17 @@ async function main() {
     let ours = null;
     let anchor = null;
     if (process.env.BENCH_SKIP_DRF !== '1' && existsSync(join(DRF_DIR, 'bench.sh'))) {
-      ours = wrk(port, key);
-      const pidFile = join(DRF_DIR, 'run/gunicorn.pid');
-      if (!existsSync(pidFile)) execFileSync('./start.sh', [], { cwd: DRF_DIR, stdio: 'inherit' });
-      const drfKey = readFileSync(join(DRF_DIR, 'run/api_keys.txt'), 'utf8').split('\n')[0].split(' ')[1];
-      anchor = wrk(8001, drfKey);
+      const drfDir = anchorDir();
+      ours = wrk(drfDir, port, key);
+      const drfKey = readFileSync(join(drfDir, 'run/api_keys.txt'), 'utf8').split('\n')[0].split(' ')[1];
+      anchor = wrk(drfDir, 8001, drfKey);
       console.log('wrk ours', ours, 'DRF', anchor);
     }
 
-    if (process.env.BENCH_LISTS_ONLY === '1') return;
+    if (process.env.BENCH_LISTS_ONLY === '1') {
+      printLists(list, search, matches, ours, anchor);
+      return;
+    }
     // 2. Import.
     const importer = await account(server.base, 'Importer');
     const site = await json(server.base, 'POST', '/api/v1/auth/sites/', { name: 'Outdoor shop' }, importer.jwt);
@@ -180,19 +216,7 @@ async function main() {
     );
     console.log('| what | time / memory | result |\n| --- | ---: | --- |');
     for (const line of report) console.log(line);
-    console.log(`\nKeyword list, 5,000 keywords visible to the key (10,000 in the table); search=shoe matches ${matches}:\n`);
-    console.log(
-      '| case | tool | ours req/s | ours p99 ms | DRF req/s | DRF p99 ms | ratio |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |',
-    );
-    console.log(`| list ordering=-volume | autocannon | ${list.rps} | ${list.p99} | | | |`);
-    console.log(`| list search=shoe | autocannon | ${search.rps} | ${search.p99} | | | |`);
-    if (ours && anchor) {
-      for (const c of ['list', 'search', 'retrieve']) {
-        console.log(
-          `| ${c} | wrk -t2 -c${CONNECTIONS} -d${DURATION}s | ${ours[c].rps} | ${ours[c].p99} | ${anchor[c].rps} | ${anchor[c].p99} | ${(ours[c].rps / anchor[c].rps).toFixed(1)}× |`,
-        );
-      }
-    }
+    printLists(list, search, matches, ours, anchor);
   } finally {
     await server.stop();
     await database.drop();

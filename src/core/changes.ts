@@ -177,6 +177,9 @@ export function parseChange(payload: string): { table: string; accounts: Changed
 
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+/** A barrier not answered by then: the listening connection is taken as lost (the caller reads from the database). */
+const BARRIER_TIMEOUT_MS = 3_000;
 
 export function createChanges(deps: { database: Database; log: Logger }): Changes {
   const { database, log } = deps;
@@ -190,6 +193,7 @@ export function createChanges(deps: { database: Database; log: Logger }): Change
   let unlisten: (() => Promise<void>) | null = null;
   let reconnectDelay = RECONNECT_MIN_MS;
   let reconnectTimer: NodeJS.Timeout | null = null;
+  let dropListener: () => void = () => {};
 
   function deliver(payload: string): void {
     const change = parseChange(payload);
@@ -230,7 +234,14 @@ export function createChanges(deps: { database: Database; log: Logger }): Change
   /** Postgres: a connection of its own that does nothing but listen (and answer barriers). */
   async function connectListener(): Promise<void> {
     const pool = database.pool as pg.Pool;
-    const own = new pg.Client({ ...(pool.options as pg.ClientConfig), application_name: 'contentflow-changes' });
+    const options = pool.options as pg.ClientConfig;
+    const own = new pg.Client({
+      ...options,
+      connectionTimeoutMillis: options.connectionTimeoutMillis || CONNECT_TIMEOUT_MS,
+      application_name: 'contentflow-changes',
+      // A connection that silently died (no FIN, no RST) is found by TCP keep-alives, and by the barrier's timeout.
+      keepAlive: true,
+    });
     own.on('notification', (message) => {
       if (message.channel === CHANGES_CHANNEL && message.payload) deliver(message.payload);
     });
@@ -247,8 +258,15 @@ export function createChanges(deps: { database: Database; log: Logger }): Change
     };
     own.on('error', lost);
     own.on('end', () => lost());
-    await own.connect();
-    await own.query(`LISTEN ${CHANGES_CHANNEL}`);
+    try {
+      await own.connect();
+      await own.query(`LISTEN ${CHANGES_CHANNEL}`);
+    } catch (error) {
+      own.removeAllListeners('notification');
+      await own.end().catch(() => {});
+      throw error;
+    }
+    dropListener = () => lost(new Error('the barrier got no answer in time'));
     client = own;
     reconnectDelay = RECONNECT_MIN_MS;
     setLive(true);
@@ -276,10 +294,19 @@ export function createChanges(deps: { database: Database; log: Logger }): Change
   function roundTrip(): Promise<boolean> {
     const own = client;
     if (!own || !live) return Promise.resolve(false);
-    const trip = own.query('SELECT 1').then(
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => {
+        if (client === own) dropListener();
+        resolve(false);
+      }, BARRIER_TIMEOUT_MS);
+      timer.unref();
+    });
+    const answered = own.query('SELECT 1').then(
       () => client === own && live,
       () => false,
     );
+    const trip = Promise.race([answered, late]).finally(() => clearTimeout(timer));
     inFlight = trip;
     void trip.then(() => {
       if (inFlight === trip) inFlight = null;
