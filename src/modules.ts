@@ -21,6 +21,9 @@ import { createBillingService } from './modules/billing/billing.service.js';
 import { createStripeWebhooks } from './modules/billing/billing.webhooks.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { createEventsService } from './modules/events/events.service.js';
+import { linkerJobs } from './modules/linker/linker.jobs.js';
+import { linkerRoutes } from './modules/linker/linker.routes.js';
+import { createLinkerService } from './modules/linker/linker.service.js';
 import { plannerAiFunctions } from './modules/planner/planner.ai.js';
 import { createContentBriefs } from './modules/planner/planner.briefs.service.js';
 import { plannerJobs } from './modules/planner/planner.jobs.js';
@@ -42,7 +45,7 @@ import { writerImageRoutes } from './modules/writer/writer.images.routes.js';
 import { createWriterImagesService } from './modules/writer/writer.images.service.js';
 import { writerJobs } from './modules/writer/writer.jobs.js';
 import { writerRoutes } from './modules/writer/writer.routes.js';
-import { createWriterService } from './modules/writer/writer.service.js';
+import { createContentLinks, createWriterService } from './modules/writer/writer.service.js';
 
 /**
  * The explicit wiring: every service is made here from what it uses, and every module's routes are registered
@@ -87,6 +90,8 @@ export function createServices(deps: ServiceDeps) {
   });
   const account = createAccountService({ db: deps.db, auth, mailer });
   const siteDirectory = createSiteDirectory(auth.lockPlanLimits);
+  // The linker reads and revises articles through the writer, a site's URL through auth.
+  const contentLinks = createContentLinks();
   const jobTypes = [
     ...billingJobs({ billing, webhooks: billingWebhooks }),
     ...plannerJobs({ ai: () => ai, sites: siteDirectory }),
@@ -98,6 +103,7 @@ export function createServices(deps: ServiceDeps) {
       sites: siteDirectory,
     }),
     ...writerImageJobs({ ai: () => ai, storage, settings: (accountId) => systemAi.store.settings(accountId) }),
+    ...linkerJobs({ content: contentLinks, sites: siteDirectory }),
     ...(deps.extraJobs ?? []),
   ];
   jobs.register(jobTypes.map((definition) => ({ ...definition, ...deps.jobLimits?.[definition.name] })));
@@ -137,6 +143,7 @@ export function createServices(deps: ServiceDeps) {
   });
   const writerGenerate = createWriterGenerateService({ db: deps.db, jobs, ai });
   const writerImages = createWriterImagesService({ db: deps.db, jobs, ai, storage, log: deps.log });
+  const linker = createLinkerService({ db: deps.db, jobs, content: contentLinks, sites: siteDirectory });
   const planner = createPlannerServices({
     db: deps.db,
     jobs,
@@ -163,6 +170,7 @@ export function createServices(deps: ServiceDeps) {
     writerGenerate,
     writerImages,
     planner,
+    linker,
     billing,
     billingWebhooks,
     systemAi,
@@ -187,4 +195,5 @@ export async function registerModules(app: FastifyInstance, services: AppService
   await writerRoutes(app, services);
   await writerGenerateRoutes(app, services);
   await writerImageRoutes(app, { images: services.writerImages });
+  await linkerRoutes(app, services);
 }
