@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseFragment } from 'parse5';
+import { type DefaultTreeAdapterMap, parseFragment } from 'parse5';
 import { describe, expect, it } from 'vitest';
 import { bodyText, compilePhrase, matchAt, spliceLinks, stillThere } from './linker.html.js';
 import { linkBudget, type PlannedLink, planLinks, type SiteArticle, sitePlan } from './linker.plan.js';
@@ -55,7 +55,7 @@ function unsplice(output: string, links: { offset: number; anchor: string; targe
   return result;
 }
 
-type Node = ReturnType<typeof parseFragment>['childNodes'][number];
+type Node = DefaultTreeAdapterMap['childNode'];
 /** The ancestors' tag names of every inserted link, as a browser parses the output. */
 function linkAncestors(html: string, href: string): string[][] {
   const found: string[][] = [];
@@ -89,7 +89,8 @@ describe('body text', () => {
   });
 
   it('reads malformed html as a browser does: text inside an unclosed heading or link is still forbidden', () => {
-    const html = '<p>Intro</p><h2>trail shoes <p>still heading? no: a p closes nothing here</p></div><a href="/y">trail shoes<p>trail shoes</p>';
+    const html =
+      '<p>Intro</p><h2>trail shoes <p>still heading? no: a p closes nothing here</p></div><a href="/y">trail shoes<p>trail shoes</p>';
     const pieces = bodyText(html).pieces.map((p) => p.text);
     // parse5 (like a browser) keeps the unclosed <a> open into the next paragraph (reconstructed there).
     expect(pieces.join('|')).not.toMatch(/trail shoes/);
@@ -219,7 +220,10 @@ describe('property: splicing', () => {
         for (const link of links) {
           expect(html.slice(link.offset, link.offset + link.anchor.length)).toBe(link.anchor);
           for (const ancestors of linkAncestors(output, link.target_url)) {
-            expect(ancestors.filter((tag) => forbidden.has(tag)), `${html} → ${output}`).toEqual([]);
+            expect(
+              ancestors.filter((tag) => forbidden.has(tag)),
+              `${html} → ${output}`,
+            ).toEqual([]);
           }
           // The browser sees the link with exactly the anchor text.
         }
