@@ -1,4 +1,4 @@
-import { articleText } from '../writer/writer.html.js';
+import { articleText } from '../writer/writer.service.js';
 import {
   type BodyText,
   bodyText,
