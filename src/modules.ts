@@ -23,6 +23,9 @@ import { createBillingService } from './modules/billing/billing.service.js';
 import { createStripeWebhooks } from './modules/billing/billing.webhooks.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { createEventsService } from './modules/events/events.service.js';
+import { linkerJobs } from './modules/linker/linker.jobs.js';
+import { linkerRoutes } from './modules/linker/linker.routes.js';
+import { createLinkerService } from './modules/linker/linker.service.js';
 import { optimizerAiFunctions } from './modules/optimizer/optimizer.ai.js';
 import { optimizerJobs } from './modules/optimizer/optimizer.jobs.js';
 import { optimizerRoutes } from './modules/optimizer/optimizer.routes.js';
@@ -47,7 +50,7 @@ import { writerImageRoutes } from './modules/writer/writer.images.routes.js';
 import { createWriterImagesService } from './modules/writer/writer.images.service.js';
 import { writerJobs } from './modules/writer/writer.jobs.js';
 import { writerRoutes } from './modules/writer/writer.routes.js';
-import { createWriterService } from './modules/writer/writer.service.js';
+import { createContentLinks, createWriterService } from './modules/writer/writer.service.js';
 
 /**
  * The explicit wiring: every service is made here from what it uses, and every module's routes are registered
@@ -111,6 +114,8 @@ export function createServices(deps: ServiceDeps) {
   changes.on('billing_credit_costs', () => billing.invalidateCosts());
   const account = createAccountService({ db: deps.db, auth, mailer });
   const siteDirectory = createSiteDirectory(auth.lockPlanLimits);
+  // The linker reads and revises articles through the writer, a site's URL through auth.
+  const contentLinks = createContentLinks();
   const jobTypes = [
     ...billingJobs({ billing, webhooks: billingWebhooks }),
     ...plannerJobs({ ai: () => ai, sites: siteDirectory }),
@@ -124,6 +129,7 @@ export function createServices(deps: ServiceDeps) {
     ...writerImageJobs({ ai: () => ai, storage, settings: (accountId) => systemAi.store.settings(accountId) }),
     // The optimizer reads and revises articles through the writer, a site's URL through auth's directory.
     ...optimizerJobs({ ai: () => ai, articles: () => writer.articles, sites: siteDirectory, language: (id) => language(id) }),
+    ...linkerJobs({ content: contentLinks, sites: siteDirectory }),
     ...(deps.extraJobs ?? []),
   ];
   jobs.register(jobTypes.map((definition) => ({ ...definition, ...deps.jobLimits?.[definition.name] })));
@@ -165,6 +171,7 @@ export function createServices(deps: ServiceDeps) {
   const optimizer = createOptimizerService({ db: deps.db, jobs, ai, articles: writer.articles, sites: siteDirectory, language });
   const writerGenerate = createWriterGenerateService({ db: deps.db, jobs, ai });
   const writerImages = createWriterImagesService({ db: deps.db, jobs, ai, storage, log: deps.log });
+  const linker = createLinkerService({ db: deps.db, jobs, content: contentLinks, sites: siteDirectory });
   const planner = createPlannerServices({
     db: deps.db,
     jobs,
@@ -195,6 +202,7 @@ export function createServices(deps: ServiceDeps) {
     writerImages,
     optimizer,
     planner,
+    linker,
     billing,
     billingWebhooks,
     systemAi,
@@ -220,4 +228,5 @@ export async function registerModules(app: FastifyInstance, services: AppService
   await writerGenerateRoutes(app, services);
   await writerImageRoutes(app, { images: services.writerImages });
   await optimizerRoutes(app, services);
+  await linkerRoutes(app, services);
 }

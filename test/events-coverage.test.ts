@@ -473,6 +473,36 @@ step('POST /api/v1/planner/keywords/bulk_delete', async () => {
   expect(event.payload).toMatchObject({ count: ids.length });
 });
 
+// --- linker: process (a task: its events come from the job), then one suggestion applied and one rejected
+const LK = '/api/v1/linker';
+step('POST /api/v1/linker/process', async () => {
+  const filler = Array.from({ length: 400 }, (_, i) => `word${i % 11}`).join(' ');
+  const article = async (title: string, html: string, extra: Record<string, unknown> = {}) =>
+    (await call('POST', '/api/v1/writer/content/', { site_id: made.site, sector_id: made.sector, title, html, ...extra })).id;
+  await article('Gaiters', '<p>x</p>', { primary_keyword: 'trail gaiters' });
+  await article('Poles', '<p>x</p>', { primary_keyword: 'trekking poles' });
+  made.linkSource = await article(
+    'Hiking',
+    `<p>Intro.</p><p>${filler}. Wear trail gaiters. ${filler}.</p><p>${filler}. Take trekking poles. ${filler}.</p>`,
+  );
+  const before = await newest(owner);
+  const task = await call('POST', `${LK}/process/`, { content_ids: [made.linkSource], dry_run: true });
+  const done = await until('the linking task', async () =>
+    (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
+  );
+  expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
+  const about = await gained(owner, before, 'content', made.linkSource);
+  expect(about.map((e) => [e.type, e.source_agent])).toEqual([['links.suggested', 'worker']]);
+});
+step('POST /api/v1/linker/links/{id}/apply', async () => {
+  const [first] = (await call('GET', `${LK}/links/?source_id=${made.linkSource}&ordering=anchor_offset`)).results;
+  await expectEvent('link.applied', async () => (await call('POST', `${LK}/links/${first.id}/apply/`)).id);
+});
+step('POST /api/v1/linker/links/{id}/reject', async () => {
+  const [next] = (await call('GET', `${LK}/links/?source_id=${made.linkSource}&status=suggested`)).results;
+  await expectEvent('link.rejected', async () => (await call('POST', `${LK}/links/${next.id}/reject/`)).id);
+});
+
 // --- writer: tasks, content, versions, the review queue
 const WT = '/api/v1/writer/tasks';
 const WC = '/api/v1/writer/content';

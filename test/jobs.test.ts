@@ -391,6 +391,18 @@ describe('idempotent handlers', () => {
       });
       return { account_id: owner.accountId, actor_id: owner.userId, content_ids: [res.json().data.id] };
     },
+    'linker.process': async (owner) => {
+      // Two articles of a site, the first naming the second's keyword: one link applied, once.
+      const target = await sectorWithKeywords(owner, []);
+      const filler = Array.from({ length: 400 }, (_, i) => `word${i % 11}`).join(' ');
+      await insertContent(t.database.db, owner.accountId, { ...target, title: 'Gaiters', primary_keyword: 'trail gaiters' });
+      const source = await insertContent(t.database.db, owner.accountId, {
+        ...target,
+        title: 'Hiking',
+        html: `<p>Intro.</p><p>${filler}. Wear trail gaiters in mud. ${filler}.</p>`,
+      });
+      return { account_id: owner.accountId, actor_id: owner.userId, content_ids: [source.id], dry_run: false };
+    },
     'billing.stripe_event': async (owner) => {
       const slug = `pack-${owner.accountId}`;
       await t.database.db.execute(

@@ -228,13 +228,13 @@ export async function siteOfAccount(db: Db, accountId: number, siteId: number) {
   return row;
 }
 
-/** The site's URL, when it is the account's. */
-export async function siteUrl(db: Db, accountId: number, siteId: number): Promise<string | null> {
+/** The URL of one of the account's sites. */
+export async function siteUrl(db: Db, accountId: number, siteId: number): Promise<string | undefined> {
   const [row] = await db
     .select({ url: auth_sites.url })
     .from(auth_sites)
     .where(and(eq(auth_sites.account_id, accountId), eq(auth_sites.id, siteId)));
-  return row?.url ?? null;
+  return row?.url;
 }
 
 /** Which of these ids are the account's sites. */

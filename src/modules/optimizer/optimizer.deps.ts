@@ -38,8 +38,8 @@ export interface OptimizerArticles {
 }
 
 export interface OptimizerSites {
-  /** The site's URL ('' when none is set). */
-  url(db: Db, accountId: number, siteId: number): Promise<string>;
+  /** The site's URL ('' when none is set; null when the site is not the account's). */
+  url(db: Db, accountId: number, siteId: number): Promise<string | null>;
 }
 
 export type AccountLanguage = (accountId: number) => Promise<string>;

@@ -46,7 +46,7 @@ export async function analyzeArticle(
   } = {},
 ): Promise<Analysis> {
   const [siteUrl, language] = await Promise.all([
-    overrides.site_url ?? deps.sites.url(db, accountId, article.site_id),
+    overrides.site_url ?? deps.sites.url(db, accountId, article.site_id).then((url) => url ?? ''),
     deps.language(accountId),
   ]);
   return analyze({

@@ -531,3 +531,50 @@ export async function contentVersion(
     );
   return row ?? null;
 }
+
+/** What the linker reads of an article: its text, keywords, cluster and addresses. */
+export const LINKABLE_COLUMNS = {
+  id: writer_content.id,
+  site_id: writer_content.site_id,
+  sector_id: writer_content.sector_id,
+  title: writer_content.title,
+  slug: writer_content.slug,
+  html: writer_content.html,
+  primary_keyword: writer_content.primary_keyword,
+  secondary_keywords: writer_content.secondary_keywords,
+  cluster_id: writer_content.cluster_id,
+  status: writer_content.status,
+  source: writer_content.source,
+  external_url: writer_content.external_url,
+  word_count: writer_content.word_count,
+  version: writer_content.version,
+};
+export type LinkableArticle = Pick<ContentRow, keyof typeof LINKABLE_COLUMNS>;
+
+/** A site's articles, archived ones left out, by id. */
+export function siteArticles(db: Db, accountId: number, siteId: number): Promise<LinkableArticle[]> {
+  return db
+    .select(LINKABLE_COLUMNS)
+    .from(writer_content)
+    .where(
+      and(eq(writer_content.account_id, accountId), eq(writer_content.site_id, siteId), ne(writer_content.status, 'archived')),
+    )
+    .orderBy(writer_content.id);
+}
+
+/** Which of these ids are the account's articles (within the caller's sites), with their site. */
+export function articleSites(
+  db: Db,
+  accountId: number,
+  ids: number[],
+  siteIds?: SiteLimit,
+): Promise<{ id: number; site_id: number }[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .select({ id: writer_content.id, site_id: writer_content.site_id })
+    .from(writer_content)
+    .where(
+      and(eq(writer_content.account_id, accountId), inArray(writer_content.id, ids), reachable(writer_content.site_id, siteIds)),
+    )
+    .orderBy(writer_content.id);
+}

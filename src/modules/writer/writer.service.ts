@@ -3,7 +3,15 @@ import { createApprovalsService } from './writer.approvals.service.js';
 import { createContentService } from './writer.content.service.js';
 import type { WriterDeps } from './writer.deps.js';
 import { sanitizeArticleHtml } from './writer.html.js';
-import { contentById, insertTasks, reviseContent } from './writer.repository.js';
+import {
+  articleSites,
+  contentById,
+  insertTasks,
+  LINKABLE_COLUMNS,
+  type LinkableArticle,
+  reviseContent,
+  siteArticles,
+} from './writer.repository.js';
 import type { writer_tasks } from './writer.tables.js';
 import { createTasksService } from './writer.tasks.service.js';
 
@@ -12,6 +20,9 @@ import { createTasksService } from './writer.tasks.service.js';
  * modules call. Tasks are created here (the planner queues content ideas), so no other module writes the
  * writer's tables.
  */
+
+export { articleText, countWords } from './writer.html.js';
+export type { LinkableArticle } from './writer.repository.js';
 
 export type NewWriterTask = Omit<typeof writer_tasks.$inferInsert, 'id' | 'account_id' | 'status' | 'created_at' | 'updated_at'>;
 
@@ -51,3 +62,28 @@ export function createWriterService(deps: WriterDeps) {
   };
 }
 export type WriterService = ReturnType<typeof createWriterService>;
+
+/**
+ * What the linker reads and writes of articles (handed to it in src/modules.ts, so it never reads the writer's
+ * tables): a site's articles, which ids are the caller's, and a new text with reason `links` (a new version,
+ * sanitised and recounted like every text change).
+ */
+export function createContentLinks() {
+  const pick = (row: LinkableArticle): LinkableArticle =>
+    Object.fromEntries(Object.keys(LINKABLE_COLUMNS).map((k) => [k, row[k as keyof LinkableArticle]])) as LinkableArticle;
+  return {
+    siteArticles: (db: Db, accountId: number, siteId: number) => siteArticles(db, accountId, siteId),
+    articleSites: (db: Db, accountId: number, ids: number[], siteIds: number[] | null) =>
+      articleSites(db, accountId, ids, siteIds),
+    /** One article (locked for the caller's transaction when `lock`); null when it is not the account's. */
+    async article(db: Db, accountId: number, id: number, lock = false): Promise<LinkableArticle | null> {
+      const row = await contentById(db, accountId, id, null, lock);
+      return row ? pick(row) : null;
+    },
+    /** The article's html replaced in the caller's transaction (its previous text kept as a `links` version). */
+    async reviseHtml(tx: Db, accountId: number, id: number, html: string, userId: number | null): Promise<LinkableArticle> {
+      return pick(await reviseContent(tx, accountId, id, { html }, { userId, reason: 'links' }));
+    },
+  };
+}
+export type ContentLinks = ReturnType<typeof createContentLinks>;
