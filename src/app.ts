@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import FindMyWay from 'find-my-way';
@@ -84,6 +84,26 @@ function validators() {
 }
 
 /**
+ * The validator of one request part, compiled once per process for each distinct schema: routes share many (an
+ * `{id}` path, a list's query string), and a process that builds several apps (the tests) compiles each once.
+ * The validators hold no state between calls beyond `errors`, which Fastify reads right after the call.
+ */
+const compiled = { body: new Map<string, ValidateFunction>(), query: new Map<string, ValidateFunction>() };
+let shared: ReturnType<typeof validators> | null = null;
+function compileValidator(schema: unknown, httpPart: string | undefined): ValidateFunction {
+  const part = httpPart === 'body' ? 'body' : 'query';
+  const guarded = guardedInputSchema(part === 'body' ? closedBodySchema(schema) : schema) as object;
+  const key = JSON.stringify(guarded);
+  let validate = compiled[part].get(key);
+  if (!validate) {
+    shared ??= validators();
+    validate = shared[part].compile(guarded);
+    compiled[part].set(key, validate);
+  }
+  return validate;
+}
+
+/**
  * The media types a route takes: JSON, and multipart only where the route reads it (`config.multipart`; the
  * parser exists in the planner's scope, so elsewhere Fastify already answers 415). A route whose body schema
  * is keyed by content type is validated only for a type it names, so a body-less request without one is a
@@ -120,12 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     frameworkErrors: frameworkErrors(headers),
   }) as unknown as App;
 
-  const ajv = validators();
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    httpPart === 'body'
-      ? ajv.body.compile(guardedInputSchema(closedBodySchema(schema)) as object)
-      : ajv.query.compile(guardedInputSchema(schema) as object),
-  );
+  app.setValidatorCompiler(({ schema, httpPart }) => compileValidator(schema, httpPart));
 
   // Every route's path is also kept here so an unknown method on a known path can answer 405 with `Allow`.
   const methodRouter = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });

@@ -1,13 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/core/db.js';
-import { buildTestApp, type TestApp } from './harness.js';
+import { buildTestApp, seededDataDir, type TestApp } from './harness.js';
 
 /** Operations: /metrics, health when the database is down, and a graceful stop of the real server on SIGTERM. */
 
@@ -47,7 +45,7 @@ describe('/metrics', () => {
   });
 
   it('with METRICS_TOKEN it wants that bearer token, from anywhere', async () => {
-    const guarded = await buildTestApp({ METRICS_TOKEN: 'scrape-me-please' });
+    const guarded = await buildTestApp({ METRICS_TOKEN: 'scrape-me-please' }, { database: t.database });
     try {
       const none = await guarded.request({ method: 'GET', url: '/metrics' });
       expect(none.statusCode).toBe(401);
@@ -108,7 +106,7 @@ describe('graceful shutdown (the real server, over HTTP)', () => {
 
   it('on SIGTERM finishes the request in flight, accepts nothing new, and exits 0', async () => {
     const port = await freePort();
-    dataDir = mkdtempSync(join(tmpdir(), 'cf-server-'));
+    dataDir = await seededDataDir();
     let output = '';
     server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: PROJECT_ROOT,

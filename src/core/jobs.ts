@@ -359,10 +359,12 @@ function createLifecycle(deps: {
     async start(): Promise<void> {
       if (started) return;
       await boss.start();
+      // Creating a queue that exists is a no-op, but a costly one (a locked function call each): only new ones.
+      const existing = new Set((await boss.getQueues()).map((queue) => queue.name));
       for (const definition of registry.definitions.values()) {
         const { concurrency: _c, timeoutSeconds: _t, retryDelay, ...rest } = limits(definition);
         const options = { name: definition.name, ...rest, retryDelay, policy: 'standard' as const };
-        await boss.createQueue(definition.name, options);
+        if (!existing.has(definition.name)) await boss.createQueue(definition.name, options);
         await boss.updateQueue(definition.name, options);
         if (definition.cron) {
           const data: JobData = { payload: {}, account_id: null, task_id: null };

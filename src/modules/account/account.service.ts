@@ -4,7 +4,7 @@ import { AppError, fieldError, notFound, permissionDenied, validationError } fro
 import { byCaller, record } from '../../core/events.js';
 import type { Mailer } from '../../core/mailer.js';
 import type { ApiKeyScope, RequestContext, Role } from '../../core/tenancy.js';
-import { type ApiKeyLookup, type AuthService, checkPasswordPolicy, hashNewPassword } from '../auth/auth.service.js';
+import { type ApiKeyLookup, type AuthService, checkPasswordPolicy } from '../auth/auth.service.js';
 import * as repo from './account.repository.js';
 
 /**
@@ -117,7 +117,7 @@ export function createAccountService(deps: {
           checkPasswordPolicy(input.password);
           user = await directory.createUser(tx, {
             email: invitation.email,
-            password_hash: await hashNewPassword(input.password),
+            password_hash: await auth.credentials.hashPassword(input.password),
             first_name: input.first_name?.trim() ?? '',
             last_name: input.last_name?.trim() ?? '',
           });

@@ -1,4 +1,4 @@
-import { verify as verifyPassword } from '@node-rs/argon2';
+import { hash as argon2Hash, verify as verifyPassword } from '@node-rs/argon2';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { type Credential, isWellFormedApiKey, readCredential, sha256, verifyAccessToken } from '../../core/auth.js';
@@ -15,6 +15,12 @@ import * as repo from './auth.repository.js';
  */
 
 const CACHE_TTL_MS = 30_000;
+
+/** argon2id per `PASSWORD_HASH_COST`: the library's defaults (19 MiB, 2 passes), or a token cost for test suites. */
+const HASH_OPTIONS = {
+  standard: { algorithm: 2 },
+  test: { algorithm: 2, memoryCost: 256, timeCost: 1 },
+} as const;
 const KEY_TOUCH_INTERVAL_MS = 60_000;
 
 interface Cached<T> {
@@ -240,12 +246,15 @@ export function createCredentials(deps: {
     return (await userContext(user, user.last_account_id, null, 'basic')) ?? failed();
   }
 
+  /** The hash a new password is stored as (verification reads the cost from the hash itself). */
+  const hashPassword = (password: string) => argon2Hash(password, HASH_OPTIONS[config.passwordHashCost]);
+
   // Verifying against a real hash for unknown emails keeps their answer as slow as a wrong password's.
   let dummyHash: Promise<string> | null = null;
   async function checkPassword(email: string, password: string): Promise<repo.UserRow | null> {
     const user = await repo.userByEmail(db, email);
     if (!user) {
-      dummyHash ??= import('@node-rs/argon2').then((m) => m.hash('not-a-real-password-just-for-timing'));
+      dummyHash ??= hashPassword('not-a-real-password-just-for-timing');
       await verifyPassword(await dummyHash, password).catch(() => false);
       return null;
     }
@@ -255,6 +264,7 @@ export function createCredentials(deps: {
 
   return {
     allowAttempt,
+    hashPassword,
     checkPassword,
     async authenticate(request: FastifyRequest): Promise<RequestContext | null> {
       const credential: Credential | null = readCredential(request);

@@ -1,4 +1,3 @@
-import { hash as hashPassword } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -91,8 +90,6 @@ export const notBlank =
     const value = body[field];
     return typeof value === 'string' && value.length > 0 && !value.trim() ? { [field]: ['This field may not be blank.'] } : {};
   };
-
-export const hashNewPassword = (password: string) => hashPassword(password, { algorithm: 2 });
 
 export function presentUser(user: repo.UserRow) {
   const { password_hash: _secret, last_account_id: _last, ...visible } = user;
@@ -211,7 +208,12 @@ export function createAuthService(deps: {
     authenticate: credentials.authenticate,
     credentials,
     /** The members of an account (auth/users/ and account/team/). */
-    members: createMembersService({ db, lockPlanLimits, forgetUser: (userId) => credentials.forgetUser(userId) }),
+    members: createMembersService({
+      db,
+      lockPlanLimits,
+      hashPassword: credentials.hashPassword,
+      forgetUser: (userId) => credentials.forgetUser(userId),
+    }),
     lockPlanLimits,
     /** What the account module (invitations, keys, settings) needs of users, accounts and sites. */
     directory: createDirectory(db),
@@ -221,7 +223,7 @@ export function createAuthService(deps: {
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(input.email)) throw fieldError('email', 'Enter a valid email address.');
       if (input.password.length < 8 || input.password.length > 128) throw fieldError('password', 'Must be 8 to 128 characters.');
       checkPasswordPolicy(input.password);
-      const passwordHash = await hashNewPassword(input.password);
+      const passwordHash = await credentials.hashPassword(input.password);
       return db.transaction(async (tx) => {
         const existing = await repo.userByEmail(tx, input.email);
         if (existing) {
@@ -257,7 +259,7 @@ export function createAuthService(deps: {
     ) {
       checkPasswordPolicy(input.password);
       if (!input.account_name.trim()) throw fieldError('account_name', 'This field may not be blank.');
-      const passwordHash = await hashNewPassword(input.password);
+      const passwordHash = await credentials.hashPassword(input.password);
       return db.transaction(async (tx) => {
         if (await repo.userByEmail(tx, input.email)) throw fieldError('email', 'A user with this email already exists.');
         const plan = await deps.billing.freePlan(tx);
@@ -422,7 +424,7 @@ export function createAuthService(deps: {
       if (input.old_password === input.new_password)
         throw fieldError('new_password', 'Choose a password different from the current one.');
       checkPasswordPolicy(input.new_password, 'new_password');
-      const passwordHash = await hashNewPassword(input.new_password);
+      const passwordHash = await credentials.hashPassword(input.new_password);
       const signedOut = await db.transaction(async (tx) => {
         await repo.updateUser(tx, userId, { password_hash: passwordHash });
         // A reset mailed before the change would undo it.
@@ -457,7 +459,7 @@ export function createAuthService(deps: {
 
     async confirmPasswordReset(input: { token: string; new_password: string }) {
       checkPasswordPolicy(input.new_password, 'new_password');
-      const passwordHash = await hashNewPassword(input.new_password);
+      const passwordHash = await credentials.hashPassword(input.new_password);
       const signedOut = await db.transaction(async (tx) => {
         const id = await repo.usePasswordReset(tx, sha256(input.token));
         if (id === null) throw validationError({ token: ['This reset token is invalid, used or expired.'] });
