@@ -355,7 +355,10 @@ describe('hostile input on every operation of /api/schema', () => {
         const params = [...op.query, { name: '__proto__', schema: {} }, { name: 'constructor', schema: {} }];
         for (const { name, schema } of params) {
           const seed = ++sequence;
-          for (const value of [...hostileFor(`query ${name} ${JSON.stringify(schema)}`, HOSTILE_QUERY, seed), ...randomQuery(seed)]) {
+          for (const value of [
+            ...hostileFor(`query ${name} ${JSON.stringify(schema)}`, HOSTILE_QUERY, seed),
+            ...randomQuery(seed),
+          ]) {
             const url = `${op.url}?${name}=${value}`;
             requests.push({ label: `${op.method} ${op.path} ?${name}=${value.slice(0, 40)}`, send: () => send(op, url) });
           }
