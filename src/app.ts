@@ -180,6 +180,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return (exact.length > 0 ? exact : found).map((entry) => entry.method);
   });
 
+  // A response sent once the close has begun ends its connection: a keep-alive client would otherwise hold the
+  // server open after its request in flight was answered (Fastify closes only requests that arrive later).
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   // `Location` is absolute, like a list's `next`/`previous`: routes set the path, and the origin (PUBLIC_URL, else
   // what the request came in on) is added here once for every route.
   app.addHook('onSend', (request, reply, payload, done) => {
@@ -187,6 +194,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if (typeof location === 'string' && location.startsWith('/')) {
       reply.header('Location', `${originOf(request, config.publicUrl)}${location}`);
     }
+    if (closing) reply.header('Connection', 'close');
     done(null, payload);
   });
 
