@@ -92,7 +92,12 @@ export async function testDatabase(): Promise<{ database: Database; drop: () => 
       },
     };
   }
-  const pglite = await PGlite.create({ loadDataDir: await pgliteTemplate(), ...(await pgliteArtifacts()) });
+  const pglite = await PGlite.create({
+    loadDataDir: await pgliteTemplate(),
+    ...(await pgliteArtifacts()),
+    // A test database holds a few thousand rows: 16 MB of buffers (PGlite's default is 128 MB) halve its start.
+    postgresqlconf: ['shared_buffers=16MB'],
+  });
   const database = await connect({ databaseUrl: null, poolSize: 1, pgliteDir: 'memory://', pglite });
   return { database, drop: () => database.close() };
 }
