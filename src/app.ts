@@ -7,6 +7,7 @@ import FindMyWay from 'find-my-way';
 import type { Redis } from 'ioredis';
 import secureJson from 'secure-json-parse';
 import { type Access, checkAccess } from './core/access.js';
+import { readCredential } from './core/auth.js';
 import { closedBodySchema, normaliseBodyKeys } from './core/body-keys.js';
 import { clientErrorHandler, frameworkErrors } from './core/client-errors.js';
 import type { Config } from './core/config.js';
@@ -264,7 +265,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onRequest', async (request) => {
     if (request.is404) return; // unknown routes answer 404 before anything else
     if (request.routeOptions.config.authenticate === false) return;
-    request.ctx = await services.auth.authenticate(request);
+    request.ctx = await services.auth.authenticate(readCredential(request), request);
     checkAccess(request, request.routeOptions.config.access ?? 'read');
   });
   await installThrottle(app, config, deps.redis ?? null);

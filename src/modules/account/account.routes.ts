@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isNull } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { clientOf } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { Envelope, noContent, ok, originOf, PageEnvelope, sendPage } from '../../core/envelope.js';
@@ -9,7 +10,7 @@ import { pageOfRows, pagingQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import { MemberSchema, TokenPairSchema, UpdateMemberBody } from '../auth/auth.schemas.js';
-import { type AuthService, clientOf, uncommonPassword } from '../auth/auth.service.js';
+import { type AuthService, uncommonPassword } from '../auth/auth.service.js';
 import {
   AcceptBody,
   AcceptQuery,

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { SESSION_COOKIE } from '../../core/auth.js';
+import { clientOf, SESSION_COOKIE } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { bodyRules, Envelope, noContent, ok, originOf, PageEnvelope, sendPage } from '../../core/envelope.js';
@@ -28,7 +28,7 @@ import {
   TokenPairSchema,
   UpdateMemberBody,
 } from './auth.schemas.js';
-import { type AuthService, clientOf, notBlank, uncommonPassword } from './auth.service.js';
+import { type AuthService, notBlank, uncommonPassword } from './auth.service.js';
 import { createSiteHooks, sectorHooks, siteAccess } from './auth.sites.js';
 import { auth_industries, auth_sectors, auth_sites } from './auth.tables.js';
 

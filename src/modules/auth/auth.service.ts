@@ -1,17 +1,19 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import slugify from 'slugify';
-import { randomToken, sha256, signAccessToken } from '../../core/auth.js';
+import { type Client, randomToken, sha256, signAccessToken } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import type { BodyRules } from '../../core/envelope.js';
 import { AppError, fieldError, notFound, validationError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
+import type { Logger } from '../../core/logger.js';
 import type { Mailer } from '../../core/mailer.js';
 import type { RequestContext } from '../../core/tenancy.js';
 import { type ApiKeyLookup, createCredentials } from './auth.credentials.js';
 
+/** The staff list of accounts' spec, for the admin module's query schema (billing lists them through auth). */
+export { ACCOUNT_LIST } from './auth.repository.js';
 /** What the account module implements for the credential check (its API keys), wired in src/modules.ts. */
 export type { ApiKeyLookup };
 
@@ -101,15 +103,6 @@ export function presentAccount(account: repo.AccountRow) {
   return visible;
 }
 
-interface Client {
-  ip: string;
-  userAgent: string;
-}
-
-export function clientOf(request: FastifyRequest): Client {
-  return { ip: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 400) };
-}
-
 /** What registration needs from billing: the plan a new account starts on, and its first credits (billing owns both). */
 export interface RegistrationBilling {
   freePlan(tx: Db): Promise<{ id: number }>;
@@ -130,7 +123,7 @@ export function createAuthService(deps: {
   config: Config;
   mailer: Mailer;
   redis: Redis | null;
-  log: FastifyBaseLogger;
+  log: Logger;
   billing: RegistrationBilling;
   apiKeys: ApiKeyLookup;
 }) {

@@ -4,8 +4,7 @@ import type { Db } from '../../core/db.js';
 import { AppError, fieldError, notFound, validationError } from '../../core/errors.js';
 import { record, type SourceAgent } from '../../core/events.js';
 import type { Jobs } from '../../core/jobs.js';
-import type { ListQuery } from '../../core/lists.js';
-import type { StaffAccountRow } from './billing.repository.js';
+import type { ListQuery, ListResult } from '../../core/lists.js';
 import * as repo from './billing.repository.js';
 import { createBillingStaff } from './billing.staff.js';
 import { createStripeProvider, type PaymentProvider } from './billing.stripe.js';
@@ -111,7 +110,24 @@ export interface AccountBalances {
   setPlan(tx: Db, accountId: number, planId: number): Promise<void>;
   totals(): Promise<{ accounts: number; outstanding_credits: number }>;
   account(accountId: number): Promise<StaffAccountRow | undefined>;
+  /** Every account with its balance and plan, as staff list them (`ACCOUNT_LIST`'s filters and orderings). */
+  list(query: ListQuery): Promise<ListResult<StaffAccountRow>>;
 }
+
+/** An account as staff see it: its balance and plan. */
+export interface StaffAccountRow {
+  id: number;
+  name: string;
+  slug: string;
+  status: 'active' | 'suspended';
+  plan_id: number;
+  credits: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The staff lists' specs and catalog kinds, for the admin module's query schemas. */
+export { CATALOG_LISTS, type CatalogKind, STAFF_USAGE_LIST } from './billing.staff.js';
 
 export interface BillingDeps {
   db: Db;
