@@ -88,8 +88,8 @@ export function createServices(deps: ServiceDeps) {
     database: deps.database,
     probe: { jobQueue: () => jobs.health(), aiConfigured: () => ai.configured },
   });
-  const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl });
-  const events = createEventsService({ db: deps.db, baseUrl: deps.config.publicUrl });
+  const tasks = createTasksService({ db: deps.db, jobs });
+  const events = createEventsService({ db: deps.db });
   const writer = createWriterService();
   const planner = createPlannerServices({
     db: deps.db,
@@ -97,7 +97,6 @@ export function createServices(deps: ServiceDeps) {
     siteAccess,
     sites: siteDirectory,
     writer,
-    baseUrl: deps.config.publicUrl,
     ai,
     defaultWordCount: async (accountId) => (await systemAi.store.settings(accountId)).default_word_count,
     log: deps.log,
@@ -123,7 +122,6 @@ export function createServices(deps: ServiceDeps) {
 export type AppServices = ReturnType<typeof createServices>;
 
 export async function registerModules(app: FastifyInstance, services: AppServices): Promise<void> {
-  const baseUrl = services.config.publicUrl;
   await systemRoutes(app, services);
   await systemTasksRoutes(app, services);
   await systemAiRoutes(app, services);
@@ -131,6 +129,6 @@ export async function registerModules(app: FastifyInstance, services: AppService
   await authRoutes(app, services);
   await accountRoutes(app, services);
   await billingRoutes(app, services);
-  await adminRoutes(app, { db: services.db, baseUrl, billing: services.billing });
-  await plannerRoutes(app, { db: services.db, jobs: services.jobs, siteAccess, baseUrl, ...services.planner });
+  await adminRoutes(app, { db: services.db, billing: services.billing });
+  await plannerRoutes(app, { db: services.db, jobs: services.jobs, siteAccess, ...services.planner });
 }

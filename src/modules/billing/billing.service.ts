@@ -147,7 +147,6 @@ export function createBillingService(deps: BillingDeps) {
     staff: createBillingStaff({
       db: deps.db,
       accounts: deps.accounts,
-      baseUrl: deps.config.publicUrl,
       onChange: (kind) => {
         if (kind === 'credit_costs') ledger.invalidateCosts();
       },

@@ -88,7 +88,6 @@ function inUse(error: unknown): boolean {
 export function createBillingStaff(deps: {
   db: Db;
   accounts: Pick<AccountBalances, 'totals' | 'account' | 'list'>;
-  baseUrl: string;
   onChange: (kind: CatalogKind) => void;
 }) {
   const { db } = deps;

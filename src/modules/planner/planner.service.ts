@@ -17,7 +17,6 @@ export function createPlannerServices(deps: {
   siteAccess: SiteAccess;
   sites: PlannerSites;
   writer: WriterService;
-  baseUrl: string;
   ai: Ai;
   /** The account's default article length (system/settings/), for ideas that give none. */
   defaultWordCount: (accountId: number) => Promise<number>;

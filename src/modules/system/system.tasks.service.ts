@@ -42,7 +42,7 @@ const WIRE = {
 
 export { taskPath } from '../../core/envelope.js';
 
-export function createTasksService(deps: { db: Db; jobs: Jobs; baseUrl: string; watchIntervalMs?: number }) {
+export function createTasksService(deps: { db: Db; jobs: Jobs; watchIntervalMs?: number }) {
   const { db, jobs } = deps;
   const watchIntervalMs = deps.watchIntervalMs ?? 500;
 
