@@ -1,7 +1,6 @@
-import { sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey, createSector, createSite, PASSWORD, type SignedUp, signUp, uniqueEmail } from './factories.js';
+import { createApiKey, createSector, createSite, makeStaff, PASSWORD, type SignedUp, signUp, uniqueEmail } from './factories.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
 import { buildTestApp, type TestApp } from './harness.js';
 import { stepsJob } from './job-types.js';
@@ -69,7 +68,7 @@ beforeAll(async () => {
   );
   owner = await signUp(t);
   staff = await signUp(t);
-  await t.database.db.execute(sql`update auth_users set is_staff = true where id = ${staff.userId}`);
+  await makeStaff(t, staff);
 });
 afterAll(async () => {
   await t?.close();

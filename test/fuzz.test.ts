@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey, createSector, createSite, type SignedUp, signUp } from './factories.js';
+import { createApiKey, createSector, createSite, makeStaff, type SignedUp, signUp } from './factories.js';
 import { buildTestApp, type TestApp } from './harness.js';
 
 /**
@@ -258,7 +258,7 @@ function problem(res: Awaited<ReturnType<TestApp['request']>>): string | null {
 beforeAll(async () => {
   t = await buildTestApp();
   owner = await signUp(t);
-  await t.database.db.execute(sql`update auth_users set is_staff = true where id = ${owner.userId}`);
+  await makeStaff(t, owner);
   const site = await createSite(t, owner);
   const sector = await createSector(t, owner, site.id);
   Object.assign(ids, { account_id: owner.accountId, user_id: owner.userId, site_id: site.id, sector_id: sector.id });
