@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { UsageInput } from '../../core/ai.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { AppError, fieldError, notFound, validationError } from '../../core/errors.js';
@@ -38,20 +39,6 @@ export interface GrantMeta {
   tx?: Db;
   source_agent?: SourceAgent;
   actor_id?: number | null;
-}
-
-export interface UsageInput {
-  operation: string;
-  model: string;
-  tokens_in: number;
-  tokens_out: number;
-  credits: number;
-  cost_micros: number;
-  latency_ms: number;
-  ref?: string;
-  object_type?: string;
-  object_id?: number;
-  tx?: Db;
 }
 
 interface Entry {
