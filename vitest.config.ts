@@ -10,6 +10,9 @@ export default defineConfig({
     // while much of a file's time is waiting (a job queue's poll, a child process starting, a token expiring).
     // Two workers keep both cores busy; `--maxWorkers` on the command line still overrides it.
     maxWorkers: 2,
+    // A worker keeps its imported modules from one file to the next: importing the app again in every file was
+    // most of the suite's time. Each file still builds its own app on its own database (test/harness.ts).
+    isolate: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],

@@ -1,12 +1,13 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import FindMyWay from 'find-my-way';
 import type { Redis } from 'ioredis';
 import secureJson from 'secure-json-parse';
 import { type Access, checkAccess } from './core/access.js';
+import { readCredential } from './core/auth.js';
 import { closedBodySchema, normaliseBodyKeys } from './core/body-keys.js';
 import { clientErrorHandler, frameworkErrors } from './core/client-errors.js';
 import type { Config } from './core/config.js';
@@ -86,6 +87,26 @@ function validators() {
 }
 
 /**
+ * The validator of one request part, compiled once per process for each distinct schema: routes share many (an
+ * `{id}` path, a list's query string), and a process that builds several apps (the tests) compiles each once.
+ * The validators hold no state between calls beyond `errors`, which Fastify reads right after the call.
+ */
+const compiled = { body: new Map<string, ValidateFunction>(), query: new Map<string, ValidateFunction>() };
+let shared: ReturnType<typeof validators> | null = null;
+function compileValidator(schema: unknown, httpPart: string | undefined): ValidateFunction {
+  const part = httpPart === 'body' ? 'body' : 'query';
+  const guarded = guardedInputSchema(part === 'body' ? closedBodySchema(schema) : schema) as object;
+  const key = JSON.stringify(guarded);
+  let validate = compiled[part].get(key);
+  if (!validate) {
+    shared ??= validators();
+    validate = shared[part].compile(guarded);
+    compiled[part].set(key, validate);
+  }
+  return validate;
+}
+
+/**
  * The media types a route takes: JSON, and multipart only where the route reads it (`config.multipart`; the
  * parser exists in the planner's scope, so elsewhere Fastify already answers 415). A route whose body schema
  * is keyed by content type is validated only for a type it names, so a body-less request without one is a
@@ -122,12 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     frameworkErrors: frameworkErrors(headers),
   }) as unknown as App;
 
-  const ajv = validators();
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    httpPart === 'body'
-      ? ajv.body.compile(guardedInputSchema(closedBodySchema(schema)) as object)
-      : ajv.query.compile(guardedInputSchema(schema) as object),
-  );
+  app.setValidatorCompiler(({ schema, httpPart }) => compileValidator(schema, httpPart));
 
   // Every route's path is also kept here so an unknown method on a known path can answer 405 with `Allow`.
   const methodRouter = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
@@ -167,6 +183,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return (exact.length > 0 ? exact : found).map((entry) => entry.method);
   });
 
+  // A response sent once the close has begun ends its connection: a keep-alive client would otherwise hold the
+  // server open after its request in flight was answered (Fastify closes only requests that arrive later).
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   // `Location` is absolute, like a list's `next`/`previous`: routes set the path, and the origin (PUBLIC_URL, else
   // what the request came in on) is added here once for every route.
   app.addHook('onSend', (request, reply, payload, done) => {
@@ -174,6 +197,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if (typeof location === 'string' && location.startsWith('/')) {
       reply.header('Location', `${originOf(request, config.publicUrl)}${location}`);
     }
+    if (closing) reply.header('Connection', 'close');
     done(null, payload);
   });
 
@@ -246,7 +270,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onRequest', async (request) => {
     if (request.is404) return; // unknown routes answer 404 before anything else
     if (request.routeOptions.config.authenticate === false) return;
-    request.ctx = await services.auth.authenticate(request);
+    request.ctx = await services.auth.authenticate(readCredential(request), request);
     checkAccess(request, request.routeOptions.config.access ?? 'read');
   });
   await installThrottle(app, config, deps.redis ?? null);

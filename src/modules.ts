@@ -153,8 +153,8 @@ export function createServices(deps: ServiceDeps) {
     database: deps.database,
     probe: { jobQueue: () => jobs.health(), aiConfigured: () => ai.configured },
   });
-  const tasks = createTasksService({ db: deps.db, jobs, baseUrl: deps.config.publicUrl, changes });
-  const events = createEventsService({ db: deps.db, baseUrl: deps.config.publicUrl });
+  const tasks = createTasksService({ db: deps.db, jobs, changes });
+  const events = createEventsService({ db: deps.db });
   const language = async (accountId: number) => (await systemAi.store.settings(accountId)).language;
   const defaultWordCount = async (accountId: number) => (await systemAi.store.settings(accountId)).default_word_count;
   // The writer reads the planner's clusters and ideas through its directory (the planner's services, made
@@ -178,7 +178,6 @@ export function createServices(deps: ServiceDeps) {
     siteAccess,
     sites: siteDirectory,
     writer,
-    baseUrl: deps.config.publicUrl,
     ai,
     defaultWordCount,
     log: deps.log,
@@ -212,7 +211,6 @@ export function createServices(deps: ServiceDeps) {
 export type AppServices = ReturnType<typeof createServices>;
 
 export async function registerModules(app: FastifyInstance, services: AppServices): Promise<void> {
-  const baseUrl = services.config.publicUrl;
   app.addHook('onClose', async () => services.storage.close());
   await mediaRoutes(app, services);
   await systemRoutes(app, services);
@@ -222,8 +220,8 @@ export async function registerModules(app: FastifyInstance, services: AppService
   await authRoutes(app, services);
   await accountRoutes(app, services);
   await billingRoutes(app, services);
-  await adminRoutes(app, { db: services.db, baseUrl, billing: services.billing });
-  await plannerRoutes(app, { db: services.db, jobs: services.jobs, siteAccess, baseUrl, ...services.planner });
+  await adminRoutes(app, { db: services.db, billing: services.billing });
+  await plannerRoutes(app, { db: services.db, jobs: services.jobs, siteAccess, ...services.planner });
   await writerRoutes(app, services);
   await writerGenerateRoutes(app, services);
   await writerImageRoutes(app, { images: services.writerImages });

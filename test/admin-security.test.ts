@@ -1,6 +1,5 @@
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedUp, signUp } from './factories.js';
+import { makeStaff, type SignedUp, signUp } from './factories.js';
 import { buildTestApp, type TestApp } from './harness.js';
 import { expectSecured } from './security.js';
 
@@ -15,8 +14,7 @@ let staff: SignedUp;
 let customer: SignedUp;
 beforeAll(async () => {
   t = await buildTestApp();
-  staff = await signUp(t, { account_name: 'Platform' });
-  await t.database.db.execute(sql`update auth_users set is_staff = true where id = ${staff.userId}`);
+  staff = await makeStaff(t, await signUp(t, { account_name: 'Platform' }));
   customer = await signUp(t, { account_name: 'Customer' });
   // One mail in the outbox, so its detail route has an object to name.
   const reset = await t.request({ method: 'POST', url: '/api/v1/auth/password-reset/', payload: { email: customer.email } });

@@ -4,7 +4,8 @@ import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Ai, AiError, type AiFunctionName, type AiUsage } from '../src/core/ai.js';
 import { defineJob } from '../src/core/jobs.js';
-import { signUp } from './factories.js';
+import type { billing_credit_transactions, billing_usage } from '../src/modules/billing/billing.tables.js';
+import { rowsOf, signUp } from './factories.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
 import { buildTestApp, type TestApp } from './harness.js';
 
@@ -66,35 +67,20 @@ async function fundedAccount(credits = 1000) {
   };
 }
 
-async function ledger(accountId: number) {
-  const result = await t.database.db.execute(
+type LedgerRow = typeof billing_credit_transactions.$inferSelect;
+type UsageRow = typeof billing_usage.$inferSelect;
+
+const ledger = (accountId: number) =>
+  rowsOf<Pick<LedgerRow, 'type' | 'amount' | 'operation' | 'ref' | 'object_type' | 'object_id'>>(
+    t,
     sql`SELECT type, amount, operation, ref, object_type, object_id FROM billing_credit_transactions WHERE account_id = ${accountId} AND type = 'usage' ORDER BY id`,
   );
-  return (result as unknown as { rows: unknown[] }).rows as {
-    type: string;
-    amount: number;
-    operation: string;
-    ref: string;
-    object_type: string | null;
-    object_id: number | null;
-  }[];
-}
 
-async function usage(accountId: number) {
-  const result = await t.database.db.execute(
+const usage = (accountId: number) =>
+  rowsOf<Pick<UsageRow, 'operation' | 'model' | 'tokens_in' | 'tokens_out' | 'credits' | 'cost_micros' | 'latency_ms' | 'ref'>>(
+    t,
     sql`SELECT operation, model, tokens_in, tokens_out, credits, cost_micros, latency_ms, ref FROM billing_usage WHERE account_id = ${accountId} ORDER BY id`,
   );
-  return (result as unknown as { rows: unknown[] }).rows as {
-    operation: string;
-    model: string;
-    tokens_in: number;
-    tokens_out: number;
-    credits: number;
-    cost_micros: number;
-    latency_ms: number;
-    ref: string | null;
-  }[];
-}
 
 const outline = { sections: [{ heading: 'Why', level: 2, points: ['grip'] }] };
 const VALID: Record<AiFunctionName, { output: unknown; units: number; credits: number }> = {

@@ -87,6 +87,14 @@ describe('loadConfig', () => {
     }
   });
 
+  it('hashes passwords at the standard cost unless a test suite asks for less, which production refuses', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).passwordHashCost).toBe('standard');
+    expect(loadConfig({ DATA_DIR: dataDir(), PASSWORD_HASH_COST: 'test' }).passwordHashCost).toBe('test');
+    expect(problems({ NODE_ENV: 'production', PASSWORD_HASH_COST: 'test' })).toEqual([
+      expect.stringMatching(/^PASSWORD_HASH_COST: .*refused when NODE_ENV=production/),
+    ]);
+  });
+
   it.each(['-1', '65536', '8000.5', 'eighty'])('PORT=%s is refused', (port) => {
     expect(problems({ PORT: port })).toEqual([expect.stringMatching(/^PORT: must be a whole number from 0 to 65535/)]);
   });

@@ -340,7 +340,7 @@ describe('headers', () => {
   });
 
   it('without CORS_ORIGINS no origin is allowed', async () => {
-    const plain = await buildTestApp();
+    const plain = await buildTestApp({}, { database: t.database });
     try {
       const res = await plain.request({ method: 'GET', url: '/api/v1/system/health/', headers: { origin: ORIGIN } });
       expect(res.headers['access-control-allow-origin']).toBeUndefined();

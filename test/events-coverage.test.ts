@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertContent } from '../src/modules/writer/writer.repository.js';
-import { createApiKey, createSector, createSite, PASSWORD, type SignedUp, signUp, uniqueEmail } from './factories.js';
+import { createApiKey, createSector, createSite, makeStaff, PASSWORD, type SignedUp, signUp, uniqueEmail } from './factories.js';
 import { pngOf, promptsAnswer } from './fake-images.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
 import { fakeWriter } from './fake-writer.js';
@@ -73,7 +73,7 @@ beforeAll(async () => {
   );
   owner = await signUp(t);
   staff = await signUp(t);
-  await t.database.db.execute(sql`update auth_users set is_staff = true where id = ${staff.userId}`);
+  await makeStaff(t, staff);
 });
 afterAll(async () => {
   await t?.close();

@@ -1,3 +1,4 @@
+import { type SQL, sql } from 'drizzle-orm';
 import type { TestApp } from './harness.js';
 
 /**
@@ -112,4 +113,15 @@ export async function createApiKey(
   if (res.statusCode !== 201) throw new Error(`createApiKey failed: ${res.statusCode} ${res.body}`);
   const data = res.json().data;
   return { id: data.id, key: data.key, headers: { authorization: `Bearer ${data.key}` } };
+}
+
+/** Makes a signed-up user platform staff, in the database (as `npm run cli -- create-superuser` would). */
+export async function makeStaff<T extends SignedUp>(t: TestApp, who: T): Promise<T> {
+  await t.database.db.execute(sql`update auth_users set is_staff = true where id = ${who.userId}`);
+  return who;
+}
+
+/** The rows a query answers on the test app's database (tests read what the API does not show). */
+export async function rowsOf<T = Record<string, unknown>>(t: TestApp, query: SQL): Promise<T[]> {
+  return ((await t.database.db.execute(query)) as unknown as { rows: T[] }).rows;
 }

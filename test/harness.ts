@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
@@ -35,11 +35,41 @@ export function testConfig(env: Record<string, string> = {}): Config {
     THROTTLE_DISABLED: 'true',
     LOG_LEVEL: 'silent',
     WORKER: 'false',
+    // Hundreds of sign-ups per run: a token argon2 cost (production keeps the standard one; core/config.ts).
+    PASSWORD_HASH_COST: 'test',
     ...env,
   });
 }
 
 let counter = 0;
+
+/**
+ * What every PGlite copy starts from, read and compiled once per worker process (vitest keeps a worker's modules
+ * across files, `isolate: false`): the template's dump, and PGlite's own WebAssembly modules and file-system
+ * bundle, which `PGlite.create` would otherwise read and compile again for each database.
+ */
+type WasmModule = NonNullable<PGliteOptions['pgliteWasmModule']>;
+// The global exists in Node; the project's `lib` (no DOM) declares only its types.
+declare const WebAssembly: { compile(bytes: Uint8Array): Promise<WasmModule> };
+let template: Promise<Blob> | null = null;
+let artifacts: Promise<Pick<PGliteOptions, 'pgliteWasmModule' | 'initdbWasmModule' | 'fsBundle'>> | null = null;
+
+function pgliteTemplate(): Promise<Blob> {
+  const file = inject('pgliteTemplate');
+  if (!file) throw new Error('global-setup did not prepare a template database');
+  template ??= readFile(file).then((bytes) => new Blob([bytes]));
+  return template;
+}
+
+function pgliteArtifacts() {
+  const dist = (name: string) => new URL(`./${name}`, import.meta.resolve('@electric-sql/pglite'));
+  artifacts ??= Promise.all([
+    readFile(dist('pglite.wasm')).then((bytes) => WebAssembly.compile(bytes)),
+    readFile(dist('initdb.wasm')).then((bytes) => WebAssembly.compile(bytes)),
+    readFile(dist('pglite.data')).then((bytes) => new Blob([bytes])),
+  ]).then(([pgliteWasmModule, initdbWasmModule, fsBundle]) => ({ pgliteWasmModule, initdbWasmModule, fsBundle }));
+  return artifacts;
+}
 
 export async function testDatabase(): Promise<{ database: Database; drop: () => Promise<void> }> {
   const postgresTemplate = inject('postgresTemplate');
@@ -62,12 +92,23 @@ export async function testDatabase(): Promise<{ database: Database; drop: () => 
       },
     };
   }
-  const template = inject('pgliteTemplate');
-  if (!template) throw new Error('global-setup did not prepare a template database');
-  const dump = new Blob([await readFile(template)]);
-  const pglite = await PGlite.create(pgliteOptions({ loadDataDir: dump }));
+  const pglite = await PGlite.create(pgliteOptions({ loadDataDir: await pgliteTemplate(), ...(await pgliteArtifacts()) }));
   const database = await connect({ databaseUrl: null, poolSize: 1, pgliteDir: 'memory://', pglite });
   return { database, drop: () => database.close() };
+}
+
+/**
+ * A DATA_DIR for a real server or CLI process, its embedded database already migrated (a copy of the template),
+ * so the process starts without creating and migrating one. On Postgres runs there is no PGlite template: the
+ * folder starts empty and the process migrates it itself.
+ */
+export async function seededDataDir(prefix = 'cf-server-'): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (!inject('pgliteTemplate')) return dir;
+  const { pgliteDir } = testConfig({ DATA_DIR: dir });
+  const pglite = await PGlite.create({ dataDir: pgliteDir, loadDataDir: await pgliteTemplate(), ...(await pgliteArtifacts()) });
+  await pglite.close();
+  return dir;
 }
 
 export interface TestAppOptions {
@@ -84,11 +125,16 @@ export interface TestAppOptions {
   jobLimits?: Readonly<Record<string, JobLimits>>;
   /** Where the app logs, through the app's own logger options (core/logger.ts), at LOG_LEVEL; silent without. */
   logStream?: DestinationStream;
+  /**
+   * Another test app's database, for an app that differs only in its configuration (or stands for a second
+   * server process on the same data): no copy is made, and closing this app leaves the database to its owner.
+   */
+  database?: Database;
 }
 
 export async function buildTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(env);
-  const { database, drop } = await testDatabase();
+  const { database, drop } = options.database ? { database: options.database, drop: async () => {} } : await testDatabase();
   const app = await buildApp({
     config,
     database,

@@ -478,9 +478,10 @@ describe('graceful shutdown', () => {
       () => t.app.services.tasks.get(ctxFor(accountId), task.id),
       (row) => row.status === 'running',
     );
-    const other = await buildTestApp({ WORKER: 'false' }, { jobs: [stepsJob] });
+    const other = await buildTestApp({ WORKER: 'false' }, { jobs: [stepsJob], database: t.database });
     try {
-      // A second app on its own database shows stop() returns at once with nothing running.
+      // A second app on the same database, working no jobs itself, shows stop() returns at once with nothing
+      // of its own running.
       await other.app.services.jobs.stop(5);
     } finally {
       await other.close();

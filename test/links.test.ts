@@ -36,7 +36,7 @@ describe('Location', () => {
   });
 
   it('is built from PUBLIC_URL when set', async () => {
-    const other = await buildTestApp({ PUBLIC_URL: 'https://api.example.com' });
+    const other = await buildTestApp({ PUBLIC_URL: 'https://api.example.com' }, { database: t.database });
     try {
       const who = await signUp(other);
       const res = await other.request({

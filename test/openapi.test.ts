@@ -237,61 +237,26 @@ describe('answers match the documented schemas', () => {
     });
     expectDocumented('post', '/api/v1/auth/register', register);
     const headers = owner.headers;
-    expectDocumented('get', '/api/v1/auth/me', await t.request({ method: 'GET', url: '/api/v1/auth/me/', headers }));
+    const get = (url: string) => t.request({ method: 'GET', url, headers });
+    const post = (url: string, payload: object) => t.request({ method: 'POST', url, headers, payload });
+    expectDocumented('get', '/api/v1/auth/me', await get('/api/v1/auth/me/'));
     const site = await createSite(t, owner);
     const sector = await createSector(t, owner, site.id);
-    expectDocumented(
-      'get',
-      '/api/v1/auth/sites/{id}',
-      await t.request({ method: 'GET', url: `/api/v1/auth/sites/${site.id}/`, headers }),
-    );
-    expectDocumented(
-      'get',
-      '/api/v1/auth/sites',
-      await t.request({ method: 'GET', url: '/api/v1/auth/sites/?page_size=1', headers }),
-    );
-    const keyword = await t.request({
-      method: 'POST',
-      url: '/api/v1/planner/keywords/',
-      headers,
-      payload: { site_id: site.id, sector_id: sector.id, keyword: 'trail shoes', volume: 1300 },
-    });
+    expectDocumented('get', '/api/v1/auth/sites/{id}', await get(`/api/v1/auth/sites/${site.id}/`));
+    expectDocumented('get', '/api/v1/auth/sites', await get('/api/v1/auth/sites/?page_size=1'));
+    const scope = { site_id: site.id, sector_id: sector.id };
+    const keyword = await post('/api/v1/planner/keywords/', { ...scope, keyword: 'trail shoes', volume: 1300 });
     expectDocumented('post', '/api/v1/planner/keywords', keyword);
-    expectDocumented(
-      'get',
-      '/api/v1/planner/keywords',
-      await t.request({ method: 'GET', url: '/api/v1/planner/keywords/', headers }),
-    );
-    const cluster = await t.request({
-      method: 'POST',
-      url: '/api/v1/planner/keywords/auto_cluster/',
-      headers,
-      payload: { site_id: site.id, sector_id: sector.id },
-    });
+    expectDocumented('get', '/api/v1/planner/keywords', await get('/api/v1/planner/keywords/'));
+    const cluster = await post('/api/v1/planner/keywords/auto_cluster/', scope);
     expectDocumented('post', '/api/v1/planner/keywords/auto_cluster', cluster);
     const taskId = cluster.json().data.task_id;
-    expectDocumented(
-      'get',
-      '/api/v1/system/tasks/{id}',
-      await t.request({ method: 'GET', url: `/api/v1/system/tasks/${taskId}/`, headers }),
-    );
-    expectDocumented(
-      'get',
-      '/api/v1/account/team',
-      await t.request({ method: 'GET', url: '/api/v1/account/team/?limit=5', headers }),
-    );
-    expectDocumented('get', '/api/v1/events', await t.request({ method: 'GET', url: '/api/v1/events/', headers }));
+    expectDocumented('get', '/api/v1/system/tasks/{id}', await get(`/api/v1/system/tasks/${taskId}/`));
+    expectDocumented('get', '/api/v1/account/team', await get('/api/v1/account/team/?limit=5'));
+    expectDocumented('get', '/api/v1/events', await get('/api/v1/events/'));
     // Errors, in the shared envelope
-    expectDocumented(
-      'get',
-      '/api/v1/auth/sites/{id}',
-      await t.request({ method: 'GET', url: '/api/v1/auth/sites/999999/', headers }),
-    );
-    expectDocumented(
-      'post',
-      '/api/v1/auth/sites',
-      await t.request({ method: 'POST', url: '/api/v1/auth/sites/', headers, payload: { name: '' } }),
-    );
+    expectDocumented('get', '/api/v1/auth/sites/{id}', await get('/api/v1/auth/sites/999999/'));
+    expectDocumented('post', '/api/v1/auth/sites', await post('/api/v1/auth/sites/', { name: '' }));
     expectDocumented('get', '/api/v1/auth/me', await t.request({ method: 'GET', url: '/api/v1/auth/me/' }));
   });
 });

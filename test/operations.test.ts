@@ -1,13 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/core/db.js';
-import { buildTestApp, type TestApp } from './harness.js';
+import { buildTestApp, seededDataDir, type TestApp } from './harness.js';
 
 /** Operations: /metrics, health when the database is down, and a graceful stop of the real server on SIGTERM. */
 
@@ -47,7 +45,7 @@ describe('/metrics', () => {
   });
 
   it('with METRICS_TOKEN it wants that bearer token, from anywhere', async () => {
-    const guarded = await buildTestApp({ METRICS_TOKEN: 'scrape-me-please' });
+    const guarded = await buildTestApp({ METRICS_TOKEN: 'scrape-me-please' }, { database: t.database });
     try {
       const none = await guarded.request({ method: 'GET', url: '/metrics' });
       expect(none.statusCode).toBe(401);
@@ -108,7 +106,7 @@ describe('graceful shutdown (the real server, over HTTP)', () => {
 
   it('on SIGTERM finishes the request in flight, accepts nothing new, and exits 0', async () => {
     const port = await freePort();
-    dataDir = mkdtempSync(join(tmpdir(), 'cf-server-'));
+    dataDir = await seededDataDir();
     let output = '';
     server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: PROJECT_ROOT,
@@ -117,7 +115,7 @@ describe('graceful shutdown (the real server, over HTTP)', () => {
         PORT: String(port),
         HOST: '127.0.0.1',
         DATA_DIR: dataDir,
-        LOG_LEVEL: 'info',
+        LOG_LEVEL: 'debug',
         WORKER: 'false',
         DATABASE_URL: '',
       },
@@ -127,41 +125,43 @@ describe('graceful shutdown (the real server, over HTTP)', () => {
     server.stderr?.on('data', (chunk) => (output += chunk));
     const exited = once(server, 'exit');
     const base = `http://127.0.0.1:${port}`;
-
-    const deadline = Date.now() + 45_000;
-    for (;;) {
-      const ready = await fetch(`${base}/api/v1/system/health/`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) break;
-      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`server did not start:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    /** Waits, with a deadline, until the server's output shows `pattern` (or fails with the output so far). */
+    const logged = async (pattern: RegExp, what: string) => {
+      const deadline = Date.now() + 45_000;
+      while (!pattern.test(output)) {
+        if (Date.now() > deadline || server?.exitCode !== null) throw new Error(`${what}:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    await logged(/API ready/, 'the server did not start');
 
     // A request in flight: its JSON body arrives in two parts, SIGTERM lands between them.
     const inflight = httpRequest(`${base}/api/v1/no-such-route/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'x-request-id': 'in-flight' },
     });
-    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const answered = new Promise<{ status: number; connection?: string; body: string }>((resolve, reject) => {
       inflight.on('response', (res) => {
         let body = '';
         res.on('data', (chunk) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body }));
       });
       inflight.on('error', reject);
     });
     inflight.write('{"a": ');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The server has the request (it logs each one as it arrives, at debug) before the signal is sent.
+    await logged(/"request_id":"in-flight"[^\n]*"msg":"incoming request"/, 'the request in flight never arrived');
     server.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await logged(/shutting down/, 'SIGTERM was not handled');
 
-    // Nothing new is accepted while the request in flight is still open.
-    const fresh = await fetch(`${base}/api/v1/system/health/`, { headers: { connection: 'close' } }).then(
-      (r) => `status ${r.status}`,
-      (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? error.message,
-    );
+    // Nothing new is accepted while the request in flight is still open: the listener closes at once.
+    const connect = () =>
+      fetch(`${base}/api/v1/system/health/`, { headers: { connection: 'close' } }).then(
+        (r) => `status ${r.status}`,
+        (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? error.message,
+      );
+    let fresh = await connect();
+    for (const deadline = Date.now() + 10_000; fresh !== 'ECONNREFUSED' && Date.now() < deadline; ) fresh = await connect();
     expect(fresh).toBe('ECONNREFUSED');
     expect(server.exitCode).toBeNull();
 
@@ -169,6 +169,8 @@ describe('graceful shutdown (the real server, over HTTP)', () => {
     const answer = await answered;
     expect(answer.status).toBe(404);
     expect(JSON.parse(answer.body)).toMatchObject({ success: false, code: 'not_found', request_id: 'in-flight' });
+    // Answered during the close, it ends its keep-alive connection, so the server need not wait for the client.
+    expect(answer.connection).toBe('close');
 
     const [code] = await exited;
     expect(code, output).toBe(0);

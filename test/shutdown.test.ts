@@ -1,9 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { seededDataDir } from './harness.js';
 
 /**
  * The real server process (src/server.ts) on SIGTERM: it ends within SHUTDOWN_GRACE_SECONDS even while a request
@@ -16,14 +14,14 @@ afterAll(() => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-function startServer(): Promise<{ child: ChildProcess; port: number }> {
+async function startServer(): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     env: {
       ...process.env,
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
       PORT: '0',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'cf-shutdown-')),
+      DATA_DIR: await seededDataDir('cf-shutdown-'),
       SECRET_KEY: 'test-secret-key-that-is-long-enough-to-sign-tokens',
       SHUTDOWN_GRACE_SECONDS: String(GRACE_SECONDS),
       LOG_LEVEL: 'info',
@@ -63,5 +61,5 @@ describe('SIGTERM', () => {
     socket.destroy();
     expect(ms).toBeLessThan(GRACE_SECONDS * 1000 + 1500);
     expect(code).not.toBeNull();
-  }, 180_000); // a fresh embedded database migrates first: slow on a busy machine
+  }, 120_000); // a process compiling the sources: slow on a busy machine
 });

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from './harness.js';
 
 /**
@@ -35,19 +35,26 @@ const hasRedis = await redisAnswers();
 // Each test counts for its own made-up client address, so runs sharing one Redis never meet.
 const clientIp = () => `10.${randomInt(255)}.${randomInt(255)}.${randomInt(1, 255)}`;
 
+// One throttled app for the checks in one process (each counts for its own client address); the other apps
+// differ only in configuration, so they run on its database.
+let throttled: TestApp;
 const apps: TestApp[] = [];
+beforeAll(async () => {
+  throttled = await buildTestApp(THROTTLED);
+});
 afterAll(async () => {
   await Promise.all(apps.map((app) => app.close()));
+  await throttled.close();
 });
 async function app(env: Record<string, string>, redis?: Redis) {
-  const built = await buildTestApp(env, { redis });
+  const built = await buildTestApp(env, { redis, database: throttled.database });
   apps.push(built);
   return built;
 }
 
 describe('throttling in one process', () => {
   it('counts down in RateLimit-* headers, then answers 429 throttled with Retry-After', async () => {
-    const t = await app(THROTTLED);
+    const t = throttled;
     const ip = clientIp();
     for (const remaining of ['2', '1', '0']) {
       const res = await t.request({ method: 'GET', url: LIST, remoteAddress: ip });
@@ -68,14 +75,14 @@ describe('throttling in one process', () => {
   });
 
   it('the detail shares the scope with the list', async () => {
-    const t = await app(THROTTLED);
+    const t = throttled;
     const ip = clientIp();
     for (let i = 0; i < 3; i++) await t.request({ method: 'GET', url: i % 2 ? `${LIST}1/` : LIST, remoteAddress: ip });
     expect((await t.request({ method: 'GET', url: `${LIST}2/`, remoteAddress: ip })).statusCode).toBe(429);
   });
 
   it('health, docs and the schema are never throttled', async () => {
-    const t = await app(THROTTLED);
+    const t = throttled;
     const ip = clientIp();
     for (let i = 0; i < 5; i++) {
       for (const url of ['/api/v1/system/health/', '/api/schema', '/api/docs', '/api/redoc']) {

@@ -50,22 +50,22 @@ export interface CreditsApi {
     ref: string,
     meta?: { object_type?: string; object_id?: number; description?: string; tx?: Db },
   ): Promise<{ charged: boolean; credits: number; balance: number }>;
-  recordUsage(
-    ctx: { accountId: number },
-    usage: {
-      operation: string;
-      model: string;
-      tokens_in: number;
-      tokens_out: number;
-      credits: number;
-      cost_micros: number;
-      latency_ms: number;
-      ref?: string;
-      object_type?: string;
-      object_id?: number;
-      tx?: Db;
-    },
-  ): Promise<void>;
+  recordUsage(ctx: { accountId: number }, usage: UsageInput): Promise<void>;
+}
+
+/** One provider call as it is recorded (tokens, cost, latency), whether or not it was charged. */
+export interface UsageInput {
+  operation: string;
+  model: string;
+  tokens_in: number;
+  tokens_out: number;
+  credits: number;
+  cost_micros: number;
+  latency_ms: number;
+  ref?: string;
+  object_type?: string;
+  object_id?: number;
+  tx?: Db;
 }
 
 /** The account's AI settings as the engine reads them (system/settings/). */

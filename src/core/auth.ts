@@ -14,6 +14,16 @@ export type Credential =
   | { kind: 'session'; token: string }
   | { kind: 'basic'; email: string; password: string };
 
+/** Who is calling, as the services see it: the address (sign-in throttling) and the user agent (sessions). */
+export interface Client {
+  ip: string;
+  userAgent: string;
+}
+
+export function clientOf(request: FastifyRequest): Client {
+  return { ip: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 400) };
+}
+
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 export const SESSION_COOKIE = 'sessionid';
 

@@ -48,6 +48,11 @@ export interface Config {
   shutdownGraceSeconds: number;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /**
+   * The argon2id cost of new password hashes: `standard` (the argon2 library's defaults: 19 MiB, 2 passes) or
+   * `test`, a token cost for test suites that sign up hundreds of users. `test` is refused in production.
+   */
+  passwordHashCost: 'standard' | 'test';
   /** SMTP server for mail (password resets, invitations); without one, mail goes to the outbox table and the log. */
   smtpUrl: string | null;
   mailFrom: string;
@@ -337,6 +342,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceSeconds: read.int('SHUTDOWN_GRACE_SECONDS', 25, 0, 3600),
     accessTokenTtlSeconds: read.int('ACCESS_TOKEN_TTL_SECONDS', 900, 1, 86400),
     refreshTokenTtlSeconds: read.int('REFRESH_TOKEN_TTL_SECONDS', 30 * 86400, 60, 365 * 86400),
+    passwordHashCost: read.oneOf('PASSWORD_HASH_COST', 'standard', ['standard', 'test'] as const),
     smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: read.string('MAIL_FROM', 'ContentFlow <no-reply@localhost>'),
     stripe: {
@@ -356,6 +362,9 @@ export function loadConfig(env: Env = process.env): Config {
     },
     storage: { dir: join(dataDir, 'media'), s3: s3Config(read) },
   };
+  if (config.passwordHashCost === 'test' && nodeEnv === 'production') {
+    read.problems.push('PASSWORD_HASH_COST: `test` is for test suites only and is refused when NODE_ENV=production');
+  }
   for (const origin of config.corsOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) {
       read.problems.push(`CORS_ORIGINS: "${origin}" is not an origin such as https://app.example.com`);

@@ -110,6 +110,19 @@ export function byCaller(caller: Caller, event: Omit<EventInput, 'account_id' | 
   return { ...event, account_id: caller.accountId, source_agent: 'api', actor_id: caller.user?.id ?? null, payload };
 }
 
+/**
+ * A change of one section of the account's settings (`account`, `ai`, …): `settings.updated` with the names of
+ * the fields changed, never their values (they are the account's text, not the feed's).
+ */
+export function settingsUpdated(caller: Caller, section: string, fields: string[]): EventInput {
+  return byCaller(caller, {
+    type: 'settings.updated',
+    object_type: 'settings',
+    object_id: caller.accountId,
+    payload: { section, fields: [...fields].sort() },
+  });
+}
+
 const TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 const SOURCE_PATTERN = /^(api|worker|automation|webhook:[a-z0-9_-]+)$/;
 

@@ -359,15 +359,18 @@ function createLifecycle(deps: {
   const { boss, registry, runtime, limits } = deps;
   let started = false;
   const workers: QueueWorker[] = [];
+  let probe: ReadyProbe | null = null;
   return {
     /** Creates pg-boss's schema (first start) and one queue per job type. Enqueueing works from here on. */
     async start(): Promise<void> {
       if (started) return;
       await boss.start();
+      // Creating a queue that exists is a no-op, but a costly one (a locked function call each): only new ones.
+      const existing = new Set((await boss.getQueues()).map((queue) => queue.name));
       for (const definition of registry.definitions.values()) {
         const { concurrency: _c, timeoutSeconds: _t, retryDelay, ...rest } = limits(definition);
         const options = { name: definition.name, ...rest, retryDelay, policy: 'standard' as const };
-        await boss.createQueue(definition.name, options);
+        if (!existing.has(definition.name)) await boss.createQueue(definition.name, options);
         await boss.updateQueue(definition.name, options);
         if (definition.cron) {
           const data: JobData = { payload: {}, account_id: null, task_id: null };
@@ -386,6 +389,8 @@ function createLifecycle(deps: {
         workers.push(worker);
         worker.start();
       }
+      probe = new ReadyProbe(executorFor(deps.database), runtime, workers);
+      probe.start();
     },
 
     workersRunning: () => workers.length > 0,
@@ -395,6 +400,8 @@ function createLifecycle(deps: {
      * queue (they run again, here or on another worker) and stops pg-boss.
      */
     async stop(graceSeconds: number): Promise<void> {
+      await probe?.stop();
+      probe = null;
       const stopping = workers.splice(0);
       await Promise.all(stopping.map((worker) => worker.stop(graceSeconds)));
       if (started) await boss.stop({ graceful: false, close: false }).catch(() => {});
@@ -534,9 +541,64 @@ interface Runtime {
 type Limits = { concurrency: number; timeoutSeconds: number };
 
 /**
+ * Polls for the workers of this process: one query every `pollMs` names the job types with a job ready, and
+ * only their workers fetch. An idle process costs one small query a poll (on pg-boss's partial index of jobs
+ * not yet active), not one locking fetch per job type. A job type reported while its worker is busy is
+ * reported again at the next poll while its job is still waiting.
+ */
+class ReadyProbe {
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly executor: Executor,
+    private readonly rt: Runtime,
+    private readonly workers: QueueWorker[],
+  ) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    const byName = new Map(this.workers.map((worker) => [worker.name, worker]));
+    const names = [...byName.keys()];
+    while (!this.stopping) {
+      try {
+        const { rows } = await this.executor.executeSql(
+          // One bounded probe per type (EXISTS stops at the first ready job, whatever the backlog); written per
+          // name, so each probe reaches only that type's partition.
+          `SELECT n AS name FROM unnest($1::text[]) AS n
+            WHERE EXISTS (SELECT 1 FROM ${SCHEMA}.job j WHERE j.name = n AND j.state < 'active' AND j.start_after < now())`,
+          [names],
+        );
+        for (const row of rows) byName.get(String(row.name))?.nudge();
+      } catch (error) {
+        this.rt.log.warn({ err: error }, 'could not poll the job queue');
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.rt.pollMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+  }
+}
+
+/**
  * Fetches as many jobs as it has free slots (one query for the batch, rows locked with SKIP LOCKED so any
- * number of workers share a queue), runs them, and completes finished ones in batches. An empty queue is
- * polled every `pollMs`; a busy one is fetched again as soon as a slot frees.
+ * number of workers share a queue), runs them, and completes finished ones in batches. While its queue is
+ * empty it waits for the probe above to report a job; a busy one is fetched again as soon as a slot frees.
  */
 class QueueWorker {
   private readonly running = new Map<string, { done: Promise<void>; controller: AbortController }>();
@@ -575,18 +637,22 @@ class QueueWorker {
         const done = this.execute(job, controller).finally(() => this.running.delete(job.id));
         this.running.set(job.id, { done, controller });
       }
-      if (jobs.length === 0) await this.idle(this.rt.pollMs);
+      if (jobs.length === 0) await this.idle();
     }
   }
 
-  private idle(ms: number): Promise<void> {
+  get name(): string {
+    return this.definition.name;
+  }
+
+  /** A job of this type is ready: an idle worker fetches now (a busy one fetches when a slot frees anyway). */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  private idle(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, ms);
       this.wake = () => {
-        clearTimeout(timer);
         this.wake = null;
         resolve();
       };

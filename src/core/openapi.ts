@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyContextConfig, FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import { stringify as toYaml } from 'yaml';
@@ -250,7 +251,7 @@ export async function installOpenApi(app: FastifyInstance, options: { version: s
   // Built once, on the first call (the routes no longer change once the app is ready): YAML took ~300 ms.
   let json: string | undefined;
   let yaml: string | undefined;
-  app.get(
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/api/schema',
     {
       schema: {
@@ -263,7 +264,7 @@ export async function installOpenApi(app: FastifyInstance, options: { version: s
       config: { access: 'public', throttle: false },
     },
     async (request, reply) => {
-      if ((request.query as { format?: string }).format === 'yaml') {
+      if (request.query.format === 'yaml') {
         yaml ??= toYaml(app.swagger());
         return reply.type('application/yaml; charset=utf-8').send(yaml);
       }

@@ -399,17 +399,10 @@ function deleteRoute(app: FastifyInstance, r: Parts): void {
 /**
  * Registers the resource's routes. The spec is typed over its table, so its hooks and `present` see the
  * table's rows; inside, rows are handled as plain records (Drizzle's types do not narrow over an abstract
- * table), which is what they are at run time.
- *
- * `_baseUrl` is no longer read (list links come from the request and `app.publicUrl`, core/envelope.ts); it stays
- * until the modules' calls drop it, so that this change does not reflow every resource declaration.
+ * table), which is what they are at run time. List links and `Location` come from the request and PUBLIC_URL
+ * (core/envelope.ts).
  */
-export function registerResource<T extends PgTable>(
-  app: FastifyInstance,
-  db: Db,
-  typedSpec: ResourceSpec<T>,
-  _baseUrl?: string,
-): void {
+export function registerResource<T extends PgTable>(app: FastifyInstance, db: Db, typedSpec: ResourceSpec<T>): void {
   const spec = typedSpec as unknown as ResourceSpec;
   const writable = spec.actions.some((a) => a === 'create' || a === 'update' || a === 'delete');
   if (writable && spec.scope !== 'global' && !spec.objectType) {

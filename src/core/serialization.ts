@@ -52,12 +52,29 @@ export function serializableSchema(schema: unknown): unknown {
   return copy;
 }
 
+/**
+ * Serializers made, by their schema's text (with the shared schemas and options they were built with): routes
+ * share most response schemas (every error status answers the same envelope), and a process that builds several
+ * apps (the tests) builds each once. A serializer is a pure function of its schema.
+ */
+const built = new Map<string, (data: unknown) => string>();
+
 /** Fastify's own serializer factory, fed the rewritten schemas (shared `$id` schemas included). */
 export function serializerFactory() {
   const build = SerializerSelector();
   return (externalSchemas: Record<string, unknown>, options: unknown) => {
     const shared = Object.fromEntries(Object.entries(externalSchemas ?? {}).map(([id, s]) => [id, serializableSchema(s)]));
     const compile = build(shared as never, options as never);
-    return (context: { schema: unknown }) => compile({ ...context, schema: serializableSchema(context.schema) } as never);
+    const context = `${JSON.stringify(shared)}\0${JSON.stringify(options ?? null)}\0`;
+    return ({ schema }: { schema: unknown }) => {
+      const serializable = serializableSchema(schema);
+      const key = context + JSON.stringify(serializable);
+      let serializer = built.get(key);
+      if (!serializer) {
+        serializer = compile({ schema: serializable } as never) as (data: unknown) => string;
+        built.set(key, serializer);
+      }
+      return serializer;
+    };
   };
 }

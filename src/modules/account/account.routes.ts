@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isNull } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { clientOf } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { Envelope, noContent, ok, originOf, PageEnvelope, sendPage } from '../../core/envelope.js';
@@ -9,7 +10,7 @@ import { pageOfRows, pagingQuerySchema } from '../../core/lists.js';
 import { IdParams, registerResource, sendDetail } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import { MemberSchema, TokenPairSchema, UpdateMemberBody } from '../auth/auth.schemas.js';
-import { type AuthService, clientOf, uncommonPassword } from '../auth/auth.service.js';
+import { type AuthService, uncommonPassword } from '../auth/auth.service.js';
 import {
   AcceptBody,
   AcceptQuery,
@@ -148,32 +149,27 @@ export async function accountRoutes(
   // -------------------------------------------------------------------------------------------------------
   // API keys: listed and read through the resource machinery; created, revoked and rotated by the service
 
-  registerResource(
-    fastify,
-    deps.db,
-    {
-      path: '/api/v1/account/api-keys',
-      tag: 'account',
-      names: ['API key', 'API keys'],
-      table: account_api_keys,
-      scope: 'account',
-      baseWhere: [isNull(account_api_keys.revoked_at)],
-      item: ApiKeySchema,
-      actions: ['list', 'retrieve'],
-      access: { list: 'admin', retrieve: 'admin' },
-      present: presentApiKey as unknown as (row: Record<string, unknown>) => Record<string, unknown>,
-      list: {
-        filters: { site_id: { column: account_api_keys.site_id, kind: 'integer', nullable: true } },
-        search: [account_api_keys.name, account_api_keys.prefix],
-        ordering: {
-          name: account_api_keys.name,
-          created_at: account_api_keys.created_at,
-          last_used_at: account_api_keys.last_used_at,
-        },
+  registerResource(fastify, deps.db, {
+    path: '/api/v1/account/api-keys',
+    tag: 'account',
+    names: ['API key', 'API keys'],
+    table: account_api_keys,
+    scope: 'account',
+    baseWhere: [isNull(account_api_keys.revoked_at)],
+    item: ApiKeySchema,
+    actions: ['list', 'retrieve'],
+    access: { list: 'admin', retrieve: 'admin' },
+    present: presentApiKey,
+    list: {
+      filters: { site_id: { column: account_api_keys.site_id, kind: 'integer', nullable: true } },
+      search: [account_api_keys.name, account_api_keys.prefix],
+      ordering: {
+        name: account_api_keys.name,
+        created_at: account_api_keys.created_at,
+        last_used_at: account_api_keys.last_used_at,
       },
     },
-    config.publicUrl,
-  );
+  });
   app.post(
     '/api/v1/account/api-keys',
     {

@@ -1,10 +1,10 @@
 import { generateApiKey, randomToken, sha256 } from '../../core/auth.js';
 import type { Db } from '../../core/db.js';
 import { AppError, fieldError, notFound, permissionDenied, validationError } from '../../core/errors.js';
-import { byCaller, record } from '../../core/events.js';
+import { byCaller, record, settingsUpdated } from '../../core/events.js';
 import type { Mailer } from '../../core/mailer.js';
 import type { ApiKeyScope, RequestContext, Role } from '../../core/tenancy.js';
-import { type ApiKeyLookup, type AuthService, checkPasswordPolicy, hashNewPassword } from '../auth/auth.service.js';
+import { type ApiKeyLookup, type AuthService, checkPasswordPolicy } from '../auth/auth.service.js';
 import * as repo from './account.repository.js';
 
 /**
@@ -117,7 +117,7 @@ export function createAccountService(deps: {
           checkPasswordPolicy(input.password);
           user = await directory.createUser(tx, {
             email: invitation.email,
-            password_hash: await hashNewPassword(input.password),
+            password_hash: await auth.credentials.hashPassword(input.password),
             first_name: input.first_name?.trim() ?? '',
             last_name: input.last_name?.trim() ?? '',
           });
@@ -233,15 +233,7 @@ export function createAccountService(deps: {
       if (Object.keys(input).length === 0) return this.settings(ctx);
       await db.transaction(async (tx) => {
         await directory.updateSettings(tx, ctx.accountId, { ...input, ...(input.name ? { name: input.name.trim() } : {}) });
-        await record(
-          tx,
-          byCaller(ctx, {
-            type: 'settings.updated',
-            object_type: 'settings',
-            object_id: ctx.accountId,
-            payload: { section: 'account', fields: Object.keys(input).sort() },
-          }),
-        );
+        await record(tx, settingsUpdated(ctx, 'account', Object.keys(input)));
       });
       return this.settings(ctx);
     },

@@ -4,6 +4,7 @@ import { type TObject, Type } from 'typebox';
 import { Envelope, noContent, ok, PageEnvelope, sendPage } from '../../core/envelope.js';
 import { listQuerySchema } from '../../core/lists.js';
 import { checkIfMatch, IdParams, sendDetail } from '../../core/resource.js';
+import { ACCOUNT_LIST } from '../auth/auth.service.js';
 import {
   CostCreate,
   CostSchema,
@@ -15,8 +16,7 @@ import {
   SummarySchema,
   UsageSchema,
 } from '../billing/billing.schemas.js';
-import type { BillingService } from '../billing/billing.service.js';
-import { ACCOUNT_LIST, CATALOG_LISTS, type CatalogKind, STAFF_USAGE_LIST } from '../billing/billing.staff.js';
+import { type BillingService, CATALOG_LISTS, type CatalogKind, STAFF_USAGE_LIST } from '../billing/billing.service.js';
 import {
   AdjustBody,
   AdjustSchema,

@@ -14,5 +14,6 @@ export function createAccountBalances(db: Db): AccountBalances {
     setPlan: (tx, accountId, planId) => repo.setAccountPlan(tx, accountId, planId),
     totals: () => repo.creditTotals(db),
     account: (accountId) => repo.accountWithCredits(db, accountId),
+    list: (query) => repo.listAccounts(db, query),
   };
 }

@@ -1,10 +1,10 @@
-import { verify as verifyPassword } from '@node-rs/argon2';
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import { hash as argon2Hash, verify as verifyPassword } from '@node-rs/argon2';
 import type { Redis } from 'ioredis';
-import { type Credential, isWellFormedApiKey, readCredential, sha256, verifyAccessToken } from '../../core/auth.js';
+import { type Client, type Credential, isWellFormedApiKey, sha256, verifyAccessToken } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { AppError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import type { ApiKeyScope, RequestContext, Role } from '../../core/tenancy.js';
 import * as repo from './auth.repository.js';
 
@@ -15,6 +15,12 @@ import * as repo from './auth.repository.js';
  */
 
 const CACHE_TTL_MS = 30_000;
+
+/** argon2id per `PASSWORD_HASH_COST`: the library's defaults (19 MiB, 2 passes), or a token cost for test suites. */
+const HASH_OPTIONS = {
+  standard: { algorithm: 2 },
+  test: { algorithm: 2, memoryCost: 256, timeCost: 1 },
+} as const;
 const KEY_TOUCH_INTERVAL_MS = 60_000;
 
 interface Cached<T> {
@@ -106,13 +112,7 @@ export interface ApiKeyLookup {
   touch(id: number, at: Date): Promise<void>;
 }
 
-export function createCredentials(deps: {
-  db: Db;
-  config: Config;
-  redis: Redis | null;
-  log: FastifyBaseLogger;
-  apiKeys: ApiKeyLookup;
-}) {
+export function createCredentials(deps: { db: Db; config: Config; redis: Redis | null; log: Logger; apiKeys: ApiKeyLookup }) {
   const { db, config } = deps;
   /** session id + account id → the context a JWT of that session resolves to (null: revoked or gone). */
   const sessions = new TtlCache<string, RequestContext | null>(CACHE_TTL_MS);
@@ -228,8 +228,8 @@ export function createCredentials(deps: {
     return { ...ctx, scheme: 'session' };
   }
 
-  async function fromBasic(request: FastifyRequest, email: string, password: string): Promise<RequestContext> {
-    const attempt = await allowAttempt(request.ip);
+  async function fromBasic(client: Pick<Client, 'ip'>, email: string, password: string): Promise<RequestContext> {
+    const attempt = await allowAttempt(client.ip);
     if (!attempt.allowed) {
       throw new AppError('throttled', `Too many sign-in attempts; try again in ${attempt.retryAfter} seconds.`, {
         headers: { 'Retry-After': String(attempt.retryAfter) },
@@ -240,12 +240,15 @@ export function createCredentials(deps: {
     return (await userContext(user, user.last_account_id, null, 'basic')) ?? failed();
   }
 
+  /** The hash a new password is stored as (verification reads the cost from the hash itself). */
+  const hashPassword = (password: string) => argon2Hash(password, HASH_OPTIONS[config.passwordHashCost]);
+
   // Verifying against a real hash for unknown emails keeps their answer as slow as a wrong password's.
   let dummyHash: Promise<string> | null = null;
   async function checkPassword(email: string, password: string): Promise<repo.UserRow | null> {
     const user = await repo.userByEmail(db, email);
     if (!user) {
-      dummyHash ??= import('@node-rs/argon2').then((m) => m.hash('not-a-real-password-just-for-timing'));
+      dummyHash ??= hashPassword('not-a-real-password-just-for-timing');
       await verifyPassword(await dummyHash, password).catch(() => false);
       return null;
     }
@@ -255,9 +258,10 @@ export function createCredentials(deps: {
 
   return {
     allowAttempt,
+    hashPassword,
     checkPassword,
-    async authenticate(request: FastifyRequest): Promise<RequestContext | null> {
-      const credential: Credential | null = readCredential(request);
+    /** The context a credential resolves to (null: none presented); refused credentials throw. */
+    async authenticate(credential: Credential | null, client: Pick<Client, 'ip'>): Promise<RequestContext | null> {
       if (!credential) return null;
       switch (credential.kind) {
         case 'jwt':
@@ -267,7 +271,7 @@ export function createCredentials(deps: {
         case 'session':
           return fromSessionCookie(credential.token);
         case 'basic':
-          return fromBasic(request, credential.email, credential.password);
+          return fromBasic(client, credential.email, credential.password);
       }
     },
     /** Called on every revocation or membership change in this process. */

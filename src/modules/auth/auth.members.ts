@@ -4,7 +4,7 @@ import { byCaller, record } from '../../core/events.js';
 import type { RequestContext, Role } from '../../core/tenancy.js';
 import * as members from './auth.members.repository.js';
 import * as repo from './auth.repository.js';
-import { checkPasswordPolicy, hashNewPassword, type PlanLimits } from './auth.service.js';
+import { checkPasswordPolicy, type PlanLimits } from './auth.service.js';
 
 /**
  * The members of an account, one service behind both auth/users/ and account/team/. Rules: admins manage
@@ -18,6 +18,8 @@ type Ctx = RequestContext & { accountId: number };
 export function createMembersService(deps: {
   db: Db;
   lockPlanLimits: (tx: Db, accountId: number) => Promise<PlanLimits | undefined>;
+  /** The stored hash of a new password (auth's credentials, at the configured cost). */
+  hashPassword: (password: string) => Promise<string>;
   forgetUser: (userId: number) => void;
 }) {
   const { db } = deps;
@@ -76,7 +78,7 @@ export function createMembersService(deps: {
     ) {
       checkRoleChange(ctx, null, input.role);
       checkPasswordPolicy(input.password);
-      const passwordHash = await hashNewPassword(input.password);
+      const passwordHash = await deps.hashPassword(input.password);
       return db.transaction(async (tx) => {
         if (await repo.userByEmail(tx, input.email)) {
           throw fieldError('email', 'A user with this email already exists; invite them to join instead.');

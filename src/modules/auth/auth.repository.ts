@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
+import { type ListQuery, type ListResult, type ListSpec, runList } from '../../core/lists.js';
 import {
   auth_accounts,
   auth_industries,
@@ -346,20 +347,43 @@ export async function creditTotals(db: Db): Promise<{ accounts: number; outstand
   return { accounts: Number(row?.accounts ?? 0), outstanding_credits: Number(row?.balance ?? 0) };
 }
 
-/** An account with its balance and plan, as staff see it. */
-export async function accountWithCredits(db: Db, accountId: number) {
-  const [row] = await db
-    .select({
-      id: auth_accounts.id,
-      name: auth_accounts.name,
-      slug: auth_accounts.slug,
-      status: auth_accounts.status,
-      plan_id: auth_accounts.plan_id,
-      credits: auth_accounts.credits,
-      created_at: auth_accounts.created_at,
-      updated_at: auth_accounts.updated_at,
-    })
-    .from(auth_accounts)
-    .where(eq(auth_accounts.id, accountId));
+/** An account as staff see it: its balance and plan (billing's `AccountBalances`). */
+const STAFF_ACCOUNT = {
+  id: auth_accounts.id,
+  name: auth_accounts.name,
+  slug: auth_accounts.slug,
+  status: auth_accounts.status,
+  plan_id: auth_accounts.plan_id,
+  credits: auth_accounts.credits,
+  created_at: auth_accounts.created_at,
+  updated_at: auth_accounts.updated_at,
+};
+export type StaffAccountRow = { [K in keyof typeof STAFF_ACCOUNT]: (typeof STAFF_ACCOUNT)[K]['_']['data'] };
+
+export async function accountWithCredits(db: Db, accountId: number): Promise<StaffAccountRow | undefined> {
+  const [row] = await db.select(STAFF_ACCOUNT).from(auth_accounts).where(eq(auth_accounts.id, accountId));
   return row;
+}
+
+/** Every account, for staff: filtered by status, plan and balance, searched by name and slug. */
+export const ACCOUNT_LIST: ListSpec = {
+  filters: {
+    status: { column: auth_accounts.status, kind: 'string', values: ['active', 'suspended'] },
+    plan_id: { column: auth_accounts.plan_id, kind: 'integer' },
+    credits: { column: auth_accounts.credits, kind: 'integer', range: true },
+  },
+  search: [auth_accounts.name, auth_accounts.slug],
+  ordering: { created_at: auth_accounts.created_at, credits: auth_accounts.credits, name: auth_accounts.name },
+};
+
+export function listAccounts(db: Db, query: ListQuery): Promise<ListResult<StaffAccountRow>> {
+  return runList<StaffAccountRow>({
+    db,
+    table: auth_accounts,
+    idColumn: auth_accounts.id,
+    select: STAFF_ACCOUNT,
+    where: [],
+    spec: ACCOUNT_LIST,
+    query,
+  });
 }

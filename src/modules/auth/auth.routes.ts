@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { SESSION_COOKIE } from '../../core/auth.js';
+import { clientOf, SESSION_COOKIE } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { bodyRules, Envelope, noContent, ok, originOf, PageEnvelope, sendPage } from '../../core/envelope.js';
@@ -28,7 +28,7 @@ import {
   TokenPairSchema,
   UpdateMemberBody,
 } from './auth.schemas.js';
-import { type AuthService, clientOf, notBlank, uncommonPassword } from './auth.service.js';
+import { type AuthService, notBlank, uncommonPassword } from './auth.service.js';
 import { createSiteHooks, sectorHooks, siteAccess } from './auth.sites.js';
 import { auth_industries, auth_sectors, auth_sites } from './auth.tables.js';
 
@@ -223,7 +223,6 @@ function signInRoutes(fastify: FastifyInstance, deps: Deps) {
 /** Members of the caller's account: the same people, service and schema as account/team/. */
 function memberRoutes(fastify: FastifyInstance, deps: Deps) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { config } = deps;
   const { members } = deps.auth;
 
   const UserIdParams = Type.Object({ id: IdParams.properties.id });
@@ -297,91 +296,75 @@ function memberRoutes(fastify: FastifyInstance, deps: Deps) {
 
 /** Sites, sectors, industries: plain CRUD with their rules in auth.sites.ts. */
 function siteRoutes(fastify: FastifyInstance, deps: Deps) {
-  const baseUrl = deps.config.publicUrl;
-  registerResource(
-    fastify,
-    deps.db,
-    {
-      path: '/api/v1/auth/sites',
-      tag: 'auth',
-      names: ['site', 'sites'],
-      objectType: 'site',
-      eventFields: ['name', 'slug'],
-      table: auth_sites,
-      scope: 'account',
-      siteColumn: auth_sites.id,
-      item: SiteSchema,
-      create: SiteBody,
-      update: SiteBody,
-      actions: ['list', 'retrieve', 'create', 'update', 'delete'],
-      access: { create: 'admin', update: 'admin', delete: 'admin' },
-      hooks: createSiteHooks(deps.auth.lockPlanLimits),
-      list: {
-        filters: {
-          is_active: { column: auth_sites.is_active, kind: 'boolean' },
-          industry: { column: auth_sites.industry, kind: 'string', in: true },
-          slug: { column: auth_sites.slug, kind: 'string', in: true },
-        },
-        search: [auth_sites.name, auth_sites.url],
-        ordering: { name: auth_sites.name, created_at: auth_sites.created_at },
+  registerResource(fastify, deps.db, {
+    path: '/api/v1/auth/sites',
+    tag: 'auth',
+    names: ['site', 'sites'],
+    objectType: 'site',
+    eventFields: ['name', 'slug'],
+    table: auth_sites,
+    scope: 'account',
+    siteColumn: auth_sites.id,
+    item: SiteSchema,
+    create: SiteBody,
+    update: SiteBody,
+    actions: ['list', 'retrieve', 'create', 'update', 'delete'],
+    access: { create: 'admin', update: 'admin', delete: 'admin' },
+    hooks: createSiteHooks(deps.auth.lockPlanLimits),
+    list: {
+      filters: {
+        is_active: { column: auth_sites.is_active, kind: 'boolean' },
+        industry: { column: auth_sites.industry, kind: 'string', in: true },
+        slug: { column: auth_sites.slug, kind: 'string', in: true },
       },
+      search: [auth_sites.name, auth_sites.url],
+      ordering: { name: auth_sites.name, created_at: auth_sites.created_at },
     },
-    baseUrl,
-  );
+  });
 
-  registerResource(
-    fastify,
-    deps.db,
-    {
-      path: '/api/v1/auth/sectors',
-      tag: 'auth',
-      names: ['sector', 'sectors'],
-      objectType: 'sector',
-      eventFields: ['name', 'slug'],
-      table: auth_sectors,
-      scope: 'account',
-      siteColumn: auth_sectors.site_id,
-      item: SectorSchema,
-      create: SectorBody,
-      update: Type.Omit(SectorBody, ['site_id']),
-      actions: ['list', 'retrieve', 'create', 'update', 'delete'],
-      access: { create: 'admin', update: 'admin', delete: 'admin' },
-      hooks: sectorHooks,
-      siteAccess,
-      list: {
-        filters: {
-          site_id: { column: auth_sectors.site_id, kind: 'integer', in: true },
-          is_active: { column: auth_sectors.is_active, kind: 'boolean' },
-          slug: { column: auth_sectors.slug, kind: 'string', in: true },
-        },
-        search: [auth_sectors.name],
-        ordering: { name: auth_sectors.name, created_at: auth_sectors.created_at },
+  registerResource(fastify, deps.db, {
+    path: '/api/v1/auth/sectors',
+    tag: 'auth',
+    names: ['sector', 'sectors'],
+    objectType: 'sector',
+    eventFields: ['name', 'slug'],
+    table: auth_sectors,
+    scope: 'account',
+    siteColumn: auth_sectors.site_id,
+    item: SectorSchema,
+    create: SectorBody,
+    update: Type.Omit(SectorBody, ['site_id']),
+    actions: ['list', 'retrieve', 'create', 'update', 'delete'],
+    access: { create: 'admin', update: 'admin', delete: 'admin' },
+    hooks: sectorHooks,
+    siteAccess,
+    list: {
+      filters: {
+        site_id: { column: auth_sectors.site_id, kind: 'integer', in: true },
+        is_active: { column: auth_sectors.is_active, kind: 'boolean' },
+        slug: { column: auth_sectors.slug, kind: 'string', in: true },
       },
+      search: [auth_sectors.name],
+      ordering: { name: auth_sectors.name, created_at: auth_sectors.created_at },
     },
-    baseUrl,
-  );
+  });
 
-  registerResource(
-    fastify,
-    deps.db,
-    {
-      path: '/api/v1/auth/industries',
-      tag: 'auth',
-      names: ['industry', 'industries'],
-      table: auth_industries,
-      scope: 'global',
-      item: IndustrySchema,
-      actions: ['list', 'retrieve'],
-      // Reference data, needed while choosing a site's industry during sign-up: no account required.
-      access: { list: 'public', retrieve: 'public' },
-      throttle: 'default',
-      list: {
-        search: [auth_industries.name, auth_industries.description],
-        ordering: { name: auth_industries.name, slug: auth_industries.slug, created_at: auth_industries.created_at },
-        defaultOrdering: 'name',
-        filters: { slug: { column: auth_industries.slug, kind: 'string', in: true } },
-      },
+  registerResource(fastify, deps.db, {
+    path: '/api/v1/auth/industries',
+    tag: 'auth',
+    names: ['industry', 'industries'],
+    table: auth_industries,
+    scope: 'global',
+    item: IndustrySchema,
+    actions: ['list', 'retrieve'],
+    // Reference data, needed while choosing a site's industry during sign-up: no account required.
+    access: { list: 'public', retrieve: 'public' },
+    throttle: 'default',
+    list: {
+      search: [auth_industries.name, auth_industries.description],
+      ordering: { name: auth_industries.name, slug: auth_industries.slug, created_at: auth_industries.created_at },
+      defaultOrdering: 'name',
+      filters: { slug: { column: auth_industries.slug, kind: 'string', in: true } },
     },
-    baseUrl,
-  );
+  });
 }

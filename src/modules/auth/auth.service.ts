@@ -1,18 +1,19 @@
-import { hash as hashPassword } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import slugify from 'slugify';
-import { randomToken, sha256, signAccessToken } from '../../core/auth.js';
+import { type Client, randomToken, sha256, signAccessToken } from '../../core/auth.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import type { BodyRules } from '../../core/envelope.js';
 import { AppError, fieldError, notFound, validationError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
+import type { Logger } from '../../core/logger.js';
 import type { Mailer } from '../../core/mailer.js';
 import type { RequestContext } from '../../core/tenancy.js';
 import { type ApiKeyLookup, createCredentials } from './auth.credentials.js';
 
+/** The staff list of accounts' spec, for the admin module's query schema (billing lists them through auth). */
+export { ACCOUNT_LIST } from './auth.repository.js';
 /** What the account module implements for the credential check (its API keys), wired in src/modules.ts. */
 export type { ApiKeyLookup };
 
@@ -92,8 +93,6 @@ export const notBlank =
     return typeof value === 'string' && value.length > 0 && !value.trim() ? { [field]: ['This field may not be blank.'] } : {};
   };
 
-export const hashNewPassword = (password: string) => hashPassword(password, { algorithm: 2 });
-
 export function presentUser(user: repo.UserRow) {
   const { password_hash: _secret, last_account_id: _last, ...visible } = user;
   return visible;
@@ -102,15 +101,6 @@ export function presentUser(user: repo.UserRow) {
 export function presentAccount(account: repo.AccountRow) {
   const { billing_email: _email, ...visible } = account;
   return visible;
-}
-
-interface Client {
-  ip: string;
-  userAgent: string;
-}
-
-export function clientOf(request: FastifyRequest): Client {
-  return { ip: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 400) };
 }
 
 /** What registration needs from billing: the plan a new account starts on, and its first credits (billing owns both). */
@@ -133,7 +123,7 @@ export function createAuthService(deps: {
   config: Config;
   mailer: Mailer;
   redis: Redis | null;
-  log: FastifyBaseLogger;
+  log: Logger;
   billing: RegistrationBilling;
   apiKeys: ApiKeyLookup;
 }) {
@@ -211,7 +201,12 @@ export function createAuthService(deps: {
     authenticate: credentials.authenticate,
     credentials,
     /** The members of an account (auth/users/ and account/team/). */
-    members: createMembersService({ db, lockPlanLimits, forgetUser: (userId) => credentials.forgetUser(userId) }),
+    members: createMembersService({
+      db,
+      lockPlanLimits,
+      hashPassword: credentials.hashPassword,
+      forgetUser: (userId) => credentials.forgetUser(userId),
+    }),
     lockPlanLimits,
     /** What the account module (invitations, keys, settings) needs of users, accounts and sites. */
     directory: createDirectory(db),
@@ -221,7 +216,7 @@ export function createAuthService(deps: {
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(input.email)) throw fieldError('email', 'Enter a valid email address.');
       if (input.password.length < 8 || input.password.length > 128) throw fieldError('password', 'Must be 8 to 128 characters.');
       checkPasswordPolicy(input.password);
-      const passwordHash = await hashNewPassword(input.password);
+      const passwordHash = await credentials.hashPassword(input.password);
       return db.transaction(async (tx) => {
         const existing = await repo.userByEmail(tx, input.email);
         if (existing) {
@@ -257,7 +252,7 @@ export function createAuthService(deps: {
     ) {
       checkPasswordPolicy(input.password);
       if (!input.account_name.trim()) throw fieldError('account_name', 'This field may not be blank.');
-      const passwordHash = await hashNewPassword(input.password);
+      const passwordHash = await credentials.hashPassword(input.password);
       return db.transaction(async (tx) => {
         if (await repo.userByEmail(tx, input.email)) throw fieldError('email', 'A user with this email already exists.');
         const plan = await deps.billing.freePlan(tx);
@@ -422,7 +417,7 @@ export function createAuthService(deps: {
       if (input.old_password === input.new_password)
         throw fieldError('new_password', 'Choose a password different from the current one.');
       checkPasswordPolicy(input.new_password, 'new_password');
-      const passwordHash = await hashNewPassword(input.new_password);
+      const passwordHash = await credentials.hashPassword(input.new_password);
       const signedOut = await db.transaction(async (tx) => {
         await repo.updateUser(tx, userId, { password_hash: passwordHash });
         // A reset mailed before the change would undo it.
@@ -457,7 +452,7 @@ export function createAuthService(deps: {
 
     async confirmPasswordReset(input: { token: string; new_password: string }) {
       checkPasswordPolicy(input.new_password, 'new_password');
-      const passwordHash = await hashNewPassword(input.new_password);
+      const passwordHash = await credentials.hashPassword(input.new_password);
       const signedOut = await db.transaction(async (tx) => {
         const id = await repo.usePasswordReset(tx, sha256(input.token));
         if (id === null) throw validationError({ token: ['This reset token is invalid, used or expired.'] });

@@ -51,7 +51,7 @@ async function checkIndustry(db: Db, industry: unknown): Promise<void> {
 /** The site rules; the plan's cap comes from `lockPlanLimits` (auth's service, through billing's plans). */
 export const createSiteHooks = (
   lockPlanLimits: (tx: Db, accountId: number) => Promise<PlanLimits | undefined>,
-): ResourceHooks => ({
+): ResourceHooks<typeof auth_sites> => ({
   async beforeCreate(tx, ctx, values) {
     const plan = await lockPlanLimits(tx, ctx.accountId);
     const current = await repo.countSites(tx, ctx.accountId);
@@ -61,8 +61,9 @@ export const createSiteHooks = (
       });
     }
     await checkIndustry(tx, values.industry);
-    const slug = values.slug ?? (await freeSlug(tx, auth_sites, eq(auth_sites.account_id, ctx.accountId), String(values.name)));
-    return { ...values, name: String(values.name).trim(), slug };
+    const name = (values.name ?? '').trim();
+    const slug = values.slug ?? (await freeSlug(tx, auth_sites, eq(auth_sites.account_id, ctx.accountId), name));
+    return { ...values, name, slug };
   },
   async beforeUpdate(tx, _ctx, _current, changes) {
     await checkIndustry(tx, changes.industry);
@@ -70,13 +71,13 @@ export const createSiteHooks = (
   },
 });
 
-export const sectorHooks: ResourceHooks = {
+export const sectorHooks: ResourceHooks<typeof auth_sectors> = {
   async beforeCreate(tx, ctx, values) {
-    const errors = await siteAccess.check(tx, ctx, values.site_id as number, null);
-    if (errors) throw fieldError('site_id', 'Unknown site.');
-    const slug =
-      values.slug ?? (await freeSlug(tx, auth_sectors, eq(auth_sectors.site_id, values.site_id as number), String(values.name)));
-    return { ...values, name: String(values.name).trim(), slug };
+    const siteId = values.site_id;
+    if (siteId === undefined || (await siteAccess.check(tx, ctx, siteId, null))) throw fieldError('site_id', 'Unknown site.');
+    const name = (values.name ?? '').trim();
+    const slug = values.slug ?? (await freeSlug(tx, auth_sectors, eq(auth_sectors.site_id, siteId), name));
+    return { ...values, name, slug };
   },
   beforeUpdate(_tx, _ctx, _current, changes) {
     return typeof changes.name === 'string' ? { ...changes, name: changes.name.trim() } : changes;

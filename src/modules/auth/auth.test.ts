@@ -134,7 +134,7 @@ describe('login, refresh, logout', () => {
 
 describe('access token lifetime', () => {
   it('answers 401 token_expired once the token has expired', async () => {
-    const short = await buildTestApp({ ACCESS_TOKEN_TTL_SECONDS: '1' });
+    const short = await buildTestApp({ ACCESS_TOKEN_TTL_SECONDS: '1' }, { database: t.database });
     try {
       const owner = await signUp(short);
       expect((await short.request({ method: 'GET', url: '/api/v1/auth/me/', headers: owner.headers })).statusCode).toBe(200);
@@ -547,7 +547,7 @@ describe('API keys', () => {
 
 describe('Basic auth and sign-in throttling', () => {
   it('limits sign-in attempts per IP before hashing', async () => {
-    const limited = await buildTestApp({ THROTTLE_DISABLED: 'false', THROTTLE_RATES: 'auth=3/min' });
+    const limited = await buildTestApp({ THROTTLE_DISABLED: 'false', THROTTLE_RATES: 'auth=3/min' }, { database: t.database });
     try {
       const owner = await signUp(limited);
       const basic = { authorization: `Basic ${Buffer.from(`${owner.email}:${PASSWORD}`).toString('base64')}` };

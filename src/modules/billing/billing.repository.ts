@@ -1,7 +1,6 @@
 import { and, asc, desc, eq, gte, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
-import { auth_accounts } from '../auth/auth.tables.js';
 import {
   billing_credit_costs,
   billing_credit_packs,
@@ -16,8 +15,7 @@ import {
 
 /**
  * Billing's queries. The balance (`auth_accounts.credits`) and the account's plan live on auth's accounts and
- * are moved through `AccountBalances` (billing.service.ts), which auth implements; only the staff list of
- * accounts below still reads that table.
+ * are read and moved through `AccountBalances` (billing.service.ts), which auth implements.
  */
 
 export type PlanRow = typeof billing_plans.$inferSelect;
@@ -27,17 +25,6 @@ export type LedgerRow = typeof billing_credit_transactions.$inferSelect;
 export type CostRow = typeof billing_credit_costs.$inferSelect;
 export type WebhookEventRow = typeof billing_webhook_events.$inferSelect;
 export type UsageRow = typeof billing_usage.$inferSelect;
-/** An account as staff list it: its balance and plan. */
-export interface StaffAccountRow {
-  id: number;
-  name: string;
-  slug: string;
-  status: 'active' | 'suspended';
-  plan_id: number;
-  credits: number;
-  created_at: Date;
-  updated_at: Date;
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Plans, packs, costs (global reference data)
@@ -279,40 +266,6 @@ export async function dueRenewals(db: Db, now: Date, limit: number): Promise<num
     .orderBy(asc(billing_subscriptions.current_period_end))
     .limit(limit);
   return rows.map((r) => r.account_id);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Accounts for staff
-
-export const ACCOUNT_LIST: ListSpec = {
-  filters: {
-    status: { column: auth_accounts.status, kind: 'string', values: ['active', 'suspended'] },
-    plan_id: { column: auth_accounts.plan_id, kind: 'integer' },
-    credits: { column: auth_accounts.credits, kind: 'integer', range: true },
-  },
-  search: [auth_accounts.name, auth_accounts.slug],
-  ordering: { created_at: auth_accounts.created_at, credits: auth_accounts.credits, name: auth_accounts.name },
-};
-
-export function listAccounts(db: Db, query: ListQuery) {
-  return runList<StaffAccountRow>({
-    db,
-    table: auth_accounts,
-    idColumn: auth_accounts.id,
-    select: {
-      id: auth_accounts.id,
-      name: auth_accounts.name,
-      slug: auth_accounts.slug,
-      status: auth_accounts.status,
-      plan_id: auth_accounts.plan_id,
-      credits: auth_accounts.credits,
-      created_at: auth_accounts.created_at,
-      updated_at: auth_accounts.updated_at,
-    },
-    where: [],
-    spec: ACCOUNT_LIST,
-    query,
-  });
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -48,28 +48,23 @@ export async function billingRoutes(fastify: FastifyInstance, deps: Deps) {
     ['/api/v1/billing/plans', ['plan', 'plans'], billing_plans, PlanSchema],
     ['/api/v1/billing/credit-packs', ['credit pack', 'credit packs'], billing_credit_packs, PackSchema],
   ] as const) {
-    registerResource(
-      app,
-      deps.db,
-      {
-        path,
-        tag: 'billing',
-        names: [names[0], names[1]],
-        table,
-        scope: 'global',
-        item,
-        actions: ['list', 'retrieve'],
-        access: { list: 'public', retrieve: 'public' },
-        throttle,
-        // Retired plans and packs stay for the accounts on them, but are no longer offered.
-        baseWhere: [eq(table.is_active, true)],
-        list: {
-          ordering: { price_cents: table.price_cents, created_at: table.created_at },
-          defaultOrdering: 'price_cents',
-        },
+    registerResource(app, deps.db, {
+      path,
+      tag: 'billing',
+      names: [names[0], names[1]],
+      table,
+      scope: 'global',
+      item,
+      actions: ['list', 'retrieve'],
+      access: { list: 'public', retrieve: 'public' },
+      throttle,
+      // Retired plans and packs stay for the accounts on them, but are no longer offered.
+      baseWhere: [eq(table.is_active, true)],
+      list: {
+        ordering: { price_cents: table.price_cents, created_at: table.created_at },
+        defaultOrdering: 'price_cents',
       },
-      baseUrl,
-    );
+    });
   }
 
   app.get(

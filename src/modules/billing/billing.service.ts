@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { UsageInput } from '../../core/ai.js';
 import type { Config } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { AppError, fieldError, notFound, validationError } from '../../core/errors.js';
 import { record, type SourceAgent } from '../../core/events.js';
 import type { Jobs } from '../../core/jobs.js';
-import type { ListQuery } from '../../core/lists.js';
-import type { StaffAccountRow } from './billing.repository.js';
+import type { ListQuery, ListResult } from '../../core/lists.js';
 import * as repo from './billing.repository.js';
 import { createBillingStaff } from './billing.staff.js';
 import { createStripeProvider, type PaymentProvider } from './billing.stripe.js';
@@ -39,20 +39,6 @@ export interface GrantMeta {
   tx?: Db;
   source_agent?: SourceAgent;
   actor_id?: number | null;
-}
-
-export interface UsageInput {
-  operation: string;
-  model: string;
-  tokens_in: number;
-  tokens_out: number;
-  credits: number;
-  cost_micros: number;
-  latency_ms: number;
-  ref?: string;
-  object_type?: string;
-  object_id?: number;
-  tx?: Db;
 }
 
 interface Entry {
@@ -111,7 +97,24 @@ export interface AccountBalances {
   setPlan(tx: Db, accountId: number, planId: number): Promise<void>;
   totals(): Promise<{ accounts: number; outstanding_credits: number }>;
   account(accountId: number): Promise<StaffAccountRow | undefined>;
+  /** Every account with its balance and plan, as staff list them (`ACCOUNT_LIST`'s filters and orderings). */
+  list(query: ListQuery): Promise<ListResult<StaffAccountRow>>;
 }
+
+/** An account as staff see it: its balance and plan. */
+export interface StaffAccountRow {
+  id: number;
+  name: string;
+  slug: string;
+  status: 'active' | 'suspended';
+  plan_id: number;
+  credits: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The staff lists' specs and catalog kinds, for the admin module's query schemas. */
+export { CATALOG_LISTS, type CatalogKind, STAFF_USAGE_LIST } from './billing.staff.js';
 
 export interface BillingDeps {
   db: Db;
@@ -131,7 +134,6 @@ export function createBillingService(deps: BillingDeps) {
     staff: createBillingStaff({
       db: deps.db,
       accounts: deps.accounts,
-      baseUrl: deps.config.publicUrl,
       onChange: (kind) => {
         if (kind === 'credit_costs') ledger.invalidateCosts();
       },

@@ -67,8 +67,8 @@ const KINDS: Record<CatalogKind, Kind> = {
   },
 };
 
-/** The staff lists' specs, for the admin routes' query schemas (the queries stay in billing's repository). */
-export const { ACCOUNT_LIST, STAFF_USAGE_LIST } = repo;
+/** The staff usage list's spec, for the admin routes' query schemas (the query stays in billing's repository). */
+export const { STAFF_USAGE_LIST } = repo;
 
 export const CATALOG_LISTS: Record<CatalogKind, ListSpec> = {
   plans: KINDS.plans.list,
@@ -87,8 +87,7 @@ function inUse(error: unknown): boolean {
 
 export function createBillingStaff(deps: {
   db: Db;
-  accounts: Pick<AccountBalances, 'totals' | 'account'>;
-  baseUrl: string;
+  accounts: Pick<AccountBalances, 'totals' | 'account' | 'list'>;
   onChange: (kind: CatalogKind) => void;
 }) {
   const { db } = deps;
@@ -111,7 +110,7 @@ export function createBillingStaff(deps: {
   return {
     /** Every account with its balance and plan. */
     async accounts(query: ListQuery) {
-      const [page, slugs] = await Promise.all([repo.listAccounts(db, query), planSlugs()]);
+      const [page, slugs] = await Promise.all([deps.accounts.list(query), planSlugs()]);
       return {
         ...page,
         results: page.results.map((a) => ({ ...a, plan_slug: slugs.get(a.plan_id) ?? null })),

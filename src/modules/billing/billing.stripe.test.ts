@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedUp, signUp } from '../../../test/factories.js';
+import { balanceOf, ledgerSum, PRO_PLAN } from '../../../test/billing-fixtures.js';
+import { makeStaff, rowsOf, type SignedUp, signUp } from '../../../test/factories.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 
 /**
@@ -69,24 +70,11 @@ async function deliver(body: unknown, header?: string) {
   });
 }
 
-async function rows<T>(query: ReturnType<typeof sql>): Promise<T[]> {
-  return ((await t.database.db.execute(query)) as unknown as { rows: T[] }).rows;
-}
-const balanceOf = async (accountId: number) =>
-  Number((await rows<{ credits: number }>(sql`select credits from auth_accounts where id = ${accountId}`))[0]?.credits);
-const ledgerSum = async (accountId: number) =>
-  Number(
-    (
-      await rows<{ s: number }>(
-        sql`select coalesce(sum(amount), 0)::int as s from billing_credit_transactions where account_id = ${accountId}`,
-      )
-    )[0]?.s,
-  );
-
 /** Applies every stored event of these ids the way the worker would, twice (a retried job changes nothing). */
 async function applyStored(eventIds: string[]) {
   for (const id of eventIds) {
-    const [row] = await rows<{ id: number }>(
+    const [row] = await rowsOf<{ id: number }>(
+      t,
       sql`select id from billing_webhook_events where provider = 'stripe' and event_id = ${id}`,
     );
     if (!row) throw new Error(`event ${id} was not stored`);
@@ -102,7 +90,8 @@ async function applyStored(eventIds: string[]) {
 const jobsFor = async (eventRowIds: number[]) =>
   Number(
     (
-      await rows<{ n: number }>(
+      await rowsOf<{ n: number }>(
+        t,
         sql`select count(*)::int as n from pgboss.job where name = 'billing.stripe_event' and (data->'payload'->>'event_id')::int = any(${`{${eventRowIds.join(',')}}`}::int[])`,
       )
     )[0]?.n,
@@ -118,21 +107,12 @@ beforeAll(async () => {
     STRIPE_API_BASE: `http://127.0.0.1:${port}`,
   });
   owner = await signUp(t);
-  const staff = await signUp(t);
-  await t.database.db.execute(sql`update auth_users set is_staff = true where id = ${staff.userId}`);
+  const staff = await makeStaff(t, await signUp(t));
   const pro = await t.request({
     method: 'POST',
     url: '/api/v1/admin/plans/',
     headers: staff.headers,
-    payload: {
-      name: 'Pro',
-      slug: 'pro',
-      price_cents: 4900,
-      monthly_credits: 5000,
-      max_sites: 50,
-      max_users: 20,
-      max_keywords: 1_000_000,
-    },
+    payload: PRO_PLAN,
   });
   expect(pro.statusCode).toBe(201);
   const pack = await t.request({
@@ -215,7 +195,7 @@ describe('checkout and portal', () => {
 describe('webhooks', () => {
   it('applies a credit pack purchase once, however often it is delivered', async () => {
     const who = await signUp(t);
-    const before = await balanceOf(who.accountId);
+    const before = await balanceOf(t, who.accountId);
     const body = event('checkout.session.completed', {
       id: `cs_pack_${who.accountId}`,
       object: 'checkout.session',
@@ -230,12 +210,12 @@ describe('webhooks', () => {
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ success: true, data: { received: true } });
     }
-    const stored = await rows<{ id: number }>(sql`select id from billing_webhook_events where event_id = ${body.id}`);
+    const stored = await rowsOf<{ id: number }>(t, sql`select id from billing_webhook_events where event_id = ${body.id}`);
     expect(stored).toHaveLength(1);
     expect(await jobsFor(stored.map((r) => r.id))).toBe(1);
     await applyStored([body.id]);
-    expect(await balanceOf(who.accountId)).toBe(before + 1000);
-    expect(await ledgerSum(who.accountId)).toBe(before + 1000);
+    expect(await balanceOf(t, who.accountId)).toBe(before + 1000);
+    expect(await ledgerSum(t, who.accountId)).toBe(before + 1000);
   });
 
   it('answers 400 and stores nothing for a tampered body, a wrong secret or a stale or future timestamp', async () => {
@@ -273,14 +253,14 @@ describe('webhooks', () => {
       expect(res.statusCode).toBe(400);
       expect(res.json().success).toBe(false);
     }
-    expect(await rows(sql`select 1 from billing_webhook_events where event_id = ${body.id}`)).toHaveLength(0);
-    const before = await balanceOf(who.accountId);
-    expect(await ledgerSum(who.accountId)).toBe(before);
+    expect(await rowsOf(t, sql`select 1 from billing_webhook_events where event_id = ${body.id}`)).toHaveLength(0);
+    const before = await balanceOf(t, who.accountId);
+    expect(await ledgerSum(t, who.accountId)).toBe(before);
   });
 
   it('grants a plan invoice once per invoice, in either API shape, even before the checkout event', async () => {
     const who = await signUp(t);
-    const start = await balanceOf(who.accountId);
+    const start = await balanceOf(t, who.accountId);
     const meta = { account_id: String(who.accountId), plan: 'pro' };
     const subId = `sub_${who.accountId}`;
     // Newer API versions: the subscription under parent.subscription_details; this arrives first.
@@ -312,11 +292,12 @@ describe('webhooks', () => {
     });
     for (const e of [newer, sameInvoice, checkout, older]) expect((await deliver(e)).statusCode).toBe(200);
     await applyStored([newer.id, sameInvoice.id, checkout.id, older.id]);
-    expect(await balanceOf(who.accountId)).toBe(start + 10_000);
-    expect(await ledgerSum(who.accountId)).toBe(start + 10_000);
+    expect(await balanceOf(t, who.accountId)).toBe(start + 10_000);
+    expect(await ledgerSum(t, who.accountId)).toBe(start + 10_000);
     const status = await t.request({ method: 'GET', url: '/api/v1/billing/status/', headers: who.headers });
     expect(status.json().data).toMatchObject({ plan: { slug: 'pro' }, provider: 'stripe', status: 'active' });
-    const [account] = await rows<{ slug: string }>(
+    const [account] = await rowsOf<{ slug: string }>(
+      t,
       sql`select p.slug from auth_accounts a join billing_plans p on p.id = a.plan_id where a.id = ${who.accountId}`,
     );
     expect(account?.slug).toBe('pro');
@@ -353,7 +334,8 @@ describe('webhooks', () => {
     const orphan = event('invoice.paid', { id: 'in_orphan', subscription: 'sub_nobody', customer: 'cus_nobody' });
     expect((await deliver(orphan)).statusCode).toBe(200);
     await applyStored([orphan.id]);
-    const [row] = await rows<{ status: string; error: string }>(
+    const [row] = await rowsOf<{ status: string; error: string }>(
+      t,
       sql`select status, error from billing_webhook_events where event_id = ${orphan.id}`,
     );
     expect(row?.status).toBe('ignored');

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMember, createApiKey, type SignedUp, signUp } from '../../../test/factories.js';
+import { balanceOf, ledgerSum, PRO_PLAN } from '../../../test/billing-fixtures.js';
+import { addMember, createApiKey, makeStaff, rowsOf, type SignedUp, signUp } from '../../../test/factories.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
 import { AppError } from '../../core/errors.js';
@@ -15,20 +16,6 @@ let t: TestApp;
 let owner: SignedUp;
 let staff: SignedUp;
 
-async function rows<T>(query: ReturnType<typeof sql>): Promise<T[]> {
-  return ((await t.database.db.execute(query)) as unknown as { rows: T[] }).rows;
-}
-const ledgerSum = async (accountId: number) =>
-  Number(
-    (
-      await rows<{ s: number }>(
-        sql`select coalesce(sum(amount), 0)::int as s from billing_credit_transactions where account_id = ${accountId}`,
-      )
-    )[0]?.s,
-  );
-const balanceOf = async (accountId: number) =>
-  Number((await rows<{ credits: number }>(sql`select credits from auth_accounts where id = ${accountId}`))[0]?.credits);
-
 /** A fresh account whose balance is exactly `credits`, set through the ledger. */
 async function accountWith(credits: number): Promise<SignedUp> {
   const who = await signUp(t);
@@ -39,16 +26,10 @@ async function accountWith(credits: number): Promise<SignedUp> {
   return who;
 }
 
-async function makeStaff(): Promise<SignedUp> {
-  const who = await signUp(t);
-  await t.database.db.execute(sql`update auth_users set is_staff = true where id = ${who.userId}`);
-  return who;
-}
-
 beforeAll(async () => {
   t = await buildTestApp();
   owner = await signUp(t);
-  staff = await makeStaff();
+  staff = await makeStaff(t, await signUp(t));
 });
 afterAll(async () => t?.close());
 
@@ -57,7 +38,7 @@ describe('registration and the balance', () => {
     const res = await t.request({ method: 'GET', url: '/api/v1/billing/credits/balance/', headers: owner.headers });
     expect(res.statusCode).toBe(200);
     expect(res.json().data).toEqual({ account_id: owner.accountId, balance: 200 });
-    expect(await ledgerSum(owner.accountId)).toBe(200);
+    expect(await ledgerSum(t, owner.accountId)).toBe(200);
     const tx = await t.request({ method: 'GET', url: '/api/v1/billing/credits/transactions/', headers: owner.headers });
     expect(tx.statusCode).toBe(200);
     expect(tx.json().data.count).toBeNull();
@@ -112,8 +93,8 @@ describe('the ledger service', () => {
     expect(ok).toHaveLength(33);
     expect(refused).toHaveLength(17);
     for (const r of refused) expect((r.reason as AppError).code).toBe('insufficient_credits');
-    expect(await balanceOf(who.accountId)).toBe(1);
-    expect(await ledgerSum(who.accountId)).toBe(1);
+    expect(await balanceOf(t, who.accountId)).toBe(1);
+    expect(await ledgerSum(t, who.accountId)).toBe(1);
   });
 
   it('charges once per ref, refuses short balances without changing anything, and refunds once', async () => {
@@ -134,8 +115,9 @@ describe('the ledger service', () => {
     expect(await billing.refund(who, `img:${who.accountId}:1`)).toEqual({ refunded: true, credits: 5, balance: 10 });
     expect(await billing.refund(who, `img:${who.accountId}:1`)).toEqual({ refunded: false, credits: 5, balance: 10 });
     await expect(billing.refund(who, 'never-charged')).rejects.toMatchObject({ code: 'not_found' });
-    expect(await ledgerSum(who.accountId)).toBe(10);
-    const types = await rows<{ type: string }>(
+    expect(await ledgerSum(t, who.accountId)).toBe(10);
+    const types = await rowsOf<{ type: string }>(
+      t,
       sql`select type from billing_credit_transactions where account_id = ${who.accountId} order by id`,
     );
     expect(types.map((r) => r.type)).toEqual(['grant', 'adjustment', 'usage', 'refund']);
@@ -150,8 +132,8 @@ describe('the ledger service', () => {
         throw new Error('the caller fails after charging');
       })
       .catch(() => {});
-    expect(await balanceOf(who.accountId)).toBe(20);
-    expect(await ledgerSum(who.accountId)).toBe(20);
+    expect(await balanceOf(t, who.accountId)).toBe(20);
+    expect(await ledgerSum(t, who.accountId)).toBe(20);
   });
 
   it('records usage once per ref and summarises it per period', async () => {
@@ -209,22 +191,24 @@ describe('the ledger service', () => {
       sql`update billing_subscriptions set current_period_end = ${past.toISOString()} where account_id = ${who.accountId}`,
     );
     expect((await billing.renewDue()).renewed).toBeGreaterThanOrEqual(1);
-    expect(await balanceOf(who.accountId)).toBe(400);
+    expect(await balanceOf(t, who.accountId)).toBe(400);
     const again = await billing.renewDue();
     expect(again.renewed).toBe(0);
-    expect(await balanceOf(who.accountId)).toBe(400);
-    const [sub] = await rows<{ current_period_start: string }>(
+    expect(await balanceOf(t, who.accountId)).toBe(400);
+    const [sub] = await rowsOf<{ current_period_start: string }>(
+      t,
       sql`select current_period_start from billing_subscriptions where account_id = ${who.accountId}`,
     );
     const ref = periodRef(who.accountId, new Date(sub?.current_period_start as string));
-    expect(await rows(sql`select 1 from billing_credit_transactions where ref = ${ref}`)).toHaveLength(1);
+    expect(await rowsOf(t, sql`select 1 from billing_credit_transactions where ref = ${ref}`)).toHaveLength(1);
     // The renewal job itself, run twice as a retried job would be: nothing more.
     await t.app.services.jobs.runHandler('billing.renew_plans', {}, { jobId: 'renew-test', accountId: null });
-    expect(await ledgerSum(who.accountId)).toBe(400);
+    expect(await ledgerSum(t, who.accountId)).toBe(400);
   });
 
   it('schedules the renewal hourly in the queue, once for every process', async () => {
-    const schedules = await rows<{ name: string; cron: string; timezone: string }>(
+    const schedules = await rowsOf<{ name: string; cron: string; timezone: string }>(
+      t,
       sql`select name, cron, timezone from pgboss.schedule`,
     );
     expect(schedules).toContainEqual({ name: 'billing.renew_plans', cron: '7 * * * *', timezone: 'UTC' });
@@ -373,8 +357,8 @@ describe('staff', () => {
     expect(codes.filter((c) => c === 200)).toHaveLength(33);
     expect(codes.filter((c) => c === 400)).toHaveLength(17);
     expect(answers.find((a) => a.statusCode === 400)?.json().errors.amount).toBeDefined();
-    expect(await balanceOf(who.accountId)).toBe(1);
-    expect(await ledgerSum(who.accountId)).toBe(1);
+    expect(await balanceOf(t, who.accountId)).toBe(1);
+    expect(await ledgerSum(t, who.accountId)).toBe(1);
     const detail = await t.request({ method: 'GET', url: `/api/v1/admin/accounts/${who.accountId}/`, headers: staff.headers });
     expect(detail.json().data).toMatchObject({
       credits: 1,
@@ -430,15 +414,7 @@ describe('staff', () => {
       method: 'POST',
       url: '/api/v1/admin/plans/',
       headers: h,
-      payload: {
-        name: 'Pro',
-        slug: 'pro',
-        price_cents: 4900,
-        monthly_credits: 5000,
-        max_sites: 50,
-        max_users: 20,
-        max_keywords: 1_000_000,
-      },
+      payload: PRO_PLAN,
     });
     expect(plan.statusCode).toBe(201);
     const dup = await t.request({

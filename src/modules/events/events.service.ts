@@ -6,7 +6,7 @@ import { listEvents } from './events.repository.js';
 // `page_size` alone keeps the cursor style: it sets the size, not the style.
 const PAGING = ['page', 'limit', 'offset', 'cursor'];
 
-export function createEventsService(deps: { db: Db; baseUrl: string }) {
+export function createEventsService(deps: { db: Db }) {
   return {
     /**
      * The feed grows without end, so with no pagination asked for it answers the first cursor page: a page

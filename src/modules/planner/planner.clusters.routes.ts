@@ -60,43 +60,38 @@ export async function plannerClusterRoutes(fastify: FastifyInstance, deps: Plann
     },
   );
 
-  registerResource(
-    app,
-    deps.db,
-    {
-      path: PATH,
-      tag: 'planner',
-      names: ['cluster', 'clusters'],
-      objectType: 'cluster',
-      eventFields: ['name', 'sector_id'],
-      table: planner_clusters,
-      scope: 'site',
-      item: ClusterSchema,
-      create: ClusterCreateBody,
-      update: ClusterUpdateBody,
-      actions: ['list', 'retrieve', 'create', 'update', 'delete'],
-      throttle: 'planner',
-      hooks: clusterHooks,
-      // A status change its transitions do not allow.
-      errors: { update: ['conflict'] },
-      siteAccess: deps.siteAccess,
-      list: {
-        filters: {
-          status: { column: planner_clusters.status, kind: 'string', values: CLUSTER_STATUSES, in: true },
-          keywords_count: { column: planner_clusters.keywords_count, kind: 'integer', range: true },
-          volume: { column: planner_clusters.volume, kind: 'integer', range: true },
-          difficulty: { column: planner_clusters.difficulty, kind: 'integer', range: true },
-        },
-        search: [planner_clusters.name],
-        ordering: {
-          name: planner_clusters.name,
-          keywords_count: planner_clusters.keywords_count,
-          volume: planner_clusters.volume,
-          difficulty: planner_clusters.difficulty,
-          created_at: planner_clusters.created_at,
-        },
+  registerResource(app, deps.db, {
+    path: PATH,
+    tag: 'planner',
+    names: ['cluster', 'clusters'],
+    objectType: 'cluster',
+    eventFields: ['name', 'sector_id'],
+    table: planner_clusters,
+    scope: 'site',
+    item: ClusterSchema,
+    create: ClusterCreateBody,
+    update: ClusterUpdateBody,
+    actions: ['list', 'retrieve', 'create', 'update', 'delete'],
+    throttle: 'planner',
+    hooks: clusterHooks,
+    // A status change its transitions do not allow.
+    errors: { update: ['conflict'] },
+    siteAccess: deps.siteAccess,
+    list: {
+      filters: {
+        status: { column: planner_clusters.status, kind: 'string', values: CLUSTER_STATUSES, in: true },
+        keywords_count: { column: planner_clusters.keywords_count, kind: 'integer', range: true },
+        volume: { column: planner_clusters.volume, kind: 'integer', range: true },
+        difficulty: { column: planner_clusters.difficulty, kind: 'integer', range: true },
+      },
+      search: [planner_clusters.name],
+      ordering: {
+        name: planner_clusters.name,
+        keywords_count: planner_clusters.keywords_count,
+        volume: planner_clusters.volume,
+        difficulty: planner_clusters.difficulty,
+        created_at: planner_clusters.created_at,
       },
     },
-    deps.baseUrl,
-  );
+  });
 }

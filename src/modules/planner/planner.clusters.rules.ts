@@ -12,7 +12,8 @@ export async function checkClusterOf(
   ctx: ScopedContext,
   object: 'keyword' | 'idea',
   clusterId: number | null | undefined,
-  target: { siteId: number; sectorId: number },
+  /** The object's site and sector (undefined only where its body left them out, which its schema refuses). */
+  target: { siteId: number | undefined; sectorId: number | undefined },
 ): Promise<void> {
   if (clusterId === null || clusterId === undefined) return;
   const cluster = await repo.clusterById(tx, ctx.accountId, ctx.siteIds, clusterId);

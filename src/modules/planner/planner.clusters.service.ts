@@ -9,7 +9,7 @@ import type { SiteAccess } from '../../core/tenancy.js';
 import { KEYWORD_LIST } from './planner.keywords.service.js';
 import * as repo from './planner.repository.js';
 import { type AutoCluster, type GenerateIdeas, skippedIds } from './planner.schemas.js';
-import { type ClusterStatus, planner_keywords } from './planner.tables.js';
+import { type ClusterStatus, type planner_clusters, planner_keywords } from './planner.tables.js';
 
 /**
  * The rules of clusters: statuses move `new` → `ideas_generated` → `archived`; deleting one returns its
@@ -23,26 +23,26 @@ const NEXT_STATUS: Record<ClusterStatus, ClusterStatus[]> = {
   archived: [],
 };
 
-export const clusterHooks: ResourceHooks = {
+export const clusterHooks: ResourceHooks<typeof planner_clusters> = {
   beforeCreate(_tx, _ctx, values) {
-    return { ...values, name: String(values.name).trim() };
+    return { ...values, name: (values.name ?? '').trim() };
   },
   beforeUpdate(_tx, _ctx, current, changes) {
     const values = { ...changes };
     if (typeof values.name === 'string') values.name = values.name.trim();
-    const from = current.status as ClusterStatus;
-    const to = values.status as ClusterStatus | undefined;
+    const from = current.status;
+    const to = values.status;
     if (to !== undefined && to !== from && !NEXT_STATUS[from].includes(to)) {
       throw conflict(`A cluster in status "${from}" cannot move to "${to}".`, from);
     }
     return values;
   },
   async beforeDelete(tx, ctx, row) {
-    await repo.releaseClusterKeywords(tx, ctx.accountId, row.id as number);
+    await repo.releaseClusterKeywords(tx, ctx.accountId, row.id);
   },
 };
 
-export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteAccess: SiteAccess; baseUrl: string; ai: Ai }) {
+export function createPlannerClusteringService(deps: { db: Db; jobs: Jobs; siteAccess: SiteAccess; ai: Ai }) {
   const { db, jobs, ai } = deps;
   /** The task's owner, with the site it works on (site-limited callers see only their sites' tasks). */
   const owner = (ctx: ScopedContext, siteId: number | null) => ({

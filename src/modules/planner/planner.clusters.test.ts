@@ -316,7 +316,7 @@ describe('clustering and ideas through the API', () => {
   });
 
   it('answers 503 for AI work without a provider, while lexical clustering still runs', async () => {
-    const plain = await buildTestApp({ WORKER: 'true', JOBS_POLL_MS: '50' });
+    const plain = await buildTestApp({ WORKER: 'true', JOBS_POLL_MS: '50' }, { database: t.database });
     try {
       const who = await signUp(plain);
       const site = await createSite(plain, who);

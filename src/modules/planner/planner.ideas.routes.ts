@@ -28,46 +28,41 @@ export async function plannerIdeaRoutes(fastify: FastifyInstance, deps: PlannerR
     async (request) => ok(request, await deps.ideas.queueToWriter(accountContext(request), request.body)),
   );
 
-  registerResource(
-    app,
-    deps.db,
-    {
-      path: PATH,
-      tag: 'planner',
-      names: ['content idea', 'content ideas'],
-      objectType: 'content_idea',
-      eventFields: ['title', 'sector_id'],
-      table: planner_content_ideas,
-      scope: 'site',
-      item: IdeaSchema,
-      create: IdeaCreateBody,
-      update: IdeaUpdateBody,
-      actions: ['list', 'retrieve', 'create', 'update', 'delete'],
-      throttle: 'planner',
-      hooks: ideaHooks,
-      // A status change its transitions do not allow.
-      errors: { update: ['conflict'] },
-      siteAccess: deps.siteAccess,
-      list: {
-        filters: {
-          status: { column: planner_content_ideas.status, kind: 'string', values: IDEA_STATUSES, in: true },
-          cluster_id: { column: planner_content_ideas.cluster_id, kind: 'integer', in: true, nullable: true },
-          content_type: { column: planner_content_ideas.content_type, kind: 'string', values: CONTENT_TYPES, in: true },
-          content_structure: {
-            column: planner_content_ideas.content_structure,
-            kind: 'string',
-            values: CONTENT_STRUCTURES,
-            in: true,
-          },
-        },
-        search: [planner_content_ideas.title],
-        ordering: {
-          title: planner_content_ideas.title,
-          estimated_word_count: planner_content_ideas.estimated_word_count,
-          created_at: planner_content_ideas.created_at,
+  registerResource(app, deps.db, {
+    path: PATH,
+    tag: 'planner',
+    names: ['content idea', 'content ideas'],
+    objectType: 'content_idea',
+    eventFields: ['title', 'sector_id'],
+    table: planner_content_ideas,
+    scope: 'site',
+    item: IdeaSchema,
+    create: IdeaCreateBody,
+    update: IdeaUpdateBody,
+    actions: ['list', 'retrieve', 'create', 'update', 'delete'],
+    throttle: 'planner',
+    hooks: ideaHooks,
+    // A status change its transitions do not allow.
+    errors: { update: ['conflict'] },
+    siteAccess: deps.siteAccess,
+    list: {
+      filters: {
+        status: { column: planner_content_ideas.status, kind: 'string', values: IDEA_STATUSES, in: true },
+        cluster_id: { column: planner_content_ideas.cluster_id, kind: 'integer', in: true, nullable: true },
+        content_type: { column: planner_content_ideas.content_type, kind: 'string', values: CONTENT_TYPES, in: true },
+        content_structure: {
+          column: planner_content_ideas.content_structure,
+          kind: 'string',
+          values: CONTENT_STRUCTURES,
+          in: true,
         },
       },
+      search: [planner_content_ideas.title],
+      ordering: {
+        title: planner_content_ideas.title,
+        estimated_word_count: planner_content_ideas.estimated_word_count,
+        created_at: planner_content_ideas.created_at,
+      },
     },
-    deps.baseUrl,
-  );
+  });
 }

@@ -22,28 +22,22 @@ const BY_UPDATE: Record<IdeaStatus, IdeaStatus[]> = {
   archived: [],
 };
 
-export const ideaHooks: ResourceHooks = {
+export const ideaHooks: ResourceHooks<typeof planner_content_ideas> = {
   async beforeCreate(tx, ctx, values) {
-    await checkClusterOf(tx, ctx, 'idea', values.cluster_id as number | null, {
-      siteId: values.site_id as number,
-      sectorId: values.sector_id as number,
-    });
-    return { ...values, title: String(values.title).trim(), status: 'new' };
+    await checkClusterOf(tx, ctx, 'idea', values.cluster_id, { siteId: values.site_id, sectorId: values.sector_id });
+    return { ...values, title: (values.title ?? '').trim(), status: 'new' };
   },
   async beforeUpdate(tx, ctx, current, changes) {
     const values = { ...changes };
     if (typeof values.title === 'string') values.title = values.title.trim();
-    const from = current.status as IdeaStatus;
-    const to = values.status as IdeaStatus | undefined;
+    const from = current.status;
+    const to = values.status;
     if (to !== undefined && to !== from && !BY_UPDATE[from].includes(to)) {
       const how = to === 'queued' ? ' Queue ideas with bulk_queue_to_writer/.' : '';
       throw conflict(`An idea in status "${from}" cannot move to "${to}".${how}`, from);
     }
     if (values.cluster_id !== undefined && values.cluster_id !== current.cluster_id) {
-      await checkClusterOf(tx, ctx, 'idea', values.cluster_id as number | null, {
-        siteId: current.site_id as number,
-        sectorId: current.sector_id as number,
-      });
+      await checkClusterOf(tx, ctx, 'idea', values.cluster_id, { siteId: current.site_id, sectorId: current.sector_id });
     }
     return values;
   },

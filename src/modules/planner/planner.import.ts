@@ -1,10 +1,10 @@
 import { parse } from 'csv-parse/sync';
-import type { FastifyBaseLogger } from 'fastify';
 import { Value } from 'typebox/value';
 import type { Db } from '../../core/db.js';
 import { AppError, fieldError, validationError } from '../../core/errors.js';
 import { byCaller, record } from '../../core/events.js';
 import { INPUT_KEYWORD_MESSAGES, isStorableText, WELL_FORMED_TEXT } from '../../core/input-schema.js';
+import type { Logger } from '../../core/logger.js';
 import type { ScopedContext } from '../../core/resource.js';
 import type { SiteAccess } from '../../core/tenancy.js';
 import { type KeywordsService, normaliseKeyword } from './planner.keywords.service.js';
@@ -304,7 +304,7 @@ export function createImportService(deps: {
   db: Db;
   siteAccess: SiteAccess;
   keywords: Pick<KeywordsService, 'checkLimit'>;
-  log: FastifyBaseLogger;
+  log: Logger;
 }) {
   const { db } = deps;
   const service = {

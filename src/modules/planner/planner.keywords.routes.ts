@@ -32,7 +32,6 @@ export interface PlannerRouteDeps {
   db: Db;
   jobs: Jobs;
   siteAccess: SiteAccess;
-  baseUrl: string;
   keywords: KeywordsService;
   imports: ImportService;
   clustering: PlannerClusteringService;
@@ -171,28 +170,23 @@ export async function plannerKeywordRoutes(fastify: FastifyInstance, deps: Plann
     },
   );
 
-  registerResource(
-    app,
-    deps.db,
-    {
-      path: PATH,
-      tag: 'planner',
-      names: ['keyword', 'keywords'],
-      objectType: 'keyword',
-      eventFields: ['keyword', 'sector_id'],
-      table: planner_keywords,
-      scope: 'site',
-      item: KeywordSchema,
-      create: KeywordCreateBody,
-      update: KeywordUpdateBody,
-      actions: ['list', 'retrieve', 'create', 'update', 'delete'],
-      throttle: 'planner',
-      hooks: keywords.hooks,
-      // A status change its transitions do not allow.
-      errors: { update: ['conflict'] },
-      siteAccess: deps.siteAccess,
-      list: KEYWORD_LIST,
-    },
-    deps.baseUrl,
-  );
+  registerResource(app, deps.db, {
+    path: PATH,
+    tag: 'planner',
+    names: ['keyword', 'keywords'],
+    objectType: 'keyword',
+    eventFields: ['keyword', 'sector_id'],
+    table: planner_keywords,
+    scope: 'site',
+    item: KeywordSchema,
+    create: KeywordCreateBody,
+    update: KeywordUpdateBody,
+    actions: ['list', 'retrieve', 'create', 'update', 'delete'],
+    throttle: 'planner',
+    hooks: keywords.hooks,
+    // A status change its transitions do not allow.
+    errors: { update: ['conflict'] },
+    siteAccess: deps.siteAccess,
+    list: KEYWORD_LIST,
+  });
 }

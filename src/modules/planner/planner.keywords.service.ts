@@ -80,20 +80,17 @@ export function createKeywordsService(deps: { db: Db; sites: PlannerSites }) {
     }
   }
 
-  const hooks: ResourceHooks = {
+  const hooks: ResourceHooks<typeof planner_keywords> = {
     async beforeCreate(tx, ctx, values) {
-      const keyword = normaliseKeyword(String(values.keyword));
+      const keyword = normaliseKeyword(values.keyword ?? '');
       if (keyword === '') throw fieldError('keyword', 'This field may not be blank.');
-      const clusterId = (values.cluster_id as number | null | undefined) ?? null;
-      await checkClusterOf(tx, ctx, 'keyword', clusterId, {
-        siteId: values.site_id as number,
-        sectorId: values.sector_id as number,
-      });
+      const clusterId = values.cluster_id ?? null;
+      await checkClusterOf(tx, ctx, 'keyword', clusterId, { siteId: values.site_id, sectorId: values.sector_id });
       await checkLimit(tx, ctx.accountId, 1);
       return { ...values, keyword, cluster_id: clusterId, status: clusterId === null ? 'new' : 'mapped', source: 'manual' };
     },
     async afterCreate(tx, ctx, row) {
-      await repo.refreshClusterStats(tx, ctx.accountId, [row.cluster_id as number | null]);
+      await repo.refreshClusterStats(tx, ctx.accountId, [row.cluster_id]);
     },
     async beforeUpdate(tx, ctx, current, changes) {
       const values = { ...changes };
@@ -102,16 +99,13 @@ export function createKeywordsService(deps: { db: Db; sites: PlannerSites }) {
         if (values.keyword === '') throw fieldError('keyword', 'This field may not be blank.');
       }
       if (values.status !== undefined || values.cluster_id !== undefined) {
-        const before = current as unknown as Current;
-        const next = nextKeywordState(before, values as { status?: KeywordStatus; cluster_id?: number | null });
+        const before = current;
+        const next = nextKeywordState(before, values);
         if (!next) {
           throw conflict(`A keyword in status "${before.status}" cannot move to the status or cluster asked for.`, before.status);
         }
         if (next.cluster_id !== null && next.cluster_id !== before.cluster_id) {
-          await checkClusterOf(tx, ctx, 'keyword', next.cluster_id, {
-            siteId: current.site_id as number,
-            sectorId: current.sector_id as number,
-          });
+          await checkClusterOf(tx, ctx, 'keyword', next.cluster_id, { siteId: current.site_id, sectorId: current.sector_id });
         }
         values.status = next.status;
         values.cluster_id = next.cluster_id;
@@ -122,11 +116,11 @@ export function createKeywordsService(deps: { db: Db; sites: PlannerSites }) {
       const moved = before.cluster_id !== row.cluster_id;
       const changedTotals = before.volume !== row.volume || before.difficulty !== row.difficulty;
       if (moved || changedTotals) {
-        await repo.refreshClusterStats(tx, ctx.accountId, [before.cluster_id as number | null, row.cluster_id as number | null]);
+        await repo.refreshClusterStats(tx, ctx.accountId, [before.cluster_id, row.cluster_id]);
       }
     },
     async afterDelete(tx, ctx, row) {
-      await repo.refreshClusterStats(tx, ctx.accountId, [row.cluster_id as number | null]);
+      await repo.refreshClusterStats(tx, ctx.accountId, [row.cluster_id]);
     },
   };
 

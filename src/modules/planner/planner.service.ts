@@ -1,7 +1,7 @@
-import type { FastifyBaseLogger } from 'fastify';
 import type { Ai } from '../../core/ai.js';
 import type { Db } from '../../core/db.js';
 import type { Jobs } from '../../core/jobs.js';
+import type { Logger } from '../../core/logger.js';
 import type { SiteAccess } from '../../core/tenancy.js';
 import type { WriterService } from '../writer/writer.service.js';
 import { createPlannerClusteringService } from './planner.clusters.service.js';
@@ -18,11 +18,10 @@ export function createPlannerServices(deps: {
   siteAccess: SiteAccess;
   sites: PlannerSites;
   writer: WriterService;
-  baseUrl: string;
   ai: Ai;
   /** The account's default article length (system/settings/), for ideas that give none. */
   defaultWordCount: (accountId: number) => Promise<number>;
-  log: FastifyBaseLogger;
+  log: Logger;
 }) {
   const keywords = createKeywordsService({ db: deps.db, sites: deps.sites });
   return {

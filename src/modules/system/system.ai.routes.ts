@@ -134,26 +134,21 @@ export async function systemAiRoutes(
     async (request) => ok(request, await systemAi.checkProvider(accountContext(request), ai)),
   );
 
-  registerResource(
-    app,
-    services.db,
-    {
-      path: '/api/v1/system/author-profiles',
-      tag: 'system',
-      names: ['author profile', 'author profiles'],
-      objectType: 'author_profile',
-      eventFields: ['name'],
-      table: system_author_profiles,
-      scope: 'account',
-      item: AuthorProfileSchema,
-      create: AuthorProfileBody,
-      update: AuthorProfileBody,
-      actions: ['list', 'retrieve', 'create', 'update', 'delete'],
-      list: {
-        search: [system_author_profiles.name],
-        ordering: { name: system_author_profiles.name, created_at: system_author_profiles.created_at },
-      },
+  registerResource(app, services.db, {
+    path: '/api/v1/system/author-profiles',
+    tag: 'system',
+    names: ['author profile', 'author profiles'],
+    objectType: 'author_profile',
+    eventFields: ['name'],
+    table: system_author_profiles,
+    scope: 'account',
+    item: AuthorProfileSchema,
+    create: AuthorProfileBody,
+    update: AuthorProfileBody,
+    actions: ['list', 'retrieve', 'create', 'update', 'delete'],
+    list: {
+      search: [system_author_profiles.name],
+      ordering: { name: system_author_profiles.name, created_at: system_author_profiles.created_at },
     },
-    services.config.publicUrl,
-  );
+  });
 }

@@ -3,7 +3,7 @@ import type { Ai, AiAccountStore, AiSettings } from '../../core/ai.js';
 import type { AiConfig } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { type FieldErrors, notFound, validationError } from '../../core/errors.js';
-import { byCaller, type Caller, record } from '../../core/events.js';
+import { byCaller, type Caller, record, settingsUpdated } from '../../core/events.js';
 import * as repo from './system.ai.repository.js';
 import type { AiSettingsUpdate, ImageSize, PromptUpdate } from './system.ai.schemas.js';
 
@@ -71,15 +71,7 @@ export function createSystemAiService(deps: { db: Db; config: AiConfig; function
       const row = await db.transaction(async (tx) => {
         const saved = await repo.upsertSettings(tx, ctx.accountId, changes);
         // Field names only: brand guidelines and the like are the account's text, not the feed's.
-        await record(
-          tx,
-          byCaller(ctx, {
-            type: 'settings.updated',
-            object_type: 'settings',
-            object_id: ctx.accountId,
-            payload: { section: 'ai', fields: Object.keys(changes).sort() },
-          }),
-        );
+        await record(tx, settingsUpdated(ctx, 'ai', Object.keys(changes)));
         return saved;
       });
       return presentSettings(row);

@@ -46,7 +46,6 @@ export { taskPath } from '../../core/envelope.js';
 export function createTasksService(deps: {
   db: Db;
   jobs: Jobs;
-  baseUrl: string;
   watchIntervalMs?: number;
   /** Committed task changes, from any process (core/changes.ts): a watcher reads again as soon as one is heard. */
   changes?: Pick<Changes, 'on'>;
