@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Config, StorageConfig } from './config.js';
 
 /**
@@ -131,42 +131,52 @@ function localStorage(dir: string, urlFor: (key: string) => string): Storage {
 
 function s3Storage(config: S3Config, urlFor: (key: string) => string): Storage {
   const thirdParty = config.endpoint !== null;
-  const client = new S3Client({
-    region: config.region,
-    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-    forcePathStyle: config.forcePathStyle,
-    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-    maxAttempts: 3,
-    ...(thirdParty ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
-  });
+  // The SDK (~23 MB of a process's memory) is loaded on the first file, not at start: most installations store
+  // files in the folder, and a server that never touches a file never needs it.
+  let sdk: Promise<{ client: S3Client; s3: typeof import('@aws-sdk/client-s3') }> | null = null;
+  const connect = () =>
+    (sdk ??= import('@aws-sdk/client-s3').then((s3) => ({
+      s3,
+      client: new s3.S3Client({
+        region: config.region,
+        ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+        forcePathStyle: config.forcePathStyle,
+        credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+        maxAttempts: 3,
+        ...(thirdParty ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
+      }),
+    })));
   const Bucket = config.bucket;
 
   return {
     kind: 's3',
     urlFor,
-    close: () => client.destroy(),
+    close: () => void sdk?.then(({ client }) => client.destroy()),
     async put(key, bytes, contentType) {
       checkKey(key);
+      const { client, s3 } = await connect();
       // One PUT of a known length: S3 stores an object whole or not at all.
       await client.send(
-        new PutObjectCommand({ Bucket, Key: key, Body: bytes, ContentType: contentType, ContentLength: bytes.byteLength }),
+        new s3.PutObjectCommand({ Bucket, Key: key, Body: bytes, ContentType: contentType, ContentLength: bytes.byteLength }),
       );
     },
     async get(key) {
       if (!isValidKey(key)) return null;
+      const { client, s3 } = await connect();
       try {
-        const answer = await client.send(new GetObjectCommand({ Bucket, Key: key }));
+        const answer = await client.send(new s3.GetObjectCommand({ Bucket, Key: key }));
         const body = Buffer.from((await answer.Body?.transformToByteArray()) ?? new Uint8Array());
         return { body, contentType: answer.ContentType ?? 'application/octet-stream', bytes: body.length };
       } catch (error) {
-        if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return null;
+        if (error instanceof s3.NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return null;
         if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
         throw error;
       }
     },
     async delete(key) {
       checkKey(key);
-      await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
+      const { client, s3 } = await connect();
+      await client.send(new s3.DeleteObjectCommand({ Bucket, Key: key }));
     },
   };
 }

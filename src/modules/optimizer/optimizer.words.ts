@@ -1,4 +1,4 @@
-import nlp from 'compromise';
+import { createRequire } from 'node:module';
 
 /**
  * The English word lists of rule set `v1`: function words (what a keyphrase's content words are not),
@@ -162,8 +162,21 @@ const NOT_PARTICIPLES = new Set(
   `),
 );
 
-/** Irregular past participles (and irregular past forms, which for most verbs are the participle too). */
-const IRREGULAR_PARTICIPLES: Set<string> = (() => {
+const require = createRequire(import.meta.url);
+
+/**
+ * Irregular past participles (and irregular past forms, which for most verbs are the participle too), read
+ * from compromise's lexicon on the first analysis: the library holds ~43 MB once loaded, which a server that
+ * never analyses an article should not carry.
+ */
+let irregularParticiples: Set<string> | null = null;
+function irregular(): Set<string> {
+  irregularParticiples ??= readIrregularParticiples();
+  return irregularParticiples;
+}
+
+function readIrregularParticiples(): Set<string> {
+  const nlp = require('compromise') as typeof import('compromise').default;
   const lexicon = (nlp.model() as { one: { lexicon: Record<string, string | string[]> } }).one.lexicon;
   const found = new Set<string>();
   for (const [word, tag] of Object.entries(lexicon)) {
@@ -174,9 +187,9 @@ const IRREGULAR_PARTICIPLES: Set<string> = (() => {
   // Auxiliaries and past forms that never end a passive ("was had", "is did" are not English passives).
   for (const word of words('been had did went came got was were said meant')) found.delete(word);
   return found;
-})();
+}
 
 export function isParticiple(word: string): boolean {
-  if (IRREGULAR_PARTICIPLES.has(word)) return true;
+  if (irregular().has(word)) return true;
   return word.length > 3 && word.endsWith('ed') && !NOT_PARTICIPLES.has(word);
 }
