@@ -16,7 +16,7 @@ import { type BodyRules, installErrorHandling, originOf, ruleErrors } from './co
 import { AppError, validationError } from './core/errors.js';
 import { installIdempotency } from './core/idempotency.js';
 import { addInputKeywords, guardedInputSchema } from './core/input-schema.js';
-import type { AnyJobDefinition } from './core/jobs.js';
+import type { AnyJobDefinition, JobLimits } from './core/jobs.js';
 import { loggerOptions } from './core/logger.js';
 import { installMetrics } from './core/metrics.js';
 import { installOpenApi } from './core/openapi.js';
@@ -54,6 +54,8 @@ export interface AppDeps {
   version?: string;
   /** Job types beyond the modules' own (tests and benchmarks). */
   jobs?: AnyJobDefinition[];
+  /** Tests only: limits replacing some job types' own (see ServiceDeps.jobLimits). */
+  jobLimits?: Readonly<Record<string, JobLimits>>;
 }
 
 export type App = FastifyInstance & { services: AppServices };
@@ -249,6 +251,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     redis: deps.redis ?? null,
     log: app.log,
     extraJobs: deps.jobs,
+    jobLimits: deps.jobLimits,
   });
   app.services = services;
   // The queue is ready before the first request (enqueueing needs it); this process works jobs unless WORKER=off.

@@ -4,8 +4,10 @@ import { createAiFunctions } from './core/ai.functions.js';
 import { createAi } from './core/ai.js';
 import type { Config } from './core/config.js';
 import type { Database, Db } from './core/db.js';
-import { type AnyJobDefinition, createJobs } from './core/jobs.js';
+import { type AnyJobDefinition, createJobs, type JobLimits } from './core/jobs.js';
 import { createMailer } from './core/mailer.js';
+import { mediaRoutes } from './core/media.js';
+import { createStorage } from './core/storage.js';
 import { accountRoutes } from './modules/account/account.routes.js';
 import { createAccountService, createApiKeyLookup } from './modules/account/account.service.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
@@ -19,17 +21,30 @@ import { createBillingService } from './modules/billing/billing.service.js';
 import { createStripeWebhooks } from './modules/billing/billing.webhooks.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { createEventsService } from './modules/events/events.service.js';
+import { optimizerAiFunctions } from './modules/optimizer/optimizer.ai.js';
+import { optimizerJobs } from './modules/optimizer/optimizer.jobs.js';
+import { optimizerRoutes } from './modules/optimizer/optimizer.routes.js';
+import { createOptimizerService } from './modules/optimizer/optimizer.service.js';
 import { plannerAiFunctions } from './modules/planner/planner.ai.js';
+import { createContentBriefs } from './modules/planner/planner.briefs.service.js';
 import { plannerJobs } from './modules/planner/planner.jobs.js';
 import { plannerRoutes } from './modules/planner/planner.routes.js';
-import { createPlannerServices } from './modules/planner/planner.service.js';
-import { writingAiFunctions } from './modules/system/system.ai.functions.js';
+import { createPlannerDirectory, createPlannerServices } from './modules/planner/planner.service.js';
 import { systemAiRoutes } from './modules/system/system.ai.routes.js';
 import { createSystemAiService } from './modules/system/system.ai.service.js';
 import { systemRoutes } from './modules/system/system.routes.js';
 import { createSystemService } from './modules/system/system.service.js';
 import { systemTasksRoutes } from './modules/system/system.tasks.routes.js';
 import { createTasksService } from './modules/system/system.tasks.service.js';
+import { writerAiFunctions } from './modules/writer/writer.ai.js';
+import { writerGenerateRoutes } from './modules/writer/writer.generate.routes.js';
+import { createWriterGenerateService } from './modules/writer/writer.generate.service.js';
+import { writerImageAiFunctions } from './modules/writer/writer.images.ai.js';
+import { writerImageJobs } from './modules/writer/writer.images.jobs.js';
+import { writerImageRoutes } from './modules/writer/writer.images.routes.js';
+import { createWriterImagesService } from './modules/writer/writer.images.service.js';
+import { writerJobs } from './modules/writer/writer.jobs.js';
+import { writerRoutes } from './modules/writer/writer.routes.js';
 import { createWriterService } from './modules/writer/writer.service.js';
 
 /**
@@ -45,9 +60,16 @@ export interface ServiceDeps {
   log: FastifyBaseLogger;
   /** Job types beyond the modules' own (tests and benchmarks define theirs). */
   extraJobs?: AnyJobDefinition[];
+  /**
+   * Tests only (never configuration): limits replacing some job types' own, e.g. a short expiry for a test
+   * that kills a worker. Every process sharing the queue must get the same, as the limits are the queue's.
+   */
+  jobLimits?: Readonly<Record<string, JobLimits>>;
 }
 
 export function createServices(deps: ServiceDeps) {
+  // Stored files (generated images): DATA_DIR/media, or the S3-compatible bucket when configured.
+  const storage = createStorage(deps.config.storage, deps.config.publicUrl);
   const mailer = createMailer({ db: deps.db, smtpUrl: deps.config.smtpUrl, from: deps.config.mailFrom, log: deps.log });
   // Job types come from each module's *.jobs.ts plus any extra ones; queues are made at start.
   const jobs = createJobs({ config: deps.config, database: deps.database, log: deps.log });
@@ -68,13 +90,29 @@ export function createServices(deps: ServiceDeps) {
   });
   const account = createAccountService({ db: deps.db, auth, mailer });
   const siteDirectory = createSiteDirectory(auth.lockPlanLimits);
-  jobs.register([
+  const jobTypes = [
     ...billingJobs({ billing, webhooks: billingWebhooks }),
     ...plannerJobs({ ai: () => ai, sites: siteDirectory }),
+    // The writer reads ideas and clusters through the planner, author profiles through the system module.
+    ...writerJobs({
+      ai: () => ai,
+      briefs: createContentBriefs(deps.db),
+      authors: () => ({ profile: (accountId, id) => systemAi.authorProfile({ accountId }, id) }),
+      sites: siteDirectory,
+    }),
+    ...writerImageJobs({ ai: () => ai, storage, settings: (accountId) => systemAi.store.settings(accountId) }),
+    // The optimizer reads and revises articles through the writer, a site's URL through auth's directory.
+    ...optimizerJobs({ ai: () => ai, articles: () => writer.articles, sites: siteDirectory, language: (id) => language(id) }),
     ...(deps.extraJobs ?? []),
-  ]);
+  ];
+  jobs.register(jobTypes.map((definition) => ({ ...definition, ...deps.jobLimits?.[definition.name] })));
   // Each module's AI functions, registered once: the engine runs them and system/prompts/ lists them.
-  const aiFunctions = createAiFunctions([...plannerAiFunctions, ...writingAiFunctions]);
+  const aiFunctions = createAiFunctions([
+    ...plannerAiFunctions,
+    ...writerAiFunctions,
+    ...optimizerAiFunctions,
+    ...writerImageAiFunctions,
+  ]);
   const systemAi = createSystemAiService({ db: deps.db, config: deps.config.ai, functions: aiFunctions });
   const ai = createAi({
     config: deps.config.ai,
@@ -90,7 +128,22 @@ export function createServices(deps: ServiceDeps) {
   });
   const tasks = createTasksService({ db: deps.db, jobs });
   const events = createEventsService({ db: deps.db });
-  const writer = createWriterService();
+  const language = async (accountId: number) => (await systemAi.store.settings(accountId)).language;
+  const defaultWordCount = async (accountId: number) => (await systemAi.store.settings(accountId)).default_word_count;
+  // The writer reads the planner's clusters and ideas through its directory (the planner's services, made
+  // below, queue writer tasks through the writer's).
+  const writer = createWriterService({
+    db: deps.db,
+    siteAccess,
+    planner: createPlannerDirectory(),
+    settings: {
+      defaultWordCount,
+      hasAuthorProfile: async (accountId, id) => (await systemAi.authorProfile({ accountId }, id)) !== null,
+    },
+  });
+  const optimizer = createOptimizerService({ db: deps.db, jobs, ai, articles: writer.articles, sites: siteDirectory, language });
+  const writerGenerate = createWriterGenerateService({ db: deps.db, jobs, ai });
+  const writerImages = createWriterImagesService({ db: deps.db, jobs, ai, storage, log: deps.log });
   const planner = createPlannerServices({
     db: deps.db,
     jobs,
@@ -98,12 +151,13 @@ export function createServices(deps: ServiceDeps) {
     sites: siteDirectory,
     writer,
     ai,
-    defaultWordCount: async (accountId) => (await systemAi.store.settings(accountId)).default_word_count,
+    defaultWordCount,
     log: deps.log,
   });
   return {
     config: deps.config,
     db: deps.db,
+    storage,
     mailer,
     auth,
     account,
@@ -112,6 +166,9 @@ export function createServices(deps: ServiceDeps) {
     tasks,
     events,
     writer,
+    writerGenerate,
+    writerImages,
+    optimizer,
     planner,
     billing,
     billingWebhooks,
@@ -122,6 +179,8 @@ export function createServices(deps: ServiceDeps) {
 export type AppServices = ReturnType<typeof createServices>;
 
 export async function registerModules(app: FastifyInstance, services: AppServices): Promise<void> {
+  app.addHook('onClose', async () => services.storage.close());
+  await mediaRoutes(app, services);
   await systemRoutes(app, services);
   await systemTasksRoutes(app, services);
   await systemAiRoutes(app, services);
@@ -131,4 +190,8 @@ export async function registerModules(app: FastifyInstance, services: AppService
   await billingRoutes(app, services);
   await adminRoutes(app, { db: services.db, billing: services.billing });
   await plannerRoutes(app, { db: services.db, jobs: services.jobs, siteAccess, ...services.planner });
+  await writerRoutes(app, services);
+  await writerGenerateRoutes(app, services);
+  await writerImageRoutes(app, { images: services.writerImages });
+  await optimizerRoutes(app, services);
 }

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { type Config, ConfigError, loadConfig } from './core/config.js';
 import { connect, migrate } from './core/db.js';
-import type { AnyJobDefinition } from './core/jobs.js';
+import type { AnyJobDefinition, JobLimits } from './core/jobs.js';
 import { loggerOptions, stdoutDestination } from './core/logger.js';
 import { exitOnSignals } from './core/shutdown.js';
 import { createServices } from './modules.js';
@@ -14,7 +14,9 @@ import { createServices } from './modules.js';
  * process, so with it the API process runs the jobs itself (`npm start`, WORKER on).
  */
 
-export async function runWorker(options: { config?: Config; extraJobs?: AnyJobDefinition[] } = {}) {
+export async function runWorker(
+  options: { config?: Config; extraJobs?: AnyJobDefinition[]; jobLimits?: Readonly<Record<string, JobLimits>> } = {},
+) {
   const config = options.config ?? loadConfig();
   if (!config.databaseUrl) {
     throw new ConfigError([
@@ -33,7 +35,15 @@ export async function runWorker(options: { config?: Config; extraJobs?: AnyJobDe
     ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false })
     : null;
   redis?.on('error', () => {});
-  const services = createServices({ config, database, db: database.db, redis, log, extraJobs: options.extraJobs });
+  const services = createServices({
+    config,
+    database,
+    db: database.db,
+    redis,
+    log,
+    extraJobs: options.extraJobs,
+    jobLimits: options.jobLimits,
+  });
   await services.jobs.start();
   services.jobs.startWorkers();
   log.info({ job_types: [...services.jobs.definitions.keys()] }, 'worker ready');

@@ -2,7 +2,7 @@ import { getEventListeners } from 'node:events';
 import { sql } from 'drizzle-orm';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Ai, AiError, type AiFunctionName } from '../src/core/ai.js';
+import { type Ai, AiError, type AiFunctionName, type AiUsage } from '../src/core/ai.js';
 import { defineJob } from '../src/core/jobs.js';
 import type { billing_credit_transactions, billing_usage } from '../src/modules/billing/billing.tables.js';
 import { rowsOf, signUp } from './factories.js';
@@ -110,7 +110,6 @@ const VALID: Record<AiFunctionName, { output: unknown; units: number; credits: n
   },
   content: {
     output: {
-      title: 'Best trail shoes',
       html: '<h2>Why</h2><p>Grip.</p>',
       meta_title: 'Best trail shoes',
       meta_description: 'Our picks.',
@@ -120,6 +119,27 @@ const VALID: Record<AiFunctionName, { output: unknown; units: number; credits: n
     },
     units: 1550,
     credits: 16,
+  },
+  outline: {
+    output: {
+      sections: [
+        { heading: 'Why grip matters', level: 2, points: ['Wet rock'] },
+        { heading: 'Lugs', level: 3, points: [] },
+      ],
+    },
+    units: 100,
+    credits: 1,
+  },
+  section: { output: { html: '<p>Grip on wet rock.</p>' }, units: 300, credits: 3 },
+  meta: {
+    output: {
+      introduction: '<p>Trail shoes grip.</p>',
+      meta_title: 'Best trail shoes',
+      meta_description: 'Our picks.',
+      secondary_keywords: ['trail running shoes'],
+    },
+    units: 100,
+    credits: 1,
   },
   image_prompts: {
     output: {
@@ -297,6 +317,45 @@ describe('AI functions against the fake provider', () => {
     expect(await t.app.services.billing.balance(ctx)).toBe(balance - 2);
   });
 
+  it('defers a unit of several calls: nothing charged or recorded per call, one charge and every usage when settled', async () => {
+    const { ctx, balance } = await fundedAccount();
+    fake.reset();
+    fake.respond = () => ({ json: VALID.section.output, usage: { prompt_tokens: 200, completion_tokens: 400 } });
+    const ai = t.app.services.ai;
+    const calls: AiUsage[] = [];
+    for (const i of [0, 1, 2]) {
+      const result = await ai.run(ctx, 'section', { heading: `Part ${i}` }, { ref: `test:defer:${i}`, units: 0, defer: true });
+      expect(result).toMatchObject({
+        charged: false,
+        credits: 0,
+        temperature: null,
+        prompt_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
+      calls.push(result.usage);
+    }
+    fake.respond = null;
+    expect(await ledger(ctx.accountId)).toEqual([]);
+    expect(await usage(ctx.accountId)).toEqual([]);
+    const ref = `test:defer:${ctx.accountId}`;
+    const settle = () =>
+      t.database.db.transaction((tx) =>
+        ai.settle(ctx, 'section', calls, { ref, units: 1600, tx, object_type: 'content', object_id: 9 }),
+      );
+    expect(await settle()).toEqual({ charged: true, credits: 16 });
+    // Settling again (a retried unit) neither charges nor records anything more.
+    expect(await settle()).toEqual({ charged: false, credits: 0 });
+    expect(await ledger(ctx.accountId)).toEqual([
+      { type: 'usage', amount: -16, operation: 'content_generation', ref, object_type: 'content', object_id: 9 },
+    ]);
+    const rows = await usage(ctx.accountId);
+    expect(rows.map((r) => [r.tokens_in, r.tokens_out, r.credits, r.ref])).toEqual([
+      [200, 400, 0, `${ref}:call:0`],
+      [200, 400, 0, `${ref}:call:1`],
+      [200, 400, 16, `${ref}:call:2`],
+    ]);
+    expect(await t.app.services.billing.balance(ctx)).toBe(balance - 16);
+  });
+
   it('estimates the whole request first: 402 with required and balance, before any provider call', async () => {
     const { ctx, balance } = await fundedAccount(3); // on top of whatever the plan granted at sign-up
     fake.reset();
@@ -346,6 +405,38 @@ describe('AI functions against the fake provider', () => {
       ['image_generation', 5, 42000],
     ]);
     expect(await t.app.services.billing.balance(ctx)).toBe(balance - 10);
+  });
+
+  it("images with defer: nothing charged until settled in the caller's transaction, once; a refused one is only recorded", async () => {
+    const { ctx, balance } = await fundedAccount();
+    const { ai, billing } = t.app.services;
+    fake.reset();
+    fake.queue({ image: { b64: 'aGVsbG8=' } }, { image: { b64: 'aGVsbG8=' } });
+    const ref = `test:deferred-image:${ctx.accountId}`;
+    const asked = await ai.image(ctx, { prompt: 'A trail' }, { ref, object_type: 'image', object_id: 3, defer: true });
+    expect(asked).toMatchObject({ charged: false, credits: 0, prompt_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(await usage(ctx.accountId)).toEqual([]);
+    // A transaction that rolls back takes the charge with it.
+    await t.database.db
+      .transaction(async (tx) => {
+        await ai.settleImage(ctx, asked.usage, { ref, object_type: 'image', object_id: 3, tx });
+        throw new Error('rolled back');
+      })
+      .catch(() => {});
+    expect(await billing.balance(ctx)).toBe(balance);
+    const settled = await t.database.db.transaction((tx) => ai.settleImage(ctx, asked.usage, { ref, tx }));
+    const again = await t.database.db.transaction((tx) => ai.settleImage(ctx, asked.usage, { ref, tx }));
+    expect([settled, again]).toEqual([
+      { charged: true, credits: 5 },
+      { charged: false, credits: 0 },
+    ]);
+    const refused = await ai.image(ctx, { prompt: 'A trail' }, { ref: `${ref}:2`, defer: true });
+    await ai.refuseImage(ctx, refused.usage, { object_type: 'image', object_id: 4 });
+    expect((await usage(ctx.accountId)).map((u) => [u.operation, u.credits])).toEqual([
+      ['image_generation', 5],
+      ['image_generation', 0],
+    ]);
+    expect(await billing.balance(ctx)).toBe(balance - 5);
   });
 
   it('a provider that refuses the key is a 503 naming AI_API_KEY, nothing charged', async () => {

@@ -132,6 +132,53 @@ describe('loadConfig', () => {
     expect(problems({ SECRET_KEY: 'short' })).toEqual([expect.stringMatching(/^SECRET_KEY: must be at least 32/)]);
     expect(loadConfig({ NODE_ENV: 'production', SECRET_KEY: SECRET, DATA_DIR: dir }).env).toBe('production');
   });
+
+  it('stores files in DATA_DIR/media unless S3 is configured, and then in the bucket', () => {
+    const dir = dataDir();
+    expect(loadConfig({ DATA_DIR: dir, SECRET_KEY: SECRET }).storage).toEqual({ dir: join(dir, 'media'), s3: null });
+    const s3 = { S3_BUCKET: 'media.example', S3_ACCESS_KEY_ID: 'AKIA1', S3_SECRET_ACCESS_KEY: 'secret' };
+    expect(loadConfig({ DATA_DIR: dir, SECRET_KEY: SECRET, ...s3 }).storage.s3).toEqual({
+      bucket: 'media.example',
+      endpoint: null,
+      region: 'us-east-1',
+      accessKeyId: 'AKIA1',
+      secretAccessKey: 'secret',
+      forcePathStyle: false,
+    });
+    const minio = loadConfig({
+      DATA_DIR: dir,
+      SECRET_KEY: SECRET,
+      ...s3,
+      S3_ENDPOINT: 'http://127.0.0.1:9000/',
+      S3_REGION: 'eu-1',
+    });
+    expect(minio.storage.s3).toMatchObject({ endpoint: 'http://127.0.0.1:9000', region: 'eu-1', forcePathStyle: true });
+    const virtualHosts = loadConfig({
+      DATA_DIR: dir,
+      SECRET_KEY: SECRET,
+      ...s3,
+      S3_ENDPOINT: 'https://r2.example',
+      S3_FORCE_PATH_STYLE: 'false',
+    });
+    expect(virtualHosts.storage.s3?.forcePathStyle).toBe(false);
+  });
+
+  it('refuses a partial S3 configuration at start, in one problem naming what is missing', () => {
+    expect(problems({ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_ACCESS_KEY_ID: 'AKIA1' })).toEqual([
+      expect.stringMatching(
+        /^S3_BUCKET, S3_SECRET_ACCESS_KEY: required for S3 storage, which S3_ENDPOINT, S3_ACCESS_KEY_ID ask for/,
+      ),
+    ]);
+    expect(problems({ S3_BUCKET: 'media' })).toEqual([
+      expect.stringMatching(/^S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: required for S3 storage, which S3_BUCKET asks for/),
+    ]);
+    expect(
+      problems({ S3_BUCKET: 'Not_A_Bucket', S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b', S3_ENDPOINT: 'ftp://x' }),
+    ).toEqual([
+      expect.stringMatching(/^S3_ENDPOINT: must be a http:\/\/ or https:\/\/ URL/),
+      expect.stringMatching(/^S3_BUCKET: "Not_A_Bucket" is not a bucket name/),
+    ]);
+  });
 });
 
 describe('.env.example and the README', () => {

@@ -1,7 +1,11 @@
+import { sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertContent } from '../src/modules/writer/writer.repository.js';
 import { createApiKey, createSector, createSite, makeStaff, PASSWORD, type SignedUp, signUp, uniqueEmail } from './factories.js';
+import { pngOf, promptsAnswer } from './fake-images.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
+import { fakeWriter } from './fake-writer.js';
 import { buildTestApp, type TestApp } from './harness.js';
 import { stepsJob } from './job-types.js';
 
@@ -22,6 +26,7 @@ const NO_DURABLE_CHANGE: Record<string, string> = {
   'POST /api/v1/auth/password-reset':
     'mails a one-time token and must answer the same for an unknown email; the change is the confirm, which records',
   'POST /api/v1/system/ai/check': 'one tiny provider call; nothing is stored or charged',
+  'POST /api/v1/optimizer/analyze': 'a synchronous, free analysis (no AI, no credits); nothing is stored',
   'POST /api/v1/billing/session':
     "opens a checkout at the payment provider (keeping the provider's customer id); the plan or credits change only " +
     'when its webhook is applied, which records webhook.ingested and credits.* (driven below)',
@@ -348,6 +353,96 @@ step('POST /api/v1/planner/content-ideas/bulk_queue_to_writer', async () => {
     { object: 'content_idea' },
   );
 });
+// --- writer: generation (the task queued just above)
+step('POST /api/v1/writer/tasks/auto_generate_content', async () => {
+  const queued = (await t.database.db.execute(
+    sql`select id from writer_tasks where account_id = ${owner.accountId} and idea_id = ${made.idea ?? 0}`,
+  )) as unknown as { rows: { id: number }[] };
+  const ids = queued.rows.map((r) => r.id);
+  expect(ids).toHaveLength(1);
+  fake.respond = fakeWriter().respond;
+  const before = await newest(owner);
+  const task = await call('POST', '/api/v1/writer/tasks/auto_generate_content/', { ids });
+  const done = await until('the writing task', async () =>
+    (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
+  );
+  fake.respond = null;
+  expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
+  const all = (await feed(owner)).filter((e) => e.id > before);
+  const generated = all.find((e) => e.type === 'content.generated');
+  expect(generated, JSON.stringify(all)).toMatchObject({ source_agent: 'worker', object_type: 'content' });
+  expect(all.find((e) => e.type === 'credits.debited')).toMatchObject({
+    source_agent: 'worker',
+    object_id: generated?.object_id,
+  });
+});
+// --- optimizer: an AI rewrite of the article generated above (its event comes from the job)
+step('POST /api/v1/optimizer/optimize', async () => {
+  const articles = (await t.database.db.execute(
+    sql`select id from writer_content where account_id = ${owner.accountId} order by id limit 1`,
+  )) as unknown as { rows: { id: number }[] };
+  const contentId = articles.rows[0]?.id ?? 0;
+  fake.respond = () => ({ json: { html: '<p>Short.</p>', meta_title: 'x', meta_description: 'y', changes: [] } });
+  const before = await newest(owner);
+  const task = await call('POST', '/api/v1/optimizer/optimize/', { content_ids: [contentId] });
+  const done = await until('the optimizing task', async () =>
+    (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
+  );
+  fake.respond = null;
+  expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
+  const all = (await feed(owner)).filter((e) => e.id > before);
+  expect(all.find((e) => e.type === 'content.optimized')).toMatchObject({ source_agent: 'worker', object_id: contentId });
+});
+// --- writer: an article's images (prompts and drawing are tasks: their events come from the jobs)
+const IMAGES = '/api/v1/writer/images';
+step('POST /api/v1/writer/content/{id}/generate_image_prompts', async () => {
+  const content = await insertContent(t.database.db, owner.accountId, {
+    site_id: made.site as number,
+    sector_id: made.sector as number,
+    title: 'Trail shoes, a guide',
+    html: '<h2>Grip</h2><p>Mud.</p>',
+  });
+  made.content = content.id;
+  fake.queue({ json: promptsAnswer(1) });
+  const before = await newest(owner);
+  const task = await call('POST', `/api/v1/writer/content/${content.id}/generate_image_prompts/`, {});
+  const done = await until('the image prompts task', async () =>
+    (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
+  );
+  expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
+  const about = await gained(owner, before, 'content', content.id);
+  expect(about.map((e) => [e.type, e.source_agent]).sort()).toEqual([
+    ['credits.debited', 'worker'],
+    ['images.prompted', 'worker'],
+  ]);
+});
+step('POST /api/v1/writer/images/generate', async () => {
+  const ids = (await call('GET', `${IMAGES}/?content_id=${made.content}`)).results.map((i: { id: number }) => i.id);
+  expect(ids).toHaveLength(2);
+  made.image = ids[1];
+  fake.queue(...ids.map((_: number, i: number) => ({ image: { b64: pngOf(4, 3, i).toString('base64') } })));
+  const before = await newest(owner);
+  const task = await call('POST', `${IMAGES}/generate/`, { ids });
+  const done = await until('the images task', async () =>
+    (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
+  );
+  expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
+  const generated = (await gained(owner, before, 'image')).filter((e) => e.type === 'images.generated');
+  expect(generated.map((e) => [e.object_id, e.source_agent]).sort()).toEqual(ids.map((id: number) => [id, 'worker']).sort());
+});
+step('PATCH /api/v1/writer/images/{id}', async () => {
+  const event = await expectEvent('image.updated', async () => {
+    await call('PATCH', `${IMAGES}/${made.image}/`, { alt_text: 'Lugs in mud' });
+    return made.image;
+  });
+  expect(event.payload).toMatchObject({ content_id: made.content, fields: ['alt_text'] });
+});
+step('DELETE /api/v1/writer/images/{id}', async () => {
+  await expectEvent('image.deleted', async () => {
+    await call('DELETE', `${IMAGES}/${made.image}/`);
+    return made.image;
+  });
+});
 step('DELETE /api/v1/planner/content-ideas/{id}', async () => {
   await expectEvent('content_idea.deleted', async () => {
     await call('DELETE', `${IDEAS}/${made.idea}/`);
@@ -376,6 +471,121 @@ step('POST /api/v1/planner/keywords/bulk_delete', async () => {
     { object: 'keyword' },
   );
   expect(event.payload).toMatchObject({ count: ids.length });
+});
+
+// --- writer: tasks, content, versions, the review queue
+const WT = '/api/v1/writer/tasks';
+const WC = '/api/v1/writer/content';
+const WA = '/api/v1/writer/approvals';
+const newTask = async () =>
+  (await call('POST', `${WT}/`, { site_id: made.site, sector_id: made.sector, title: 'Trail shoes' })).id;
+const newArticle = async (title: string) =>
+  (await call('POST', `${WC}/`, { site_id: made.site, sector_id: made.sector, title, html: '<p>One.</p>' })).id;
+step('POST /api/v1/writer/tasks', async () => {
+  await expectEvent('writer_task.created', async () => (made.writerTask = await newTask()));
+});
+step('PATCH /api/v1/writer/tasks/{id}', async () => {
+  const event = await expectEvent('writer_task.updated', async () => {
+    await call('PATCH', `${WT}/${made.writerTask}/`, { word_count_target: 900 });
+    return made.writerTask;
+  });
+  expect(event.payload).toMatchObject({ fields: ['word_count_target'] });
+});
+step('POST /api/v1/writer/tasks/{id}/retry', async () => {
+  await t.database.db.execute(sql`update writer_tasks set status = 'failed', error = 'timeout' where id = ${made.writerTask}`);
+  await expectEvent('writer_task.retried', async () => {
+    await call('POST', `${WT}/${made.writerTask}/retry/`);
+    return made.writerTask;
+  });
+});
+step('POST /api/v1/writer/tasks/{id}/cancel', async () => {
+  await expectEvent('writer_task.cancelled', async () => {
+    await call('POST', `${WT}/${made.writerTask}/cancel/`);
+    return made.writerTask;
+  });
+});
+step('DELETE /api/v1/writer/tasks/{id}', async () => {
+  await expectEvent('writer_task.deleted', async () => {
+    await call('DELETE', `${WT}/${made.writerTask}/`);
+    return made.writerTask;
+  });
+});
+step('POST /api/v1/writer/tasks/bulk_delete', async () => {
+  const ids = [await newTask(), await newTask()];
+  const event = await expectEvent(
+    'writer_tasks.deleted',
+    async () => {
+      await call('POST', `${WT}/bulk_delete/`, { ids });
+    },
+    { object: 'writer_task' },
+  );
+  expect(event.payload).toMatchObject({ count: 2, ids });
+});
+step('POST /api/v1/writer/content', async () => {
+  await expectEvent('content.created', async () => (made.content = await newArticle('Trail shoes, a guide')));
+});
+step('PATCH /api/v1/writer/content/{id}', async () => {
+  const event = await expectEvent('content.updated', async () => {
+    await call('PATCH', `${WC}/${made.content}/`, { html: '<p>Two.</p>' });
+    return made.content;
+  });
+  expect(event.payload).toMatchObject({ fields: ['html'], version: 2 });
+});
+step('POST /api/v1/writer/content/{id}/versions/{number}/restore', async () => {
+  const event = await expectEvent('content.restored', async () => {
+    await call('POST', `${WC}/${made.content}/versions/1/restore/`);
+    return made.content;
+  });
+  expect(event.payload).toMatchObject({ restored_version: 1, version: 3 });
+});
+step('POST /api/v1/writer/content/{id}/submit_for_review', async () => {
+  await expectEvent('content.submitted', async () => {
+    await call('POST', `${WC}/${made.content}/submit_for_review/`);
+    return made.content;
+  });
+});
+step('POST /api/v1/writer/approvals/{id}/reject', async () => {
+  const event = await expectEvent('content.rejected', async () => {
+    await call('POST', `${WA}/${made.content}/reject/`, { note: 'Too short.' });
+    return made.content;
+  });
+  expect(event.payload).toMatchObject({ note: 'Too short.', reviewer_id: owner.userId });
+});
+step('POST /api/v1/writer/content/{id}/reopen', async () => {
+  await expectEvent('content.reopened', async () => {
+    await call('POST', `${WC}/${made.content}/reopen/`);
+    await call('POST', `${WC}/${made.content}/submit_for_review/`);
+    return made.content;
+  });
+});
+step('POST /api/v1/writer/approvals/{id}/approve', async () => {
+  await expectEvent('content.approved', async () => {
+    await call('POST', `${WA}/${made.content}/approve/`, { note: 'Fine.' });
+    return made.content;
+  });
+});
+step('POST /api/v1/writer/approvals/{id}/override', async () => {
+  const id = await newArticle('Overridden');
+  await call('POST', `${WC}/${id}/submit_for_review/`);
+  const event = await expectEvent('content.approved', async () => {
+    await call('POST', `${WA}/${id}/override/`, { html: '<p>Better.</p>', note: 'Fixed it.' });
+    return id;
+  });
+  expect(event.payload).toMatchObject({ override: true, fields: ['html'] });
+});
+step('POST /api/v1/writer/content/{id}/archive', async () => {
+  // Publishing is the publisher's; here the article is published directly.
+  await t.database.db.execute(sql`update writer_content set status = 'published' where id = ${made.content}`);
+  await expectEvent('content.archived', async () => {
+    await call('POST', `${WC}/${made.content}/archive/`);
+    return made.content;
+  });
+});
+step('DELETE /api/v1/writer/content/{id}', async () => {
+  await expectEvent('content.deleted', async () => {
+    await call('DELETE', `${WC}/${made.content}/`);
+    return made.content;
+  });
 });
 
 // --- system: tasks, AI settings, prompts, author profiles
@@ -714,7 +924,11 @@ describe('no change, no event', () => {
   it('records nothing for an update that changes nothing, and nothing when the change rolls back', async () => {
     const site = await createSite(t, owner);
     const sector = await createSector(t, owner, site.id);
+    const article = await call('POST', '/api/v1/writer/content/', { site_id: site.id, sector_id: sector.id, title: 'Same' });
+    const task = await call('POST', '/api/v1/writer/tasks/', { site_id: site.id, sector_id: sector.id, title: 'Same' });
     const before = await newest(owner);
+    await call('PATCH', `/api/v1/writer/content/${article.id}/`, { title: 'Same', html: '' });
+    await call('PATCH', `/api/v1/writer/tasks/${task.id}/`, { title: 'Same' });
     await call('PATCH', `/api/v1/auth/sectors/${sector.id}/`, {});
     await call('PATCH', '/api/v1/account/settings/', {});
     await call('PATCH', '/api/v1/system/settings/', {});

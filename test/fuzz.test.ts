@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writer_images } from '../src/modules/writer/writer.tables.js';
 import { createApiKey, createSector, createSite, makeStaff, type SignedUp, signUp } from './factories.js';
 import { buildTestApp, type TestApp } from './harness.js';
 
@@ -194,8 +195,11 @@ function idFor(path: string): number {
   if (path.includes('/content-ideas')) return ids.idea_id as number;
   if (path.includes('/keywords')) return ids.keyword_id as number;
   if (path.includes('/api-keys')) return ids.api_key_id as number;
+  if (path.includes('/writer/images')) return ids.image_id as number;
   if (path.includes('/users') || path.includes('/team')) return ids.user_id as number;
   if (path.includes('/admin/accounts')) return ids.account_id as number;
+  if (path.includes('/writer/tasks')) return ids.writer_task_id as number;
+  if (path.includes('/writer/content') || path.includes('/writer/approvals')) return ids.content_id as number;
   return 1;
 }
 
@@ -275,6 +279,27 @@ beforeAll(async () => {
     await post('/api/v1/planner/content-ideas/', { ...scope, title: 'Best trail shoes', cluster_id: ids.cluster_id })
   ).id;
   ids.api_key_id = (await createApiKey(t, owner)).id;
+  ids.writer_task_id = (await post('/api/v1/writer/tasks/', { ...scope, title: 'Trail shoes', idea_id: ids.idea_id })).id;
+  ids.content_id = (await post('/api/v1/writer/content/', { ...scope, title: 'Trail shoes', html: '<p>One.</p>' })).id;
+  await t.request({
+    method: 'PATCH',
+    url: `/api/v1/writer/content/${ids.content_id}/`,
+    headers: owner.headers,
+    payload: { html: '<p>Two.</p>' },
+  });
+  await post(`/api/v1/writer/content/${ids.content_id}/submit_for_review/`, {});
+  // An image of that article, so the writer's image routes reach their handlers.
+  const [image] = await t.database.db
+    .insert(writer_images)
+    .values({
+      ...scope,
+      account_id: owner.accountId,
+      content_id: ids.content_id as number,
+      image_type: 'featured',
+      prompt: 'A shoe',
+    })
+    .returning({ id: writer_images.id });
+  ids.image_id = image?.id as number;
 
   const document = (await t.request({ method: 'GET', url: '/api/schema' })).json() as {
     paths: Record<
@@ -294,7 +319,10 @@ beforeAll(async () => {
       .map(([method, op]) => ({
         method: method.toUpperCase(),
         path,
-        url: path.replace('{id}', String(idFor(path))).replace('{function}', 'ideas'),
+        url: path
+          .replace('{id}', String(idFor(path)))
+          .replace('{function}', 'ideas')
+          .replace('{number}', '1'),
         query: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => ({ name: p.name, schema: p.schema })),
         body: op.requestBody?.content?.['application/json']?.schema ?? null,
       }))

@@ -11,7 +11,7 @@ import { inject } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
 import { type Config, loadConfig } from '../src/core/config.js';
 import { connect, type Database } from '../src/core/db.js';
-import type { AnyJobDefinition } from '../src/core/jobs.js';
+import type { AnyJobDefinition, JobLimits } from '../src/core/jobs.js';
 import { loggerOptions } from '../src/core/logger.js';
 
 /**
@@ -123,6 +123,11 @@ export interface TestAppOptions {
   redis?: Redis | null;
   /** Job types made for the test, registered beside the modules' own. */
   jobs?: AnyJobDefinition[];
+  /**
+   * Limits replacing some job types' own (a short expiry for a kill test). Every process sharing the queue
+   * must be given the same (the worker fixture passes them to runWorker too).
+   */
+  jobLimits?: Readonly<Record<string, JobLimits>>;
   /** Where the app logs, through the app's own logger options (core/logger.ts), at LOG_LEVEL; silent without. */
   logStream?: DestinationStream;
   /**
@@ -142,6 +147,7 @@ export async function buildTestApp(env: Record<string, string> = {}, options: Te
     logger: options.logStream ? { ...loggerOptions(config), stream: options.logStream } : false,
     version: 'test',
     jobs: options.jobs,
+    jobLimits: options.jobLimits,
   });
   await options.routes?.(app);
   await app.ready();

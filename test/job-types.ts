@@ -71,3 +71,12 @@ export const stepsJob = defineJob({
     return { steps };
   },
 });
+
+/**
+ * `writer.generate_content` with a short timeout (and so a short expiry: timeout + 5 s), for the test that kills
+ * a worker mid-article (src/modules/writer/writer.kill.test.ts): the test app and the worker it spawns
+ * (test/fixtures/writer-worker.ts) both register it, as every process sharing a queue must agree on its limits.
+ */
+export const WRITER_KILL_LIMITS = {
+  'writer.generate_content': { timeoutSeconds: 6, expireSeconds: 1, retryLimit: 3, retryDelaySeconds: 0, retryBackoff: false },
+};

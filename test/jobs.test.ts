@@ -1,12 +1,17 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import type { Db } from '../src/core/db.js';
+import { newMediaKey } from '../src/core/storage.js';
 import type { RequestContext } from '../src/core/tenancy.js';
 import { storeWebhookEvent } from '../src/modules/billing/billing.repository.js';
+import { insertContent } from '../src/modules/writer/writer.repository.js';
+import { writer_content, writer_images } from '../src/modules/writer/writer.tables.js';
 import { createSector, createSite, type SignedUp, signUp } from './factories.js';
+import { imageResponder } from './fake-images.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
+import { fakeWriter } from './fake-writer.js';
 import { buildTestApp, type TestApp, testConfig } from './harness.js';
 import { type StepsPayload, stepsJob } from './job-types.js';
 
@@ -296,6 +301,95 @@ describe('idempotent handlers', () => {
       // Both runs may ask; only the first one's ideas may be stored.
       fake.respond = () => ({ json: { ideas: [idea] } });
       return { account_id: owner.accountId, actor_id: owner.userId, cluster_ids: [cluster.json().data.id], ideas_per_cluster: 1 };
+    },
+    'writer.image_prompts': async (owner) => {
+      const target = await sectorWithKeywords(owner, []);
+      const content = await insertContent(t.database.db, owner.accountId, {
+        ...target,
+        title: 'Trail shoes',
+        html: '<h2>Grip</h2><p>Mud.</p><h2>Fit</h2><p>Late.</p>',
+      });
+      // A second run finds the prompts it stored and asks nothing; the responder is there in case it would.
+      fake.respond = imageResponder();
+      return { account_id: owner.accountId, actor_id: owner.userId, content_id: content.id };
+    },
+    'writer.generate_images': async (owner) => {
+      const target = await sectorWithKeywords(owner, []);
+      const content = await insertContent(t.database.db, owner.accountId, {
+        ...target,
+        title: 'Trail shoes',
+        html: '<h2>Grip</h2><p>Mud.</p>',
+      });
+      const images = await t.database.db
+        .insert(writer_images)
+        .values(
+          (['featured', 'in_article'] as const).map((image_type, position) => ({
+            ...target,
+            account_id: owner.accountId,
+            content_id: content.id,
+            image_type,
+            position,
+            section_heading: position === 0 ? null : 'Grip',
+            prompt: `Image ${position}`,
+            status: 'generating' as const,
+          })),
+        )
+        .returning({ id: writer_images.id });
+      fake.respond = imageResponder();
+      return { account_id: owner.accountId, actor_id: owner.userId, image_ids: images.map((i) => i.id) };
+    },
+    'writer.purge_released_files': async (owner) => {
+      // A stored image whose article is deleted: the trigger releases its file, which the purge deletes once.
+      const target = await sectorWithKeywords(owner, []);
+      const content = await insertContent(t.database.db, owner.accountId, { ...target, title: 'Gone', html: '<p>Soon.</p>' });
+      const key = newMediaKey('png');
+      await t.app.services.storage.put(key, Buffer.from('not really a png'), 'image/png');
+      await t.database.db.insert(writer_images).values({
+        ...target,
+        account_id: owner.accountId,
+        content_id: content.id,
+        image_type: 'featured',
+        prompt: 'A file to release',
+        status: 'generated',
+        storage_key: key,
+      });
+      await t.database.db.delete(writer_content).where(eq(writer_content.id, content.id));
+      return {};
+    },
+    'writer.generate_content': async (owner) => {
+      // One article section by section (1,600 target words): stored and charged once, the second run skips it.
+      const site = await createSite(t, owner);
+      const sector = await createSector(t, owner, site.id);
+      const taskIds = await t.database.db.transaction((tx) =>
+        t.app.services.writer.queueTasks(tx, owner.accountId, [
+          { site_id: site.id, sector_id: sector.id, title: 'Trail shoes, section by section', word_count_target: 1600 },
+        ]),
+      );
+      fake.respond = fakeWriter().respond;
+      return { account_id: owner.accountId, actor_id: owner.userId, task_ids: taskIds };
+    },
+    'optimizer.optimize': async (owner) => {
+      // One article rewritten better: a new version, a run, one charge; the second run stores nothing more.
+      const site = await createSite(t, owner);
+      const sector = await createSector(t, owner, site.id);
+      const res = await t.request({
+        method: 'POST',
+        url: '/api/v1/writer/content/',
+        headers: owner.headers,
+        payload: {
+          site_id: site.id,
+          sector_id: sector.id,
+          title: 'Trail shoes',
+          html: '<p>Hills.</p>',
+          primary_keyword: 'trail shoes',
+        },
+      });
+      if (res.statusCode !== 201) throw new Error(`content: ${res.statusCode} ${res.body}`);
+      const better = `<p>Trail shoes grip on rock. ${'However, fit matters on long runs. '.repeat(60)}</p><img src="https://cdn.example.org/a.jpg" alt="trail shoes">`;
+      fake.respond = () => ({
+        json: { html: better, meta_title: 'Trail shoes', meta_description: 'Trail shoes, tested.', changes: ['Longer'] },
+      });
+      return { account_id: owner.accountId, actor_id: owner.userId, content_ids: [res.json().data.id] };
     },
     'billing.stripe_event': async (owner) => {
       const slug = `pack-${owner.accountId}`;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import { Value } from 'typebox/value';
@@ -101,6 +102,12 @@ export interface AiCallOptions {
   tx?: Db;
   /** A model for this call only; default the account's setting, then AI_MODEL. */
   model?: string;
+  /**
+   * One call of a unit made of several (an article written section by section): neither charged nor recorded
+   * here; the caller settles the unit's calls with `ai.settle` when it stores the unit's result. `units` is
+   * then only the balance check before the call (0: none).
+   */
+  defer?: boolean;
 }
 
 export interface AiUsage {
@@ -113,11 +120,19 @@ export interface AiUsage {
 
 export interface AiResult<T> {
   output: T;
-  /** Credits taken for this unit: 0 when its ref had already been charged (a retried job). */
+  /** Credits taken for this unit: 0 when its ref had already been charged (a retried job), or deferred. */
   credits: number;
   charged: boolean;
   usage: AiUsage;
+  /** SHA-256 (hex) of the rendered prompt (system, then user), the account's override included: provenance. */
+  prompt_hash: string;
+  /** The temperature asked for (the account's setting); null: the provider's default. */
+  temperature: number | null;
 }
+
+/** The hash of a rendered prompt, as `AiResult.prompt_hash` gives it. */
+export const promptHash = (system: string, user: string) =>
+  createHash('sha256').update(system).update('\n\n').update(user).digest('hex');
 
 export interface AiCheck {
   base_url: string;
@@ -224,7 +239,8 @@ export function createAi(deps: AiDeps) {
       ai.requireConfigured();
       const definition = definitionOf(fn);
       // The balance may have run out since the request was estimated: fail this unit before paying the provider.
-      await billing.ensure(ctx, await billing.estimate(definition.operation, options.units ?? 1));
+      const needed = await billing.estimate(definition.operation, options.units ?? 1);
+      if (needed > 0) await billing.ensure(ctx, needed);
       const [settings, prompt] = await Promise.all([store.settings(ctx.accountId), store.prompt(ctx.accountId, definition)]);
       const values = {
         language: settings.language,
@@ -235,6 +251,7 @@ export function createAi(deps: AiDeps) {
       const model = options.model ?? settings.model ?? config.model;
       const system = renderTemplate(prompt.system, values);
       let user = renderTemplate(prompt.user, values);
+      const prompt_hash = promptHash(system, user);
       let problem = '';
       for (let attempt = 1; attempt <= 2; attempt++) {
         const answer = await provider.chatJson({
@@ -255,8 +272,10 @@ export function createAi(deps: AiDeps) {
         };
         problem = schemaProblem(definition.output, answer.json) ?? '';
         if (!problem) {
-          const { charged, credits } = await chargeUnit(ctx, definition.operation, options, usage);
-          return { output: answer.json as AiOutput<F>, credits, charged, usage };
+          const { charged, credits } = options.defer
+            ? { charged: false, credits: 0 }
+            : await chargeUnit(ctx, definition.operation, options, usage);
+          return { output: answer.json as AiOutput<F>, credits, charged, usage, prompt_hash, temperature: settings.temperature };
         }
         // The provider was paid for the malformed answer too: its tokens are recorded, with no credits.
         await billing.recordUsage(ctx, {
@@ -279,19 +298,68 @@ export function createAi(deps: AiDeps) {
       );
     },
 
-    /** Generates one image and charges it (`image_generation`, one unit) once it arrived. */
+    /**
+     * Charges a unit whose calls ran with `defer` (under its ref, once: `charged: false` on a repeat) and records
+     * those calls' usage, the unit's credits on the last call; in `options.tx` when given, i.e. in the
+     * transaction that stores the unit's result. Inside a transaction on PGlite nothing may wait for another
+     * connection: estimate the unit (`ai.estimate`) just before, so the cost table is fresh in the cache.
+     */
+    async settle(
+      ctx: Ctx,
+      fn: AiFunctionName,
+      calls: readonly AiUsage[],
+      options: Omit<AiCallOptions, 'signal' | 'model' | 'defer'>,
+    ): Promise<{ charged: boolean; credits: number }> {
+      const { operation } = definitionOf(fn);
+      const work = async (tx: Db) => {
+        const meta = { object_type: options.object_type, object_id: options.object_id, description: options.description, tx };
+        const charge = await billing.charge(ctx, operation, options.units ?? 1, options.ref, meta);
+        if (!charge.charged) return { charged: false, credits: 0 };
+        for (const [i, call] of calls.entries()) {
+          await billing.recordUsage(ctx, {
+            operation,
+            ...call,
+            credits: i === calls.length - 1 ? charge.credits : 0,
+            ref: `${options.ref}:call:${i}`,
+            object_type: options.object_type,
+            object_id: options.object_id,
+            tx,
+          });
+        }
+        return { charged: true, credits: charge.credits };
+      };
+      return options.tx ? work(options.tx) : db.transaction(work);
+    },
+
+    /** Records calls of a unit that failed after them (`defer` calls): their tokens, no credits. */
+    async recordFailedCalls(
+      ctx: Ctx,
+      fn: AiFunctionName,
+      calls: readonly AiUsage[],
+      meta: { object_type?: string; object_id?: number } = {},
+    ): Promise<void> {
+      const { operation } = definitionOf(fn);
+      for (const call of calls) await billing.recordUsage(ctx, { operation, ...call, credits: 0, ...meta });
+    },
+
+    /**
+     * Generates one image and charges it (`image_generation`, one unit) once it arrived. With `defer`, nothing is
+     * charged or recorded here: a caller that checks the file first (is it an image, is it small enough) then
+     * settles it with `settleImage` in the transaction that stores it, or `refuseImage` when it keeps none.
+     */
     async image(
       ctx: Ctx,
       request: { prompt: string; size?: string; style?: string },
       options: Omit<AiCallOptions, 'units' | 'model'> & { model?: string },
-    ): Promise<ImageAnswer & { credits: number; charged: boolean }> {
+    ): Promise<ImageAnswer & { credits: number; charged: boolean; usage: AiUsage; prompt_hash: string }> {
       ai.requireConfigured();
       await billing.ensure(ctx, await billing.estimate('image_generation', 1));
       const settings = await store.settings(ctx.accountId);
       const style = request.style ?? settings.image_style;
+      const prompt = style ? `${request.prompt}\n\nStyle: ${style}` : request.prompt;
       const answer = await provider.image({
         model: options.model ?? settings.image_model ?? config.imageModel,
-        prompt: style ? `${request.prompt}\n\nStyle: ${style}` : request.prompt,
+        prompt,
         size: request.size ?? settings.image_size,
         signal: options.signal,
       });
@@ -302,8 +370,28 @@ export function createAi(deps: AiDeps) {
         cost_micros: imageCostMicros(config, answer.model, 1),
         latency_ms: answer.latency_ms,
       };
-      const { charged, credits } = await chargeUnit(ctx, 'image_generation', { ...options, units: 1 }, usage);
-      return { ...answer, credits, charged };
+      const { charged, credits } = options.defer
+        ? { charged: false, credits: 0 }
+        : await chargeUnit(ctx, 'image_generation', { ...options, units: 1 }, usage);
+      return { ...answer, credits, charged, usage, prompt_hash: promptHash('', prompt) };
+    },
+
+    /**
+     * Charges an image asked for with `defer` (under its ref, once) and records its call, in `options.tx` when
+     * given: the transaction that stores it. On PGlite nothing inside it may wait for another connection, so
+     * `ai.estimate('image_generation', 1)` just before keeps the cost table fresh in the cache.
+     */
+    settleImage(
+      ctx: Ctx,
+      usage: AiUsage,
+      options: Omit<AiCallOptions, 'signal' | 'model' | 'defer' | 'units'>,
+    ): Promise<{ charged: boolean; credits: number }> {
+      return chargeUnit(ctx, 'image_generation', { ...options, units: 1 }, usage);
+    },
+
+    /** Records an image asked for with `defer` that was not kept: the provider was paid, the account is not. */
+    async refuseImage(ctx: Ctx, usage: AiUsage, meta: { object_type?: string; object_id?: number } = {}): Promise<void> {
+      await billing.recordUsage(ctx, { operation: 'image_generation', ...usage, credits: 0, ...meta });
     },
 
     /**

@@ -63,6 +63,26 @@ export interface Config {
   stripe: { secretKey: string | null; webhookSecret: string | null; apiBase: string | null };
   /** The OpenAI-compatible AI provider (core/ai.ts); configured when `baseUrl` or `apiKey` is set. */
   ai: AiConfig;
+  /** Where stored files (generated images) go (core/storage.ts). */
+  storage: StorageConfig;
+}
+
+/** A folder under DATA_DIR by default; an S3-compatible bucket when `s3` is set (S3_BUCKET and its keys). */
+export interface StorageConfig {
+  /** The local folder: `DATA_DIR/media`. */
+  dir: string;
+  s3: S3Config | null;
+}
+
+export interface S3Config {
+  bucket: string;
+  /** Another S3-compatible server (MinIO, R2, Ceph, ...); null for AWS itself. */
+  endpoint: string | null;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** `https://host/bucket/key` rather than `https://bucket.host/key`; default on with an endpoint. */
+  forcePathStyle: boolean;
 }
 
 export interface AiConfig {
@@ -240,6 +260,45 @@ function persistedSecret(dataDir: string): string {
   return secret;
 }
 
+const S3_VARIABLES = ['S3_BUCKET', 'S3_ENDPOINT', 'S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE'];
+
+/**
+ * S3 storage is all or nothing: a bucket and both keys, or none of the S3_* variables (files then go to
+ * DATA_DIR/media). Anything in between is one problem naming what is missing, so a half-configured store never
+ * starts writing files where nobody will look for them.
+ */
+function s3Config(read: EnvReader): S3Config | null {
+  const endpoint = read.url('S3_ENDPOINT', ['http:', 'https:']);
+  const forcePathStyle = read.bool('S3_FORCE_PATH_STYLE', endpoint !== null);
+  const given = S3_VARIABLES.filter((name) => read.raw(name) !== undefined);
+  if (given.length === 0) return null;
+  const bucket = read.optional('S3_BUCKET');
+  const accessKeyId = read.optional('S3_ACCESS_KEY_ID');
+  const secretAccessKey = read.optional('S3_SECRET_ACCESS_KEY');
+  const missing = [
+    ...(bucket === null ? ['S3_BUCKET'] : []),
+    ...(accessKeyId === null ? ['S3_ACCESS_KEY_ID'] : []),
+    ...(secretAccessKey === null ? ['S3_SECRET_ACCESS_KEY'] : []),
+  ];
+  if (missing.length > 0) {
+    read.problems.push(
+      `${missing.join(', ')}: required for S3 storage, which ${given.join(', ')} ${given.length === 1 ? 'asks' : 'ask'} for (set S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or none of the S3_* variables to keep files in DATA_DIR/media)`,
+    );
+    return null;
+  }
+  if (bucket !== null && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    read.problems.push(`S3_BUCKET: "${bucket}" is not a bucket name (3-63 lower-case letters, digits, dots and hyphens)`);
+  }
+  return {
+    bucket: bucket as string,
+    endpoint: endpoint?.replace(/\/+$/, '') ?? null,
+    region: read.string('S3_REGION', 'us-east-1'),
+    accessKeyId: accessKeyId as string,
+    secretAccessKey: secretAccessKey as string,
+    forcePathStyle,
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
   const nodeEnv = read.oneOf('NODE_ENV', 'development', ['development', 'production', 'test'] as const);
@@ -301,6 +360,7 @@ export function loadConfig(env: Env = process.env): Config {
       jsonMode: read.oneOf('AI_JSON_MODE', 'json_schema', ['json_schema', 'json_object', 'prompt'] as const),
       prices: read.prices('AI_PRICES'),
     },
+    storage: { dir: join(dataDir, 'media'), s3: s3Config(read) },
   };
   if (config.passwordHashCost === 'test' && nodeEnv === 'production') {
     read.problems.push('PASSWORD_HASH_COST: `test` is for test suites only and is refused when NODE_ENV=production');

@@ -16,6 +16,7 @@ export const KNOWN_EVENT_TYPES = [
   'content.approved',
   'content.rejected',
   'content.published',
+  'content.optimized',
   'credits.debited',
   'credits.refunded',
   'credits.granted',
@@ -63,6 +64,11 @@ export const KNOWN_EVENT_TYPES = [
   'author_profile.created',
   'author_profile.updated',
   'author_profile.deleted',
+  // The writer's images: prompts and files written by its jobs, edits and deletions through the API.
+  'images.prompted',
+  'images.generated',
+  'image.updated',
+  'image.deleted',
 ] as const;
 export type KnownEventType = (typeof KNOWN_EVENT_TYPES)[number];
 

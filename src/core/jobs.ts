@@ -57,6 +57,11 @@ export interface JobContext<P> {
   name: string;
   /** 1 on the first run, 2 on the first retry, ... */
   attempt: number;
+  /**
+   * No retry follows this attempt (its type's retries are used up, or it runs outside the queue): a transient
+   * error thrown now fails the task for good, so a handler may treat it as final for the unit at hand.
+   */
+  lastAttempt: boolean;
   accountId: number | null;
   taskId: number | null;
   db: Db;
@@ -421,7 +426,7 @@ function jobContext(
   deps: { db: Db; log: FastifyBaseLogger },
   definition: AnyJobDefinition,
   controller: AbortController,
-  job: { payload: unknown; jobId: string; attempt: number; accountId: number | null; taskId: number | null },
+  job: JobRun,
 ): JobContext<unknown> {
   const { db } = deps;
   const { accountId, taskId } = job;
@@ -431,6 +436,7 @@ function jobContext(
     jobId: job.jobId,
     name: definition.name,
     attempt: job.attempt,
+    lastAttempt: job.lastAttempt,
     accountId,
     taskId,
     db,
@@ -497,7 +503,14 @@ export function createJobs(deps: JobsDeps) {
     ) {
       const definition = registry.definitionOf(name);
       checkPayload(definition, payload);
-      const job = { payload, jobId: context.jobId, attempt: 1, accountId: context.accountId, taskId: context.taskId ?? null };
+      const job = {
+        payload,
+        jobId: context.jobId,
+        attempt: 1,
+        lastAttempt: true,
+        accountId: context.accountId,
+        taskId: context.taskId ?? null,
+      };
       return definition.handler(runtime.context(definition, new AbortController(), job));
     },
   };
@@ -507,16 +520,22 @@ export type Jobs = ReturnType<typeof createJobs>;
 // ---------------------------------------------------------------------------------------------------------
 // The worker loop of one job type
 
+/** One run of a job, as its handler's context describes it. */
+interface JobRun {
+  payload: unknown;
+  jobId: string;
+  attempt: number;
+  lastAttempt: boolean;
+  accountId: number | null;
+  taskId: number | null;
+}
+
 interface Runtime {
   boss: PgBoss;
   log: FastifyBaseLogger;
   db: Db;
   pollMs: number;
-  context(
-    definition: AnyJobDefinition,
-    controller: AbortController,
-    job: { payload: unknown; jobId: string; attempt: number; accountId: number | null; taskId: number | null },
-  ): JobContext<unknown>;
+  context(definition: AnyJobDefinition, controller: AbortController, job: JobRun): JobContext<unknown>;
 }
 
 type Limits = { concurrency: number; timeoutSeconds: number };
@@ -693,6 +712,7 @@ class QueueWorker {
         payload: data.payload,
         jobId: job.id,
         attempt: job.retryCount + 1,
+        lastAttempt: job.retryCount >= job.retryLimit,
         accountId,
         taskId,
       });

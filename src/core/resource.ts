@@ -115,7 +115,14 @@ export function sendDetail<T>(request: FastifyRequest, reply: unknown, data: T) 
 
 /** 412 when the client's If-Match no longer names the current representation (another editor changed it). */
 export function checkIfMatch(request: FastifyRequest, current: unknown): void {
-  const given = request.headers['if-match'];
+  assertIfMatch(request.headers['if-match'], current);
+}
+
+/**
+ * The same check without the request, for services that lock the row first: `given` is the If-Match header's
+ * value (absent or `*` passes), `current` the representation its ETag is made of.
+ */
+export function assertIfMatch(given: string | undefined, current: unknown): void {
   if (!given || given.trim() === '*') return;
   const etag = etagOf(current);
   if (!given.split(',').some((tag) => tag.trim() === etag)) {

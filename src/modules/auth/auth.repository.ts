@@ -229,6 +229,15 @@ export async function siteOfAccount(db: Db, accountId: number, siteId: number) {
   return row;
 }
 
+/** The site's URL, when it is the account's. */
+export async function siteUrl(db: Db, accountId: number, siteId: number): Promise<string | null> {
+  const [row] = await db
+    .select({ url: auth_sites.url })
+    .from(auth_sites)
+    .where(and(eq(auth_sites.account_id, accountId), eq(auth_sites.id, siteId)));
+  return row?.url ?? null;
+}
+
 /** Which of these ids are the account's sites. */
 export async function sitesOfAccount(db: Db, accountId: number, siteIds: number[]): Promise<number[]> {
   const rows = await db

@@ -93,6 +93,8 @@ export const sectorHooks: ResourceHooks<typeof auth_sectors> = {
 export function createSiteDirectory(lockPlanLimits: (tx: Db, accountId: number) => Promise<PlanLimits | undefined>) {
   return {
     names: (db: Db, accountId: number, siteId: number, sectorId: number) => repo.siteSectorNames(db, accountId, siteId, sectorId),
+    /** The site's URL ('' when unset or not the account's). */
+    url: async (db: Db, accountId: number, siteId: number) => (await repo.siteUrl(db, accountId, siteId)) ?? '',
     lockKeywordLimit: async (tx: Db, accountId: number) => (await lockPlanLimits(tx, accountId))?.max_keywords ?? null,
   };
 }

@@ -67,6 +67,14 @@ export async function clusterById(
   return row;
 }
 
+export async function ideaById(db: Db, accountId: number, id: number): Promise<IdeaRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(planner_content_ideas)
+    .where(and(eq(planner_content_ideas.account_id, accountId), eq(planner_content_ideas.id, id)));
+  return row;
+}
+
 export async function clustersByIds(db: Db, accountId: number, siteIds: SiteLimit, ids: number[]): Promise<ClusterRow[]> {
   return db
     .select()
@@ -353,4 +361,20 @@ export function keywordsAfter(
     .where(and(...where, gt(planner_keywords.id, after)))
     .orderBy(asc(planner_keywords.id))
     .limit(limit);
+}
+
+/** `queued` → `completed`, once the writer stored its article; an idea moved elsewhere meanwhile stays. */
+export async function completeQueuedIdea(tx: Db, accountId: number, id: number): Promise<boolean> {
+  const rows = await tx
+    .update(planner_content_ideas)
+    .set({ status: 'completed', updated_at: new Date() })
+    .where(
+      and(
+        eq(planner_content_ideas.account_id, accountId),
+        eq(planner_content_ideas.id, id),
+        eq(planner_content_ideas.status, 'queued'),
+      ),
+    )
+    .returning({ id: planner_content_ideas.id });
+  return rows.length > 0;
 }

@@ -90,7 +90,16 @@ describe('system/prompts/', () => {
     const res = await t.request({ method: 'GET', url: api('prompts/'), headers: owner.headers });
     expect(res.statusCode).toBe(200);
     const results = res.json().data.results as { function: string; is_default: boolean; variables: string[] }[];
-    expect(results.map((p) => p.function)).toEqual(['clustering', 'ideas', 'content', 'image_prompts', 'optimization']);
+    expect(results.map((p) => p.function)).toEqual([
+      'clustering',
+      'ideas',
+      'content',
+      'outline',
+      'section',
+      'meta',
+      'optimization',
+      'image_prompts',
+    ]);
     expect(results.every((p) => p.is_default)).toBe(true);
     expect(results[2]?.variables).toContain('word_count');
     expect((await t.request({ method: 'GET', url: api('prompts/?page=2'), headers: owner.headers })).statusCode).toBe(404);
