@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writer_images } from '../src/modules/writer/writer.tables.js';
-import { createApiKey, createSector, createSite, makeStaff, type SignedUp, signUp } from './factories.js';
+import { createApiKey, createSector, createSite, makeStaff, rowsOf, type SignedUp, signUp } from './factories.js';
 import { buildTestApp, type TestApp } from './harness.js';
 
 /**
@@ -243,10 +243,26 @@ function hostileBodies(body: Schema, path: string): { field: string; payload: st
   return out;
 }
 
+/** Every table's row count, as one line (`fuzz_row_counts()`, made in this file's database in beforeAll). */
 async function rowCounts(): Promise<string> {
+  const [row] = await rowsOf<{ counts: string }>(t, sql`select fuzz_row_counts() as counts`);
+  return row?.counts ?? '';
+}
+
+/**
+ * The count of every table, in a PL/pgSQL function of the test's own database: it keeps its query's plan, where
+ * the same union sent as text was planned again on every call (a fifth of the walks' time).
+ */
+async function createRowCounts(): Promise<void> {
   const union = tables.map((table) => `select '${table}' as t, count(*)::int as n from "${table}"`).join(' union all ');
-  const result = (await t.database.db.execute(sql.raw(union))) as unknown as { rows: { t: string; n: number }[] };
-  return result.rows.map((r) => `${r.t}=${r.n}`).join(' ');
+  await t.database.db.execute(
+    sql.raw(`create function fuzz_row_counts() returns text language plpgsql as $body$
+      declare counts text;
+      begin
+        select string_agg(c.t || '=' || c.n, ' ' order by c.t) into counts from (${union}) c;
+        return counts;
+      end $body$`),
+  );
 }
 
 /** Why an answer breaks the contract, or null. */
@@ -345,6 +361,7 @@ beforeAll(async () => {
     sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
   )) as unknown as { rows: { table_name: string }[] };
   tables = listed.rows.map((r) => r.table_name);
+  await createRowCounts();
 }, 120_000);
 afterAll(() => t?.close());
 
