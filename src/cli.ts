@@ -4,7 +4,6 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from './core/config.js';
 import { connect, migrate } from './core/db.js';
 import { AppError } from './core/errors.js';
-import { createServices } from './modules.js';
 
 /**
  * Admin commands: `migrate`, `create-superuser [--email E] [--password P]` (asks for what is missing).
@@ -47,6 +46,8 @@ async function main() {
       const { values } = parseArgs({ args: rest, options: { email: { type: 'string' }, password: { type: 'string' } } });
       const email = values.email ?? (await ask('Email: '));
       const password = values.password ?? (await ask('Password: ', true));
+      // The modules are loaded only by the command that uses them: `migrate` (run at every deploy) needs none.
+      const { createServices } = await import('./modules.js');
       const log = pino({ level: 'warn' });
       const services = createServices({ config, database, db: database.db, redis: null, log });
       const result = await services.auth.createSuperuser({ email, password });
