@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -16,5 +18,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    // Each run transformed every source file again (a few seconds of CPU per run): the transformed code is kept
+    // between runs, keyed by each file's path and content (and the config and lockfile), outside node_modules,
+    // which worktrees share.
+    experimental: { fsModuleCache: true, fsModuleCachePath: join(tmpdir(), 'contentflow-vitest-modules') },
   },
 });

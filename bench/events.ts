@@ -28,6 +28,7 @@ url.pathname = `/${name}`;
 const config = loadConfig({
   NODE_ENV: 'production',
   SECRET_KEY: 'bench-secret-key-that-is-long-enough-to-sign-tokens',
+  INTEGRATION_KEY: 'YmVuY2gtaW50ZWdyYXRpb24ta2V5LTMyLWJ5dGVzISE=',
   DATABASE_URL: url.toString(),
   DATA_DIR: mkdtempSync(join(tmpdir(), 'cf-bench-')),
   LOG_LEVEL: 'warn',

@@ -1,10 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/core/config.js';
-import { connect, migrate } from '../src/core/db.js';
+import { cpus } from 'node:os';
 import { insertContent } from '../src/modules/writer/writer.repository.js';
+import { embeddedBenchApp } from './embedded-app.js';
 
 /**
  * `linker/process/` over BENCH_ARTICLES (1,000) articles of one site, through the real app on PGlite (in
@@ -19,39 +15,8 @@ import { insertContent } from '../src/modules/writer/writer.repository.js';
 const ARTICLES = Number(process.env.BENCH_ARTICLES ?? 1000);
 const WORDS = Number(process.env.BENCH_WORDS ?? 800);
 
-const config = loadConfig({
-  NODE_ENV: 'production',
-  SECRET_KEY: 'bench-secret-key-that-is-long-enough-to-sign-tokens',
-  DATA_DIR: mkdtempSync(join(tmpdir(), 'cf-bench-linker-')),
-  LOG_LEVEL: 'warn',
-  THROTTLE_DISABLED: 'true',
-  WORKER: 'true',
-  JOBS_POLL_MS: '200',
-});
-const database = await connect({ databaseUrl: null, poolSize: 1, pgliteDir: 'memory://' });
-await migrate(database);
-const app = await buildApp({ config, database, logger: false });
-await app.ready();
-const { db } = database;
-
-async function api(method: 'GET' | 'POST', url: string, token: string | null, payload?: object) {
-  const res = await app.inject({
-    method,
-    url,
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-    ...(payload ? { payload } : {}),
-  });
-  if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
-  return res.json().data;
-}
-
-const registered = await api('POST', '/api/v1/auth/register/', null, {
-  email: `bench-${Date.now()}@example.com`,
-  password: 'correct horse battery staple',
-  account_name: 'Bench',
-});
-const token = registered.access as string;
-const accountId = registered.account.id as number;
+const bench = await embeddedBenchApp('linker', { JOBS_POLL_MS: '200' });
+const { db, api, token, accountId } = bench;
 
 // A deterministic vocabulary: topic words make keywords; common words fill the text.
 let seed = 42;
@@ -127,5 +92,4 @@ console.log(
   `linker: ${ARTICLES} articles of one site — suggestions in ${suggested.seconds.toFixed(1)} s (${suggested.result.suggested} links), applied in ${applied.seconds.toFixed(1)} s (${applied.result.applied} links)`,
 );
 console.log(JSON.stringify(summary));
-await app.close();
-await database.close();
+await bench.close();

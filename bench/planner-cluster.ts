@@ -3,6 +3,7 @@
 //   tsx bench/planner-cluster.ts <database url> <account id> <site id> <sector id>   → one JSON line
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
+import { createChanges } from '../src/core/changes.js';
 import { loadConfig } from '../src/core/config.js';
 import { connect } from '../src/core/db.js';
 import { createJobs } from '../src/core/jobs.js';
@@ -14,7 +15,9 @@ if (!databaseUrl || !account || !site || !sector)
   throw new Error('usage: planner-cluster.ts <database url> <account> <site> <sector>');
 const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, WORKER: 'false', LOG_LEVEL: 'silent' });
 const database = await connect({ databaseUrl, poolSize: 2, pgliteDir: 'memory://' });
-const jobs = createJobs({ config, database, log: pino({ level: 'silent' }) });
+const log = pino({ level: 'silent' });
+// Never started: the handler runs inline, with no workers to wake.
+const jobs = createJobs({ config, database, log, changes: createChanges({ database, log }) });
 jobs.register(
   plannerJobs({
     ai: () => {

@@ -1,12 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
 import { sql } from 'drizzle-orm';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/core/config.js';
-import { connect, migrate } from '../src/core/db.js';
 import { startFakeOpenAI } from '../test/fake-openai.js';
 import { fakeWriter } from '../test/fake-writer.js';
+import { embeddedBenchApp } from './embedded-app.js';
 
 /**
  * Article generation through the real app on PGlite (in memory, the API process working the jobs) with the
@@ -30,40 +26,11 @@ const LONG = Number(process.env.BENCH_LONG_WORDS ?? 3000);
 const fake = await startFakeOpenAI();
 const writer = fakeWriter();
 fake.respond = writer.respond;
-const config = loadConfig({
-  NODE_ENV: 'production',
-  SECRET_KEY: 'bench-secret-key-that-is-long-enough-to-sign-tokens',
-  DATA_DIR: mkdtempSync(join(tmpdir(), 'cf-bench-writer-')),
-  LOG_LEVEL: 'warn',
-  THROTTLE_DISABLED: 'true',
-  WORKER: 'true',
+const bench = await embeddedBenchApp('writer', {
   AI_BASE_URL: fake.url,
   AI_MAX_RETRIES: '0',
 });
-const database = await connect({ databaseUrl: null, poolSize: 1, pgliteDir: 'memory://' });
-await migrate(database);
-const app = await buildApp({ config, database, logger: false });
-await app.ready();
-const { db } = database;
-
-async function api(method: 'GET' | 'POST', url: string, token: string | null, payload?: object) {
-  const res = await app.inject({
-    method,
-    url,
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-    ...(payload ? { payload } : {}),
-  });
-  if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
-  return res.json().data;
-}
-
-const registered = await api('POST', '/api/v1/auth/register/', null, {
-  email: `bench-${Date.now()}@example.com`,
-  password: 'correct horse battery staple',
-  account_name: 'Bench',
-});
-const token = registered.access as string;
-const accountId = registered.account.id as number;
+const { app, db, api, token, accountId } = bench;
 await app.services.billing.grant({ accountId }, 100_000, `bench-grant:${accountId}`);
 const site = await api('POST', '/api/v1/auth/sites/', token, { name: 'Bench site' });
 const sector = await api('POST', '/api/v1/auth/sectors/', token, { site_id: site.id, name: 'Bench sector' });
@@ -154,6 +121,5 @@ const summary = {
   },
 };
 console.log(JSON.stringify(summary));
-await app.close();
-await database.close();
+await bench.close();
 await fake.close();

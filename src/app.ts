@@ -11,6 +11,7 @@ import { readCredential } from './core/auth.js';
 import { closedBodySchema, normaliseBodyKeys } from './core/body-keys.js';
 import { clientErrorHandler, frameworkErrors } from './core/client-errors.js';
 import type { Config } from './core/config.js';
+import { consoleRoutes } from './core/console.js';
 import type { Database } from './core/db.js';
 import { type BodyRules, installErrorHandling, originOf, ruleErrors } from './core/envelope.js';
 import { AppError, validationError } from './core/errors.js';
@@ -56,6 +57,8 @@ export interface AppDeps {
   jobs?: AnyJobDefinition[];
   /** Tests only: limits replacing some job types' own (see ServiceDeps.jobLimits). */
   jobLimits?: Readonly<Record<string, JobLimits>>;
+  /** Tests only: another folder for the built console than web/dist (a build made for the test, or none). */
+  consoleDist?: string;
 }
 
 export type App = FastifyInstance & { services: AppServices };
@@ -294,5 +297,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await installOpenApi(app, { version: deps.version ?? '0.0.0', publicUrl: config.publicUrl });
 
   await registerModules(app, services);
+  // The web console at `/` (web/dist), with the history fallback for the pages its router draws.
+  await consoleRoutes(app, { dist: deps.consoleDist });
   return app;
 }

@@ -1,4 +1,6 @@
+import { realpathSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './core/config.js';
@@ -28,19 +30,37 @@ async function ask(question: string, hidden = false): Promise<string> {
   return answer.trim();
 }
 
-async function main() {
-  const [command, ...rest] = process.argv.slice(2);
-  if (!command || command === 'help' || command === '--help') {
-    console.log(USAGE);
-    return;
+/** Where a run reads its settings and writes its messages: the process's own, or a test's. */
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const PROCESS_IO: CliIo = { env: process.env, out: (line) => console.log(line), err: (line) => console.error(line) };
+
+/** Runs one command and answers its exit code: 0 done, 1 refused or failed (the reason on `err`), 2 unknown. */
+export async function runCli(args: string[], io: CliIo = PROCESS_IO): Promise<number> {
+  try {
+    return await run(args, io);
+  } catch (error) {
+    io.err(describe(error));
+    return 1;
   }
-  const config = loadConfig();
+}
+
+async function run([command, ...rest]: string[], io: CliIo): Promise<number> {
+  if (!command || command === 'help' || command === '--help') {
+    io.out(USAGE);
+    return 0;
+  }
+  const config = loadConfig(io.env);
   const database = await connect({ databaseUrl: config.databaseUrl, poolSize: 2, pgliteDir: config.pgliteDir });
   try {
     await migrate(database);
     if (command === 'migrate') {
-      console.log('Migrations applied.');
-      return;
+      io.out('Migrations applied.');
+      return 0;
     }
     if (command === 'create-superuser') {
       const { values } = parseArgs({ args: rest, options: { email: { type: 'string' }, password: { type: 'string' } } });
@@ -51,23 +71,34 @@ async function main() {
       const log = pino({ level: 'warn' });
       const services = createServices({ config, database, db: database.db, redis: null, log });
       const result = await services.auth.createSuperuser({ email, password });
-      console.log(`${result.created ? 'Created' : 'Promoted'} superuser ${result.email} (id ${result.id}).`);
-      return;
+      io.out(`${result.created ? 'Created' : 'Promoted'} superuser ${result.email} (id ${result.id}).`);
+      return 0;
     }
-    console.error(`Unknown command "${command}".\n${USAGE}`);
-    process.exitCode = 2;
+    io.err(`Unknown command "${command}".\n${USAGE}`);
+    return 2;
   } finally {
     await database.close();
   }
 }
 
-main().catch((error) => {
-  if (error instanceof ConfigError) console.error(error.message);
-  else if (error instanceof AppError) {
+/** A refusal as a person reads it: a bad setting's message, or each field with what is wrong with it. */
+function describe(error: unknown): string {
+  if (error instanceof ConfigError) return error.message;
+  if (error instanceof AppError) {
     const fields = Object.entries(error.options.errors ?? {})
       .filter(([, messages]) => messages.length > 0)
       .map(([field, messages]) => `${field}: ${messages.join(' ')}`);
-    console.error(fields.length > 0 ? fields.join('\n') : error.message);
-  } else console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+    return fields.length > 0 ? fields.join('\n') : error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+// Run as a program (node dist/src/cli.js, tsx src/cli.ts), not when a test imports runCli. The entry's path is
+// compared as the loader resolved this module's URL, through any symbolic link.
+const entry = process.argv[1];
+if (entry && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
+  const code = await runCli(process.argv.slice(2));
+  // A failed run may leave handles open (a half-started database): it ends here rather than hanging.
+  if (code === 1) process.exit(1);
+  process.exitCode = code;
+}

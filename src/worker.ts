@@ -48,6 +48,8 @@ export async function runWorker(
     extraJobs: options.extraJobs,
     jobLimits: options.jobLimits,
   });
+  // Heard changes wake the workers when a job is made ready, and keep this process's caches exact.
+  await services.changes.start();
   await services.jobs.start();
   services.jobs.startWorkers();
   log.info({ job_types: [...services.jobs.definitions.keys()] }, 'worker ready');
@@ -58,6 +60,7 @@ export async function runWorker(
     message: 'worker stopping: letting running jobs finish',
     close: async () => {
       await services.jobs.stop(config.shutdownGraceSeconds);
+      await services.changes.stop();
       redis?.disconnect();
       await database.close();
     },

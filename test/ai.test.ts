@@ -283,12 +283,20 @@ describe('AI functions against the fake provider', () => {
   it('an answer slower than AI_TIMEOUT_SECONDS fails cleanly (after the retries) and charges nothing', async () => {
     const { ctx, balance } = await fundedAccount();
     fake.reset();
-    fake.respond = () => ({ delayMs: 3000, json: VALID.ideas.output });
-    const error = await t.app.services.ai.run(ctx, 'ideas', {}, { ref: `test:slow:${ctx.accountId}` }).catch((e) => e);
+    fake.respond = () => ({ delayMs: 1500, json: VALID.ideas.output });
+    // The same database through an app whose calls time out sooner: three attempts of 0.3 s, not of 1 s.
+    const impatient = await buildTestApp(
+      { AI_BASE_URL: fake.url, AI_TIMEOUT_SECONDS: '0.3', AI_MAX_RETRIES: '2' },
+      { database: t.database, jobs: [aiUnitJob] },
+    );
+    const error = await impatient.app.services.ai
+      .run(ctx, 'ideas', {}, { ref: `test:slow:${ctx.accountId}` })
+      .catch((e) => e)
+      .finally(() => impatient.close());
     fake.respond = null;
     expect(error).toBeInstanceOf(AiError);
     expect(error).toMatchObject({ reason: 'timeout', code: 'service_unavailable' });
-    expect(error.message).toContain('AI_TIMEOUT_SECONDS (1 s)');
+    expect(error.message).toContain('AI_TIMEOUT_SECONDS (0.3 s)');
     expect(fake.chatRequests()).toHaveLength(3); // the first try and AI_MAX_RETRIES=2
     expect(await ledger(ctx.accountId)).toEqual([]);
     expect(await usage(ctx.accountId)).toEqual([]);

@@ -9,10 +9,11 @@ import { PROJECT_ROOT } from '../src/core/db.js';
 
 const dataDir = () => mkdtempSync(join(tmpdir(), 'cf-config-'));
 const SECRET = 'a-secret-key-that-is-long-enough-for-signing-tokens';
+const INTEGRATION_KEY = Buffer.alloc(32, 7).toString('base64');
 
 function problems(env: Record<string, string>): string[] {
   try {
-    loadConfig({ DATA_DIR: dataDir(), SECRET_KEY: SECRET, ...env });
+    loadConfig({ DATA_DIR: dataDir(), SECRET_KEY: SECRET, INTEGRATION_KEY, ...env });
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as ConfigError).problems;
@@ -99,6 +100,20 @@ describe('loadConfig', () => {
     expect(problems({ PORT: port })).toEqual([expect.stringMatching(/^PORT: must be a whole number from 0 to 65535/)]);
   });
 
+  it('reads a timeout in seconds with decimals, and refuses one that is no number of seconds', () => {
+    const config = loadConfig({
+      DATA_DIR: dataDir(),
+      SECRET_KEY: SECRET,
+      AI_TIMEOUT_SECONDS: '0.5',
+      WORDPRESS_TIMEOUT_SECONDS: '2',
+    });
+    expect([config.ai.timeoutSeconds, config.wordpressTimeoutSeconds]).toEqual([0.5, 2]);
+    expect(problems({ AI_TIMEOUT_SECONDS: '0', WORDPRESS_TIMEOUT_SECONDS: 'soon' })).toEqual([
+      expect.stringMatching(/^AI_TIMEOUT_SECONDS: must be a number of seconds from 0.1 to 3600/),
+      expect.stringMatching(/^WORDPRESS_TIMEOUT_SECONDS: must be a number of seconds from 0.1 to 600/),
+    ]);
+  });
+
   it.each(['mysql://db/app', 'http://db/app', 'db.internal:5432'])('DATABASE_URL=%s is refused', (url) => {
     expect(problems({ DATABASE_URL: url })).toEqual([expect.stringMatching(/^DATABASE_URL: /)]);
   });
@@ -130,7 +145,29 @@ describe('loadConfig', () => {
     expect(problems({ NODE_ENV: 'production', SECRET_KEY: '' })).toEqual([expect.stringMatching(/^SECRET_KEY: is required/)]);
     expect(existsSync(join(dir, 'secret_key'))).toBe(false);
     expect(problems({ SECRET_KEY: 'short' })).toEqual([expect.stringMatching(/^SECRET_KEY: must be at least 32/)]);
-    expect(loadConfig({ NODE_ENV: 'production', SECRET_KEY: SECRET, DATA_DIR: dir }).env).toBe('production');
+    expect(loadConfig({ NODE_ENV: 'production', SECRET_KEY: SECRET, INTEGRATION_KEY, DATA_DIR: dir }).env).toBe('production');
+  });
+
+  it('production requires INTEGRATION_KEY; elsewhere one is generated once into DATA_DIR; old keys still decrypt', () => {
+    expect(problems({ NODE_ENV: 'production', INTEGRATION_KEY: '' })).toEqual([
+      expect.stringMatching(/^INTEGRATION_KEY: is required/),
+    ]);
+    expect(problems({ INTEGRATION_KEY: 'c2hvcnQ=' })).toEqual([expect.stringMatching(/^INTEGRATION_KEY: must be 32 bytes/)]);
+    const dir = dataDir();
+    const first = loadConfig({ DATA_DIR: dir, SECRET_KEY: SECRET }).integrationKeys.current;
+    expect(first.key.length).toBe(32);
+    expect(statSync(join(dir, 'integration_key')).mode & 0o777).toBe(0o600);
+    expect(loadConfig({ DATA_DIR: dir, SECRET_KEY: SECRET }).integrationKeys.current).toEqual(first);
+    const hex = Buffer.alloc(32, 9).toString('hex');
+    const rotated = loadConfig({
+      DATA_DIR: dir,
+      SECRET_KEY: SECRET,
+      INTEGRATION_KEY: hex,
+      INTEGRATION_KEYS_PREVIOUS: INTEGRATION_KEY,
+    });
+    expect(rotated.integrationKeys.current.key).toEqual(Buffer.alloc(32, 9));
+    expect(rotated.integrationKeys.previous.map((k) => k.key)).toEqual([Buffer.alloc(32, 7)]);
+    expect(rotated.integrationKeys.current.id).toMatch(/^[0-9a-f]{8}$/);
   });
 
   it('stores files in DATA_DIR/media unless S3 is configured, and then in the bucket', () => {

@@ -95,6 +95,9 @@ describe('count cache in one process', () => {
   });
 
   it('remembers a count, per account and per filters', async () => {
+    // The set-up's writes are heard first (on Postgres their notifications arrive on their own connection, and one
+    // heard after the clear would rightly keep the first count from being remembered).
+    await t.app.services.countCache.barrier();
     t.app.services.countCache.clear();
     expect(await count()).toBe(await truth());
     expect(t.app.services.countCache.size()).toBe(1);
@@ -312,6 +315,29 @@ describe.runIf(onPostgres)('count cache across processes (Postgres)', () => {
       off();
       expect(heard).toBe(1);
     }
+  });
+
+  it('leaves no listening connection behind when stopped while it connects', async () => {
+    const { changes } = second.services;
+    const listeners = async () => {
+      const { rows } = await (t.database.pool as pg.Pool).query(
+        `select count(*)::int as n from pg_stat_activity
+          where application_name = 'contentflow-changes' and datname = current_database()`,
+      );
+      return rows[0].n as number;
+    };
+    await changes.stop();
+    try {
+      const starting = changes.start();
+      await changes.stop();
+      await starting;
+      expect(changes.live).toBe(false);
+      // The first app's listener only.
+      await until(async () => (await listeners()) === 1, 'the second listener to be gone');
+    } finally {
+      await changes.start();
+    }
+    expect(changes.live).toBe(true);
   });
 
   it('stops serving remembered counts when its listening connection is lost, and resumes once it is back', async () => {

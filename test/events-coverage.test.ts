@@ -5,9 +5,11 @@ import { insertContent } from '../src/modules/writer/writer.repository.js';
 import { createApiKey, createSector, createSite, makeStaff, PASSWORD, type SignedUp, signUp, uniqueEmail } from './factories.js';
 import { pngOf, promptsAnswer } from './fake-images.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
+import { connectWordPress, type FakeWordPress, fakeSite, startFakeWordPress } from './fake-wordpress.js';
 import { fakeWriter } from './fake-writer.js';
 import { buildTestApp, type TestApp } from './harness.js';
 import { stepsJob } from './job-types.js';
+import { found } from './wait.js';
 
 /**
  * DOMAIN.md: "Every action that changes something records an event". Every mutating operation of
@@ -58,6 +60,7 @@ let t: TestApp;
 let fake: FakeOpenAI;
 let owner: SignedUp;
 let staff: SignedUp;
+let wordpress: FakeWordPress | undefined;
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
@@ -78,6 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
   await fake?.close();
+  await wordpress?.close();
 });
 
 async function call(method: string, url: string, payload?: unknown, who: { headers: Record<string, string> } = owner) {
@@ -97,16 +101,6 @@ const newest = async (who: SignedUp) => (await feed(who))[0]?.id ?? 0;
 async function gained(who: SignedUp, after: number, objectType: string, objectId?: number | null): Promise<FeedEvent[]> {
   const events = (await feed(who, `&object_type=${objectType}`)).filter((e) => e.id > after);
   return objectId == null ? events : events.filter((e) => e.object_id === objectId);
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > 10_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Every mutating operation of the schema, as `METHOD /path/{param}`. */
@@ -254,7 +248,7 @@ step('POST /api/v1/planner/keywords/auto_cluster', async () => {
   // A task: the answer is 202 and the change (and its events) come from the job.
   const before = await newest(owner);
   const task = await call('POST', `${KW}/auto_cluster/`, { site_id: made.site, sector_id: made.sector });
-  const done = await until('the clustering task', async () =>
+  const done = await found('the clustering task', async () =>
     (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
   );
   expect(done.type).toBe('task.succeeded');
@@ -306,7 +300,7 @@ step('POST /api/v1/planner/clusters/auto_generate_ideas', async () => {
   });
   const before = await newest(owner);
   const task = await call('POST', `${CL}/auto_generate_ideas/`, { ids: [made.cluster], ideas_per_cluster: 1 });
-  const done = await until('the ideas task', async () =>
+  const done = await found('the ideas task', async () =>
     (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
   );
   expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
@@ -363,7 +357,7 @@ step('POST /api/v1/writer/tasks/auto_generate_content', async () => {
   fake.respond = fakeWriter().respond;
   const before = await newest(owner);
   const task = await call('POST', '/api/v1/writer/tasks/auto_generate_content/', { ids });
-  const done = await until('the writing task', async () =>
+  const done = await found('the writing task', async () =>
     (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
   );
   fake.respond = null;
@@ -385,13 +379,36 @@ step('POST /api/v1/optimizer/optimize', async () => {
   fake.respond = () => ({ json: { html: '<p>Short.</p>', meta_title: 'x', meta_description: 'y', changes: [] } });
   const before = await newest(owner);
   const task = await call('POST', '/api/v1/optimizer/optimize/', { content_ids: [contentId] });
-  const done = await until('the optimizing task', async () =>
+  const done = await found('the optimizing task', async () =>
     (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
   );
   fake.respond = null;
   expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
   const all = (await feed(owner)).filter((e) => e.id > before);
   expect(all.find((e) => e.type === 'content.optimized')).toMatchObject({ source_agent: 'worker', object_id: contentId });
+});
+// --- publisher: two static exports of the site (their completion comes from the job), the second rolled back
+const DEPLOYMENTS = '/api/v1/publisher/deployments';
+step('POST /api/v1/publisher/deployments', async () => {
+  for (let i = 0; i < 2; i++) {
+    const accepted = await call('POST', `${DEPLOYMENTS}/`, { site_id: made.site });
+    made.deployment = accepted.deployment.id;
+    const created = await gained(owner, 0, 'deployment', accepted.deployment.id);
+    expect(created.map((e) => [e.type, e.source_agent])).toEqual([['deployment.created', 'api']]);
+    const task = await found('the deployment task', async () => {
+      const state = await call('GET', `/api/v1/system/tasks/${accepted.task_id}/`);
+      return ['succeeded', 'failed'].includes(state.status) ? state : undefined;
+    });
+    expect(task.status, JSON.stringify(task)).toBe('succeeded');
+    const events = await gained(owner, 0, 'deployment', accepted.deployment.id);
+    expect(events.find((e) => e.type === 'deployment.completed')?.source_agent).toBe('worker');
+  }
+});
+step('POST /api/v1/publisher/deployments/{id}/rollback', async () => {
+  await expectEvent('deployment.rolled_back', async () => {
+    await call('POST', `${DEPLOYMENTS}/${made.deployment}/rollback/`);
+    return made.deployment;
+  });
 });
 // --- writer: an article's images (prompts and drawing are tasks: their events come from the jobs)
 const IMAGES = '/api/v1/writer/images';
@@ -406,7 +423,7 @@ step('POST /api/v1/writer/content/{id}/generate_image_prompts', async () => {
   fake.queue({ json: promptsAnswer(1) });
   const before = await newest(owner);
   const task = await call('POST', `/api/v1/writer/content/${content.id}/generate_image_prompts/`, {});
-  const done = await until('the image prompts task', async () =>
+  const done = await found('the image prompts task', async () =>
     (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
   );
   expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
@@ -423,7 +440,7 @@ step('POST /api/v1/writer/images/generate', async () => {
   fake.queue(...ids.map((_: number, i: number) => ({ image: { b64: pngOf(4, 3, i).toString('base64') } })));
   const before = await newest(owner);
   const task = await call('POST', `${IMAGES}/generate/`, { ids });
-  const done = await until('the images task', async () =>
+  const done = await found('the images task', async () =>
     (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
   );
   expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
@@ -487,7 +504,7 @@ step('POST /api/v1/linker/process', async () => {
   );
   const before = await newest(owner);
   const task = await call('POST', `${LK}/process/`, { content_ids: [made.linkSource], dry_run: true });
-  const done = await until('the linking task', async () =>
+  const done = await found('the linking task', async () =>
     (await gained(owner, before, 'task', task.task_id)).find((e) => e.type.startsWith('task.')),
   );
   expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
@@ -594,6 +611,42 @@ step('POST /api/v1/writer/approvals/{id}/approve', async () => {
     return made.content;
   });
 });
+// --- publisher: publish (a task: content.published comes from its job), unpublish, retry; to a WordPress of our own
+const PB = '/api/v1/publisher';
+step('POST /api/v1/publisher/publish', async () => {
+  wordpress = await startFakeWordPress();
+  await connectWordPress(t, { accountId: owner.accountId, siteId: made.site as number }, fakeSite(wordpress));
+  made.published = await newArticle('Published');
+  await call('POST', `${WC}/${made.published}/submit_for_review/`);
+  await call('POST', `${WA}/${made.published}/approve/`, {});
+  const before = await newest(owner);
+  let taskId = 0;
+  await expectEvent('publishing_record.queued', async () => {
+    const accepted = await call('POST', `${PB}/publish/`, { content_ids: [made.published] });
+    taskId = accepted.task_id;
+    made.record = accepted.record_ids[0];
+    return made.record;
+  });
+  const done = await found('the publishing task', async () =>
+    (await gained(owner, before, 'task', taskId)).find((e) => e.type.startsWith('task.')),
+  );
+  expect(done.type, JSON.stringify(done)).toBe('task.succeeded');
+  const about = await gained(owner, before, 'content', made.published);
+  expect(about.find((e) => e.type === 'content.published')).toMatchObject({ source_agent: 'worker' });
+});
+step('POST /api/v1/publisher/publishing-records/{id}/unpublish', async () => {
+  await expectEvent('content.unpublished', async () => {
+    await call('POST', `${PB}/publishing-records/${made.record}/unpublish/`);
+    return made.published;
+  });
+});
+step('POST /api/v1/publisher/publishing-records/{id}/retry', async () => {
+  await t.database.db.execute(sql`update publisher_records set status = 'failed', error = 'timeout' where id = ${made.record}`);
+  await expectEvent('publishing_record.retried', async () => {
+    await call('POST', `${PB}/publishing-records/${made.record}/retry/`);
+    return made.record;
+  });
+});
 step('POST /api/v1/writer/approvals/{id}/override', async () => {
   const id = await newArticle('Overridden');
   await call('POST', `${WC}/${id}/submit_for_review/`);
@@ -630,7 +683,7 @@ step('POST /api/v1/system/tasks/{id}/cancel', async () => {
   const before = await newest(owner);
   await call('POST', `/api/v1/system/tasks/${task.id}/cancel/`);
   // Queued: cancelled at once by the API; running: flagged, and the job records the end between units.
-  const event = await until('the cancelled task', async () =>
+  const event = await found('the cancelled task', async () =>
     (await gained(owner, before, 'task', task.id)).find((e) => e.type === 'task.cancelled'),
   );
   expect(event.object_id).toBe(task.id);
@@ -681,6 +734,62 @@ step('DELETE /api/v1/system/author-profiles/{id}', async () => {
   });
 });
 
+// --- automation: a site's config, and a run paused, resumed and cancelled while its ideas call is slow
+const AUTO = '/api/v1/automation';
+step('PATCH /api/v1/automation/configs/{site_id}', async () => {
+  const site = await call('POST', '/api/v1/auth/sites/', { name: 'Automated' });
+  const sector = await call('POST', '/api/v1/auth/sectors/', { site_id: site.id, name: 'Gear' });
+  made.autoSite = site.id;
+  for (const keyword of ['rain boots', 'best rain boots']) {
+    await call('POST', `${KW}/`, { site_id: site.id, sector_id: sector.id, keyword });
+  }
+  await expectEvent(
+    'automation_config.updated',
+    async () => (await call('PATCH', `${AUTO}/configs/${site.id}/`, { ideas_per_cluster: 1 })).id,
+    { object: 'automation_config' },
+  );
+});
+step('POST /api/v1/automation/run_now', async () => {
+  const idea = {
+    title: 'Rain boots for every trail',
+    description: 'Choosing.',
+    content_type: 'post',
+    content_structure: 'guide',
+    target_keywords: ['rain boots'],
+    estimated_word_count: 300,
+    outline: { sections: [{ heading: 'Fit', level: 2, points: ['Dry feet'] }] },
+  };
+  fake.respond = () => ({ delayMs: 1500, json: { ideas: [idea] } });
+  await expectEvent(
+    'automation.run.queued',
+    async () => {
+      const accepted = await call('POST', `${AUTO}/run_now/`, { site_id: made.autoSite });
+      made.run = accepted.run.id;
+      return made.run;
+    },
+    { object: 'automation_run' },
+  );
+});
+for (const [action, verb] of [
+  ['pause', 'paused'],
+  ['resume', 'resumed'],
+  ['cancel', 'cancelled'],
+] as const) {
+  step(`POST /api/v1/automation/runs/{id}/${action}`, async () => {
+    if (action === 'resume') {
+      // A paused run resumes once its task has stopped after the unit in hand (the slow ideas call).
+      const paused = await call('GET', `${AUTO}/runs/${made.run}/`);
+      await found('the paused run’s task to stop', async () => {
+        const task = await call('GET', `/api/v1/system/tasks/${paused.task_id}/`);
+        return task.status === 'running' || task.status === 'queued' ? undefined : task;
+      });
+    }
+    await expectEvent(`automation.run.${verb}`, async () => (await call('POST', `${AUTO}/runs/${made.run}/${action}/`)).id, {
+      object: 'automation_run',
+    });
+    if (action === 'cancel') fake.respond = null;
+  });
+}
 // --- account: settings, API keys
 step('PATCH /api/v1/account/settings', async () => {
   await expectEvent('settings.updated', async () => {
@@ -714,6 +823,54 @@ step('DELETE /api/v1/account/api-keys/{id}', async () => {
   });
   expect(event.actor_id).toBeNull();
   expect(event.payload.api_key_id).toBe(admin.id);
+});
+
+// --- outgoing webhooks: a subscription (its own creation is its first delivery), changed, rotated, redelivered
+const SUBS = '/api/v1/events/subscriptions';
+step('POST /api/v1/events/subscriptions', async () => {
+  let secret = '';
+  const event = await expectEvent('subscription.created', async () => {
+    // Nothing listens on the discard port: the delivery fails and waits for its retry, which is all this needs.
+    const created = await call('POST', `${SUBS}/`, { url: 'http://127.0.0.1:9/hook', event_types: ['subscription.*'] });
+    secret = created.secret;
+    made.subscription = created.id;
+    return created.id;
+  });
+  expect(JSON.stringify(event)).not.toContain(secret);
+});
+step('PATCH /api/v1/events/subscriptions/{id}', async () => {
+  const event = await expectEvent('subscription.updated', async () => {
+    await call('PATCH', `${SUBS}/${made.subscription}/`, { description: 'CRM' });
+    return made.subscription;
+  });
+  expect(event.payload).toMatchObject({ fields: ['description'] });
+});
+step('PUT /api/v1/events/subscriptions/{id}', async () => {
+  await expectEvent('subscription.updated', async () => {
+    await call('PUT', `${SUBS}/${made.subscription}/`, { url: 'http://127.0.0.1:9/hook', event_types: ['subscription.*'] });
+    return made.subscription;
+  });
+});
+step('POST /api/v1/events/subscriptions/{id}/rotate_secret', async () => {
+  let secret = '';
+  const event = await expectEvent('subscription.secret_rotated', async () => {
+    secret = (await call('POST', `${SUBS}/${made.subscription}/rotate_secret/`)).secret;
+    return made.subscription;
+  });
+  expect(JSON.stringify(event)).not.toContain(secret);
+});
+step('POST /api/v1/events/deliveries/{id}/redeliver', async () => {
+  const delivery = (await call('GET', `/api/v1/events/deliveries/?subscription_id=${made.subscription}`)).results.at(-1);
+  await expectEvent('delivery.redelivered', async () => {
+    await call('POST', `/api/v1/events/deliveries/${delivery.id}/redeliver/`);
+    return delivery.id;
+  });
+});
+step('DELETE /api/v1/events/subscriptions/{id}', async () => {
+  await expectEvent('subscription.deleted', async () => {
+    await call('DELETE', `${SUBS}/${made.subscription}/`);
+    return made.subscription;
+  });
 });
 
 // --- team: members made directly, invited, changed, removed
@@ -868,6 +1025,87 @@ step('POST /api/v1/auth/logout', async () => {
 });
 
 // --- the rest of the site-scoped deletes, last: deleting a site deletes what it holds
+// --- integration: a site's WordPress (a small stand-in: the steps must run without the peer)
+const INT = '/api/v1/integration/integrations';
+let wordpressSite: FakeWordPress | undefined;
+let webhookSecret = '';
+step('POST /api/v1/integration/integrations', async () => {
+  // The publisher's steps connected this site to their own stand-in directly; the integration is made here
+  // through its route (one WordPress integration per site).
+  await t.database.db.execute(sql`delete from integration_integrations where site_id = ${made.site as number}`);
+  wordpressSite = await startFakeWordPress({ username: 'editor', password: 'abcd abcd abcd abcd abcd abcd' });
+  const base_url = wordpressSite.baseUrl;
+  await expectEvent('integration.created', async () => {
+    const row = await call('POST', `${INT}/`, {
+      site_id: made.site,
+      platform: 'wordpress',
+      base_url,
+      username: 'editor',
+      credentials: 'abcd abcd abcd abcd abcd abcd',
+    });
+    webhookSecret = row.webhook_secret;
+    made.integration = row.id;
+    return row.id;
+  });
+});
+step('PATCH /api/v1/integration/integrations/{id}', async () => {
+  const event = await expectEvent('integration.updated', async () => {
+    await call('PATCH', `${INT}/${made.integration}/`, { username: 'editor2' });
+    return made.integration;
+  });
+  expect(event.payload).toMatchObject({ fields: ['username'] });
+  await call('PATCH', `${INT}/${made.integration}/`, { username: 'editor' });
+});
+step('POST /api/v1/integration/integrations/{id}/test_connection', async () => {
+  const event = await expectEvent('integration.tested', async () => {
+    expect((await call('POST', `${INT}/${made.integration}/test_connection/`)).ok).toBe(true);
+    return made.integration;
+  });
+  expect(event.payload).toMatchObject({ ok: true });
+});
+step('POST /api/v1/integration/integrations/{id}/sync', async () => {
+  const before = await newest(owner);
+  await expectEvent('integration.sync_started', async () => {
+    await call('POST', `${INT}/${made.integration}/sync/`, { sector_id: made.sector });
+    return made.integration;
+  });
+  await found('the synced event', async () =>
+    (await gained(owner, before, 'integration', made.integration)).find((e) => e.type === 'integration.synced'),
+  );
+});
+step('POST /api/v1/integration/integrations/{id}/rotate_secret', async () => {
+  await expectEvent('integration.secret_rotated', async () => {
+    webhookSecret = (await call('POST', `${INT}/${made.integration}/rotate_secret/`)).webhook_secret;
+    return made.integration;
+  });
+});
+step('POST /api/v1/integration/webhooks/{provider}', async () => {
+  const { createHmac } = await import('node:crypto');
+  const payload = JSON.stringify({ id: `coverage-${Date.now()}`, type: 'post.updated' });
+  const before = await newest(owner);
+  const res = await t.request({
+    method: 'POST',
+    url: '/api/v1/integration/webhooks/wordpress/',
+    headers: {
+      'content-type': 'application/json',
+      'x-integration-id': String(made.integration),
+      'x-signature': `sha256=${createHmac('sha256', webhookSecret).update(payload).digest('hex')}`,
+    },
+    payload,
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  const event = await found('the ingested webhook', async () =>
+    (await gained(owner, before, 'integration_webhook_event')).find((e) => e.type === 'webhook.ingested'),
+  );
+  expect(event.source_agent).toBe('webhook:wordpress');
+});
+step('DELETE /api/v1/integration/integrations/{id}', async () => {
+  await expectEvent('integration.deleted', async () => {
+    await call('DELETE', `${INT}/${made.integration}/`);
+    return made.integration;
+  });
+  await wordpressSite?.close();
+});
 step('DELETE /api/v1/auth/sectors/{id}', async () => {
   await expectEvent('sector.deleted', async () => {
     await call('DELETE', `/api/v1/auth/sectors/${made.sector}/`);
@@ -917,7 +1155,7 @@ step('POST /api/v1/billing/webhooks/stripe', async () => {
     payload,
   });
   expect(res.statusCode, res.body).toBe(200);
-  const event = await until('the applied webhook', async () =>
+  const event = await found('the applied webhook', async () =>
     (await gained(owner, before, 'billing_webhook_event')).find((e) => e.type === 'webhook.ingested'),
   );
   expect(event.source_agent).toBe('webhook:stripe');

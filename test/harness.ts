@@ -23,6 +23,7 @@ export interface TestApp {
   app: App;
   database: Database;
   config: Config;
+  // biome-ignore lint/suspicious/noExplicitAny: a test reads an answer's fields directly, and its assertions check them
   request(options: InjectOptions): Promise<LightMyRequestResponse & { body: string; json: <T = any>() => T }>;
   close(): Promise<void>;
 }
@@ -130,6 +131,8 @@ export interface TestAppOptions {
    * server process on the same data): no copy is made, and closing this app leaves the database to its owner.
    */
   database?: Database;
+  /** The built console's folder (src/core/console.ts): a build made for the test, or an empty one for "not built". */
+  consoleDist?: string;
 }
 
 export async function buildTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
@@ -143,6 +146,7 @@ export async function buildTestApp(env: Record<string, string> = {}, options: Te
     version: 'test',
     jobs: options.jobs,
     jobLimits: options.jobLimits,
+    consoleDist: options.consoleDist,
   });
   await options.routes?.(app);
   await app.ready();

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Static, Type } from 'typebox';
 import { AppError } from '../src/core/errors.js';
 import { record } from '../src/core/events.js';
-import { defineJob } from '../src/core/jobs.js';
+import { defineJob, type JobContext } from '../src/core/jobs.js';
+import { findTask } from '../src/core/tasks.js';
 
 /**
  * Job types made for the tests (and the SIGKILL worker in test/fixtures): a job of `steps` units, each unit
@@ -13,6 +14,11 @@ export const StepsPayload = Type.Object({
   account_id: Type.Integer({ minimum: 1 }),
   steps: Type.Integer({ minimum: 1, maximum: 1000 }),
   delay_ms: Type.Integer({ minimum: 0 }),
+  /**
+   * Only the first runs wait `delay_ms` after each step (default: every run), so a later one runs at once. Counted
+   * as the task's `attempts`, which, unlike the queue's, include the runs handed back at a shutdown.
+   */
+  delay_attempts: Type.Optional(Type.Integer({ minimum: 1 })),
   /** Attempts that fail on purpose before one succeeds (a lost database connection: transient, retried). */
   fail_attempts: Type.Optional(Type.Integer({ minimum: 0 })),
   /** Fail as a bug would, with a driver error carrying its SQL and parameters (final, and never shown). */
@@ -25,6 +31,12 @@ declare module '../src/core/jobs.js' {
   interface JobPayloads {
     'test.steps': Static<typeof StepsPayload>;
   }
+}
+
+/** The task's runs so far, this one included (its `attempts`); the queue's attempt when it has no task. */
+async function runsSoFar(ctx: JobContext<unknown>): Promise<number> {
+  if (ctx.taskId === null || ctx.accountId === null) return ctx.attempt;
+  return (await findTask(ctx.db, ctx.accountId, ctx.taskId))?.attempts ?? ctx.attempt;
 }
 
 export const stepsJob = defineJob({
@@ -54,6 +66,7 @@ export const stepsJob = defineJob({
         },
       );
     }
+    const waits = delay > 0 && (await runsSoFar(ctx)) <= (ctx.payload.delay_attempts ?? Number.POSITIVE_INFINITY);
     for (let step = 1; step <= steps; step++) {
       await ctx.once(`step:${step}`, (tx) =>
         record(tx, {
@@ -66,9 +79,20 @@ export const stepsJob = defineJob({
         }),
       );
       await ctx.progress(step, steps, `step ${step} of ${steps}`);
-      if (delay > 0) await sleep(delay, undefined, { signal: ctx.signal }).catch(() => {});
+      if (waits) await sleep(delay, undefined, { signal: ctx.signal }).catch(() => {});
     }
     return { steps };
+  },
+  // One `test.released` event per abandoned task, whichever way it was cancelled or lost (the hook runs once).
+  async onAbandoned(tx, task, ending) {
+    await record(tx, {
+      account_id: task.accountId,
+      type: 'test.released',
+      source_agent: 'worker',
+      object_type: 'job',
+      object_id: task.taskId,
+      payload: { steps: task.payload.steps, ending: ending.status },
+    });
   },
 });
 
@@ -79,4 +103,14 @@ export const stepsJob = defineJob({
  */
 export const WRITER_KILL_LIMITS = {
   'writer.generate_content': { timeoutSeconds: 6, expireSeconds: 1, retryLimit: 3, retryDelaySeconds: 0, retryBackoff: false },
+};
+
+/**
+ * The automation kill test's limits (src/modules/automation/automation.kill.test.ts): its run retried at once
+ * when handed back, and the writer's short ones, given to the test app and the workers it spawns
+ * (test/fixtures/automation-worker.ts) alike.
+ */
+export const AUTOMATION_KILL_LIMITS = {
+  ...WRITER_KILL_LIMITS,
+  'automation.run': { retryDelaySeconds: 0, retryBackoff: false },
 };

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from './harness.js';
 import { stepsJob } from './job-types.js';
+import { until } from './wait.js';
 
 /**
  * A `worker` process killed with SIGKILL in the middle of a task: another worker picks the job up after its
@@ -43,15 +44,6 @@ describe.skipIf(!url)('a worker killed mid-task (Postgres)', () => {
   }
 
   const task = (id: number) => t.app.services.tasks.get({ accountId: 77 } as never, id);
-  async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 50_000): Promise<T> {
-    const started = Date.now();
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() - started > timeoutMs) throw new Error(`timed out: ${JSON.stringify(value)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
   it('finishes the task on a restarted worker, each unit once', async () => {
     const started = await t.database.db.transaction((tx) =>
@@ -63,6 +55,7 @@ describe.skipIf(!url)('a worker killed mid-task (Postgres)', () => {
     );
     const first = startWorker();
     await until(
+      'the task',
       () => task(started.id),
       (row) => row.progress.current >= 3,
     );
@@ -74,6 +67,7 @@ describe.skipIf(!url)('a worker killed mid-task (Postgres)', () => {
 
     startWorker();
     const done = await until(
+      'the task',
       () => task(started.id),
       (row) => row.status === 'succeeded',
     );

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { eq, sql } from 'drizzle-orm';
 import type { Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,14 +8,18 @@ import type { Db } from '../src/core/db.js';
 import { newMediaKey } from '../src/core/storage.js';
 import type { RequestContext } from '../src/core/tenancy.js';
 import { storeWebhookEvent } from '../src/modules/billing/billing.repository.js';
+import { storeWebhookEvent as storeIntegrationWebhook } from '../src/modules/integration/integration.repository.js';
+import { publisher_records } from '../src/modules/publisher/publisher.tables.js';
 import { insertContent } from '../src/modules/writer/writer.repository.js';
 import { writer_content, writer_images } from '../src/modules/writer/writer.tables.js';
 import { createSector, createSite, type SignedUp, signUp } from './factories.js';
 import { imageResponder } from './fake-images.js';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
+import { connectWordPress, type FakeWordPress, fakeSite, startFakeWordPress } from './fake-wordpress.js';
 import { fakeWriter } from './fake-writer.js';
 import { buildTestApp, type TestApp, testConfig } from './harness.js';
 import { type StepsPayload, stepsJob } from './job-types.js';
+import { until } from './wait.js';
 
 /** Jobs and tasks through the real queue on the test database, with this process as the worker. */
 
@@ -26,9 +32,11 @@ beforeAll(async () => {
     { jobs: [stepsJob] },
   );
 });
+let wordpress: FakeWordPress | undefined;
 afterAll(async () => {
   await t?.close();
   await fake?.close();
+  await wordpress?.close();
 });
 
 let nextAccount = 1000;
@@ -49,24 +57,17 @@ async function startSteps(accountId: number, payload: Partial<Static<typeof Step
   );
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 const rowsOf = (result: unknown) => (result as { rows: Record<string, unknown>[] }).rows;
 
-const stepped = async (db: Db, accountId: number) => {
+const eventCount = async (db: Db, accountId: number, type: string) => {
   const result = await db.execute(
-    sql`select count(*)::int as n from events_events where account_id = ${accountId} and type = 'test.stepped'`,
+    sql`select count(*)::int as n from events_events where account_id = ${accountId} and type = ${type}`,
   );
   return rowsOf(result)[0]?.n as number;
 };
+const stepped = (db: Db, accountId: number) => eventCount(db, accountId, 'test.stepped');
+/** What the job type's onAbandoned did: one event per cancelled (or lost) task. */
+const released = (accountId: number) => eventCount(t.database.db, accountId, 'test.released');
 
 describe('tasks through the queue', () => {
   it('goes queued → running → succeeded, with progress and a result', async () => {
@@ -76,12 +77,14 @@ describe('tasks through the queue', () => {
     const { tasks } = t.app.services;
     const seen = new Set<string>();
     const running = await until(
+      'the task',
       () => tasks.get(ctxFor(accountId), task.id),
       (row) => (seen.add(row.status), row.status === 'running' && row.progress.current >= 1),
     );
     expect(running.progress.total).toBe(4);
     expect(running.started_at).toBeInstanceOf(Date);
     const done = await until(
+      'the task',
       () => tasks.get(ctxFor(accountId), task.id),
       (row) => row.status === 'succeeded',
     );
@@ -90,6 +93,7 @@ describe('tasks through the queue', () => {
     expect(done.error).toBeNull();
     expect(done.finished_at).toBeInstanceOf(Date);
     expect(await stepped(t.database.db, accountId)).toBe(4);
+    expect(await released(accountId)).toBe(0);
   });
 
   it('stops a cancelled running task between units', async () => {
@@ -97,17 +101,21 @@ describe('tasks through the queue', () => {
     const task = await startSteps(accountId, { steps: 50, delay_ms: 100 });
     const { tasks } = t.app.services;
     await until(
+      'the task',
       () => tasks.get(ctxFor(accountId), task.id),
       (row) => row.progress.current >= 2,
     );
     const { pending } = await tasks.cancel(ctxFor(accountId), task.id);
     expect(pending).toBe(true);
     const done = await until(
+      'the task',
       () => tasks.get(ctxFor(accountId), task.id),
       (row) => row.status === 'cancelled',
     );
     expect(done.progress.current).toBeLessThan(50);
     expect(await stepped(t.database.db, accountId)).toBeLessThanOrEqual(done.progress.current + 1);
+    // Put back in the transaction that marked it cancelled: seen with it, never after it.
+    expect(await released(accountId)).toBe(1);
     await expect(tasks.cancel(ctxFor(accountId), task.id)).rejects.toMatchObject({ code: 'conflict' });
   });
 
@@ -131,16 +139,57 @@ describe('tasks through the queue', () => {
     }
     expect(cancelled.task.status === 'cancelled' || cancelled.pending).toBe(true);
     const done = await until(
+      'the task',
       () => tasks.get(ctxFor(accountId), result.task.id),
       (row) => row.status === 'cancelled',
     );
     expect(done.finished_at).toBeInstanceOf(Date);
+    expect(await released(accountId)).toBe(1);
+  });
+
+  it('settles as worker_lost, once and with its clean-up, a task whose process died on its last attempt', async () => {
+    const accountId = ++nextAccount;
+    const { tasks, jobs } = t.app.services;
+    // What pg-boss leaves when a process dies on a job's last attempt: the job expired and marked failed, never
+    // to run again, while the task still reads running (its handler never got to settle it). Made in one
+    // transaction so no worker takes the job first.
+    const lost = await t.database.db.transaction(async (tx) => {
+      const task = await jobs.startTask(tx, { accountId, actorId: 1 }, 'test.steps', {
+        account_id: accountId,
+        steps: 2,
+        delay_ms: 0,
+      });
+      await tx.execute(sql`update system_tasks set status = 'running', attempts = 4 where id = ${task.id}`);
+      await tx.execute(sql`update pgboss.job set state = 'failed', retry_count = retry_limit where id = ${task.job_id}`);
+      return task;
+    });
+    const healthy = await startSteps(accountId, { steps: 2, delay_ms: 300 });
+    await until(
+      'the task',
+      () => tasks.get(ctxFor(accountId), healthy.id),
+      (row) => row.status === 'running',
+    );
+    expect(await jobs.settleLost()).toBe(1);
+    const settled = await tasks.get(ctxFor(accountId), lost.id);
+    expect(settled).toMatchObject({ status: 'failed', error: { code: 'worker_lost' } });
+    expect(settled.finished_at).toBeInstanceOf(Date);
+    expect(await released(accountId)).toBe(1);
+    expect(await eventCount(t.database.db, accountId, 'task.failed')).toBe(1);
+    expect(await jobs.settleLost()).toBe(0);
+    const done = await until(
+      'the task',
+      () => tasks.get(ctxFor(accountId), healthy.id),
+      (row) => row.status === 'succeeded',
+    );
+    expect(done.error).toBeNull();
+    expect(await released(accountId)).toBe(1);
   });
 
   it('retries a failed attempt and then succeeds, once', async () => {
     const accountId = ++nextAccount;
     const task = await startSteps(accountId, { steps: 2, fail_attempts: 1 });
     const done = await until(
+      'the task',
       () => t.app.services.tasks.get(ctxFor(accountId), task.id),
       (row) => row.status === 'succeeded' || row.status === 'failed',
     );
@@ -153,6 +202,7 @@ describe('tasks through the queue', () => {
     const accountId = ++nextAccount;
     const task = await startSteps(accountId, { refuse: true });
     const done = await until(
+      'the task',
       () => t.app.services.tasks.get(ctxFor(accountId), task.id),
       (row) => row.status === 'failed',
     );
@@ -164,6 +214,7 @@ describe('tasks through the queue', () => {
     const accountId = ++nextAccount;
     const task = await startSteps(accountId, { bug: true });
     const done = await until(
+      'the task',
       () => t.app.services.tasks.get(ctxFor(accountId), task.id),
       (row) => row.status === 'failed',
     );
@@ -173,6 +224,36 @@ describe('tasks through the queue', () => {
       message: `Something went wrong on our side; the error has been logged (task ${task.id}).`,
     });
     expect(JSON.stringify(done)).not.toMatch(/select|argon2|params/i);
+  });
+
+  it('starts a job made ready at once, and its retry, without waiting for the next poll', async () => {
+    // Its own database and a poll of a minute: only the ready trigger's notification can wake its workers.
+    const patient = await buildTestApp({ WORKER: 'true', JOBS_POLL_MS: '60000' }, { jobs: [stepsJob] });
+    try {
+      const accountId = ++nextAccount;
+      const run = async (payload: Partial<Static<typeof StepsPayload>>) => {
+        const task = await patient.database.db.transaction((tx) =>
+          patient.app.services.jobs.startTask(tx, { accountId, actorId: 1 }, 'test.steps', {
+            account_id: accountId,
+            steps: 1,
+            delay_ms: 0,
+            ...payload,
+          }),
+        );
+        return until(
+          'the task',
+          () => patient.app.services.tasks.get(ctxFor(accountId), task.id),
+          (row) => row.status === 'succeeded',
+          10_000,
+        );
+      };
+      // The first may be found by the probe every worker runs as it starts; the second comes after that one.
+      await run({});
+      const done = await run({ fail_attempts: 1 });
+      expect(done.attempts).toBe(2);
+    } finally {
+      await patient.close();
+    }
   });
 
   it('takes expiry, timeout and retries from the job type, whatever the environment of the process', async () => {
@@ -240,6 +321,43 @@ describe('idempotent handlers', () => {
     return result;
   }
 
+  /** A receiver that answers every webhook `410 Gone`, started once. */
+  let gone: Promise<string> | null = null;
+  function goneReceiver(): Promise<string> {
+    gone ??= new Promise((resolve) => {
+      const server = createServer((_request, response) => response.writeHead(410).end());
+      server.unref();
+      server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`));
+    });
+    return gone;
+  }
+
+  /**
+   * A webhook subscription of the owner's with one pending delivery, made without an event's commit (so the app's
+   * own dispatcher does not take it first): active, and leased when asked.
+   */
+  async function pendingDelivery(owner: SignedUp, options: { leased: boolean }) {
+    const res = await t.request({
+      method: 'POST',
+      url: '/api/v1/events/subscriptions/',
+      headers: owner.headers,
+      payload: { url: await goneReceiver(), event_types: ['*'], is_active: false },
+    });
+    if (res.statusCode !== 201) throw new Error(`subscription: ${res.statusCode} ${res.body}`);
+    const subscriptionId = res.json().data.id as number;
+    const [event] = rowsOf(
+      await t.database.db.execute(sql`select max(id)::int as id from events_events where account_id = ${owner.accountId}`),
+    ) as { id: number }[];
+    const [delivery] = rowsOf(
+      await t.database.db.execute(sql`insert into events_deliveries (account_id, subscription_id, event_id, event_type)
+        values (${owner.accountId}, ${subscriptionId}, ${event?.id}, 'subscription.created') returning id`),
+    ) as { id: number }[];
+    await t.database.db.execute(sql`update events_subscriptions set is_active = true,
+      lease_token = ${options.leased ? 'sample' : null}, lease_delivery_id = ${options.leased ? (delivery?.id ?? null) : null},
+      lease_until = ${options.leased ? sql`now() + interval '5 minutes'` : null} where id = ${subscriptionId}`);
+    return { subscriptionId, deliveryId: delivery?.id as number };
+  }
+
   /** A site and sector of the owner's with keywords, made through the API as a user would. */
   async function sectorWithKeywords(owner: SignedUp, keywords: string[]) {
     const site = await createSite(t, owner);
@@ -261,6 +379,11 @@ describe('idempotent handlers', () => {
    * cluster to write ideas for (the fake AI answers), a Stripe event that grants a credit pack, a plan renewal
    * that is due. A job type without one fails the test, so a new one cannot be skipped by accident.
    */
+  /** Servers a sample starts, closed when the file ends. */
+  const closeAfter: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const close of closeAfter) await close();
+  });
   const samples: Record<string, (owner: SignedUp) => Promise<unknown>> = {
     'test.steps': async (owner) => ({ account_id: owner.accountId, steps: 3, delay_ms: 0 }),
     'planner.cluster_lexical': async (owner) => ({
@@ -338,7 +461,7 @@ describe('idempotent handlers', () => {
       fake.respond = imageResponder();
       return { account_id: owner.accountId, actor_id: owner.userId, image_ids: images.map((i) => i.id) };
     },
-    'writer.purge_released_files': async (owner) => {
+    'system.purge_released_files': async (owner) => {
       // A stored image whose article is deleted: the trigger releases its file, which the purge deletes once.
       const target = await sectorWithKeywords(owner, []);
       const content = await insertContent(t.database.db, owner.accountId, { ...target, title: 'Gone', html: '<p>Soon.</p>' });
@@ -403,6 +526,72 @@ describe('idempotent handlers', () => {
       });
       return { account_id: owner.accountId, actor_id: owner.userId, content_ids: [source.id], dry_run: false };
     },
+    'automation.run': async (owner) => {
+      // A queued run whose only stage clusters three keywords (free): the second run finds it completed.
+      const target = await sectorWithKeywords(owner, [
+        'trail running shoes',
+        'best trail running shoes',
+        'trail shoes for running',
+      ]);
+      const names = ['clusters', 'ideas', 'tasks', 'articles', 'image_prompts', 'images', 'optimize', 'link', 'review'];
+      const settings = {
+        stages: Object.fromEntries(names.map((name) => [name, { enabled: name === 'clusters', batch_size: 50 }])),
+        ideas_per_cluster: 1,
+        in_article_images: 0,
+        require_approval: true,
+        auto_publish: false,
+        publish_status: 'publish',
+        max_credits_per_run: null,
+      };
+      const inserted = await t.database.db.execute(
+        sql`insert into automation_runs (account_id, site_id, trigger, settings) values (${owner.accountId}, ${target.site_id}, 'manual', ${JSON.stringify(settings)}::jsonb) returning id`,
+      );
+      return { account_id: owner.accountId, run_id: rowsOf(inserted)[0]?.id as number };
+    },
+    'automation.schedule': async (owner) => {
+      // A due config whose run would pass its budget: the check records it refused, once; the second finds nothing due.
+      const target = await sectorWithKeywords(owner, ['rain boots', 'best rain boots', 'rain boots for kids']);
+      const res = await t.request({
+        method: 'PATCH',
+        url: `/api/v1/automation/configs/${target.site_id}/`,
+        headers: owner.headers,
+        payload: { is_enabled: true, max_credits_per_run: 1 },
+      });
+      if (res.statusCode !== 200) throw new Error(`config: ${res.statusCode} ${res.body}`);
+      await t.database.db.execute(
+        sql`update automation_configs set next_run_at = now() - interval '1 minute' where site_id = ${target.site_id}`,
+      );
+      return {};
+    },
+    'publisher.publish': async (owner) => {
+      // An approved article's pending record, sent to a WordPress of the test's own: one post, once.
+      const target = await sectorWithKeywords(owner, []);
+      wordpress ??= await startFakeWordPress();
+      await connectWordPress(t, { accountId: owner.accountId, siteId: target.site_id }, fakeSite(wordpress));
+      const content = await insertContent(t.database.db, owner.accountId, {
+        ...target,
+        title: 'Published once',
+        html: '<p>Once.</p>',
+        status: 'approved',
+      });
+      const [record] = await t.database.db
+        .insert(publisher_records)
+        .values({ account_id: owner.accountId, site_id: target.site_id, content_id: content.id, destination: 'wordpress' })
+        .returning({ id: publisher_records.id });
+      return { account_id: owner.accountId, actor_id: owner.userId, record_ids: [record?.id] };
+    },
+    'publisher.deploy': async (owner) => {
+      // A site with one published article and a pending deployment: one export, current; a rerun adds nothing.
+      const target = await sectorWithKeywords(owner, []);
+      const article = await insertContent(t.database.db, owner.accountId, { ...target, title: 'Gaiters', html: '<p>Mud.</p>' });
+      await t.database.db.execute(sql`update writer_content set status = 'published' where id = ${article.id}`);
+      const inserted = await t.database.db.execute(
+        sql`insert into publisher_deployments (account_id, site_id, version, url, storage_prefix)
+            values (${owner.accountId}, ${target.site_id}, 1, 'http://localhost/sites/a/b/', ${`deployments/${target.site_id}/1`})
+            returning id`,
+      );
+      return { account_id: owner.accountId, actor_id: owner.userId, deployment_id: rowsOf(inserted)[0]?.id };
+    },
     'billing.stripe_event': async (owner) => {
       const slug = `pack-${owner.accountId}`;
       await t.database.db.execute(
@@ -429,6 +618,59 @@ describe('idempotent handlers', () => {
         },
       });
       return { event_id: id };
+    },
+    'integration.sync': async (owner) => {
+      // A stand-in WordPress with one post: the first run imports it, the second finds it unchanged.
+      const wordpress = await startFakeWordPress({
+        username: 'editor',
+        password: 'abcdabcdabcdabcdabcdabcd',
+        posts: [{ id: 3, title: 'Imported', slug: 'imported', content: '<p>From the site.</p>' }],
+      });
+      closeAfter.push(() => wordpress.close());
+      const site = await createSite(t, owner);
+      const sector = await createSector(t, owner, site.id);
+      const res = await t.request({
+        method: 'POST',
+        url: '/api/v1/integration/integrations/',
+        headers: owner.headers,
+        payload: {
+          site_id: site.id,
+          platform: 'wordpress',
+          base_url: wordpress.baseUrl,
+          username: 'editor',
+          credentials: 'abcdabcdabcdabcdabcdabcd',
+        },
+      });
+      return { integration_id: res.json().data.id, sector_id: sector.id };
+    },
+    'integration.webhook_event': async (owner) => {
+      const site = await createSite(t, owner);
+      const res = await t.request({
+        method: 'POST',
+        url: '/api/v1/integration/integrations/',
+        headers: owner.headers,
+        payload: { site_id: site.id, platform: 'webhook', base_url: 'https://hooks.example.com/in' },
+      });
+      const id = await storeIntegrationWebhook(t.database.db, owner.accountId, {
+        integration_id: res.json().data.id,
+        provider: 'wordpress',
+        event_id: `jobs-${owner.accountId}`,
+        event_type: 'post.updated',
+        payload: { id: `jobs-${owner.accountId}` },
+      });
+      return { account_id: owner.accountId, event_id: id };
+    },
+    'events.deliver': async (owner) => {
+      // An attempt under way, as the dispatcher leaves it: a delivery and its subscription's lease. The receiver
+      // answers 410 (no retry left behind to run later): recorded once, and the second run's lease is gone.
+      const { subscriptionId, deliveryId } = await pendingDelivery(owner, { leased: true });
+      return { account_id: owner.accountId, subscription_id: subscriptionId, delivery_id: deliveryId, lease: 'sample' };
+    },
+    'events.dispatch': async (owner) => {
+      // A retry come due with no attempt under way: the job attempts it (recorded once, the 410 disables the
+      // subscription); the second run finds nothing to attempt.
+      const { subscriptionId } = await pendingDelivery(owner, { leased: false });
+      return { subscription_id: subscriptionId };
     },
     'billing.renew_plans': async (owner) => {
       // The account's free month ended yesterday: the next month is due.
@@ -467,7 +709,8 @@ describe('idempotent handlers', () => {
         expect(balanceAfter, `${definition.name} granted credits`).toBeGreaterThan(balance);
       fake.respond = null;
     }
-  });
+    // One sample per job type, each a fresh account and two runs: the time grows with the job types.
+  }, 120_000);
 });
 
 describe('graceful shutdown', () => {
@@ -475,6 +718,7 @@ describe('graceful shutdown', () => {
     const accountId = ++nextAccount;
     const task = await startSteps(accountId, { steps: 3, delay_ms: 200 });
     await until(
+      'the task',
       () => t.app.services.tasks.get(ctxFor(accountId), task.id),
       (row) => row.status === 'running',
     );
@@ -493,24 +737,51 @@ describe('graceful shutdown', () => {
     t.app.services.jobs.startWorkers();
   });
 
+  it('stops at once when asked while its workers are fetching', async () => {
+    // A stop that came while a worker's fetch (or the probe's query) was out left it waiting for a wake-up that
+    // had already been given: a worker for ever, the probe for a whole poll (a minute here). Each round wakes
+    // every worker and stops at once.
+    const other = await buildTestApp({ WORKER: 'true', JOBS_POLL_MS: '60000' }, { jobs: [stepsJob], database: t.database });
+    try {
+      const { jobs } = other.app.services;
+      for (let round = 0; round < 20; round++) {
+        for (const name of jobs.definitions.keys()) jobs.nudge(name);
+        await jobs.stop(0);
+        await jobs.start();
+        jobs.startWorkers();
+      }
+    } finally {
+      await other.close();
+    }
+  }, 20_000);
+
   it('hands a job back to the queue when the grace period is over, and it finishes later, once', async () => {
     const accountId = ++nextAccount;
-    const task = await startSteps(accountId, { steps: 6, delay_ms: 400 });
-    await until(
-      () => t.app.services.tasks.get(ctxFor(accountId), task.id),
-      (row) => row.progress.current >= 1,
-    );
-    await t.app.services.jobs.stop(0);
-    const handedBack = await t.app.services.tasks.get(ctxFor(accountId), task.id);
-    expect(handedBack.status).toBe('queued');
-    expect(handedBack.progress.current).toBeLessThan(6);
-    await t.app.services.jobs.start();
-    t.app.services.jobs.startWorkers();
+    // Each of the first attempts waits after its first step for longer than the job's timeout lets it run, so the
+    // stop always lands mid-job (a short wait let a loaded machine finish first); the last runs its steps at once,
+    // far inside the timeout (with the wait again, a starved retry outran it). Handed back more times than the job
+    // type's retryLimit (3): a hand-back is the process's stop, not the job's failure, so it costs no attempt.
+    const handBacks = 4;
+    const task = await startSteps(accountId, { steps: 3, delay_ms: 60_000, delay_attempts: handBacks });
+    for (let round = 1; round <= handBacks; round++) {
+      await until(
+        'the task',
+        () => t.app.services.tasks.get(ctxFor(accountId), task.id),
+        (row) => row.status === 'running' && row.attempts === round && row.progress.current >= 1,
+      );
+      await t.app.services.jobs.stop(0);
+      const handedBack = await t.app.services.tasks.get(ctxFor(accountId), task.id);
+      expect(handedBack.status).toBe('queued');
+      expect(handedBack.progress.current).toBe(1);
+      await t.app.services.jobs.start();
+      t.app.services.jobs.startWorkers();
+    }
     const done = await until(
+      'the task',
       () => t.app.services.tasks.get(ctxFor(accountId), task.id),
       (row) => row.status === 'succeeded',
     );
-    expect(done.attempts).toBe(2);
-    expect(await stepped(t.database.db, accountId)).toBe(6);
+    expect(done.attempts).toBe(handBacks + 1);
+    expect(await stepped(t.database.db, accountId)).toBe(3);
   });
 });

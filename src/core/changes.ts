@@ -266,6 +266,12 @@ export function createChanges(deps: { database: Database; log: Logger }): Change
       await own.end().catch(() => {});
       throw error;
     }
+    // Stopped while connecting (a reconnect under way at shutdown): this connection must not outlive the stop.
+    if (stopped) {
+      own.removeAllListeners('notification');
+      await own.end().catch(() => {});
+      return;
+    }
     dropListener = () => lost(new Error('the barrier got no answer in time'));
     client = own;
     reconnectDelay = RECONNECT_MIN_MS;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -65,7 +65,59 @@ export interface Config {
   ai: AiConfig;
   /** Where stored files (generated images) go (core/storage.ts). */
   storage: StorageConfig;
+  /** Outgoing webhooks and the live events stream (events module). */
+  webhooks: WebhooksConfig;
+  /**
+   * Keys that encrypt the integrations' credentials at rest (AES-256-GCM): `current` encrypts, and every key
+   * decrypts the ciphertexts that name its id, so a key can be rotated while old ciphertexts are re-encrypted.
+   */
+  integrationKeys: IntegrationKeys;
+  /** How long one request to a connected WordPress may take before it fails as a timeout (and is retried). */
+  wordpressTimeoutSeconds: number;
+  /**
+   * Whether an integration's `base_url` may name a private, loopback or reserved address
+   * (INTEGRATION_ALLOW_PRIVATE; off in production: a tenant must not make the server call its own network).
+   */
+  integrationAllowPrivate: boolean;
+  /**
+   * How many versions of a site's static export are kept (DEPLOYMENT_KEEP_VERSIONS): after each new deployment,
+   * older finished ones are deleted with their files; the current one always stays.
+   */
+  deploymentKeepVersions: number;
 }
+
+export interface IntegrationKey {
+  /** Stored beside each ciphertext: the first 8 hex digits of the key's SHA-256. */
+  id: string;
+  key: Buffer;
+}
+
+export interface IntegrationKeys {
+  current: IntegrationKey;
+  previous: IntegrationKey[];
+}
+
+export interface WebhooksConfig {
+  /**
+   * Whether a subscription may point at a private, loopback or otherwise non-public address (checked at
+   * creation and again at every delivery, against DNS rebinding). Off in production unless WEBHOOK_ALLOW_PRIVATE.
+   */
+  allowPrivate: boolean;
+  /** One delivery attempt's limit (connect + answer), WEBHOOK_TIMEOUT_MS. */
+  timeoutMs: number;
+  /**
+   * The wait in seconds before each retry, before jitter (WEBHOOK_RETRY_SCHEDULE): retry n waits the n-th. The
+   * default is the issue's 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then 6.4 h, so the last attempt comes 24 h after the
+   * first. Tests shorten it.
+   */
+  retrySchedule: number[];
+  /** A failing subscription is disabled once it has failed without a success this long (5 days). */
+  disableAfterSeconds: number;
+  /** Comment lines sent on an idle events stream so proxies keep it open (EVENTS_STREAM_HEARTBEAT_MS). */
+  heartbeatMs: number;
+}
+
+export const DEFAULT_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18_000, 36_000, 23_095];
 
 /** A folder under DATA_DIR by default; an S3-compatible bucket when `s3` is set (S3_BUCKET and its keys). */
 export interface StorageConfig {
@@ -161,6 +213,18 @@ class EnvReader {
     return n;
   }
 
+  /** A duration in seconds, decimals allowed (`0.5`), from `min` to `max`. */
+  seconds(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value) || n < min || n > max) {
+      this.problems.push(`${name}: must be a number of seconds from ${min} to ${max}, decimals allowed (got "${value}")`);
+      return fallback;
+    }
+    return n;
+  }
+
   bool(name: string, fallback: boolean): boolean {
     const value = this.raw(name)?.toLowerCase();
     if (value === undefined) return fallback;
@@ -210,6 +274,21 @@ class EnvReader {
     return result;
   }
 
+  /** `WEBHOOK_RETRY_SCHEDULE="5,300,1800"`: seconds (decimals allowed), at most 20 of them. */
+  schedule(name: string, fallback: number[]): number[] {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parts = value.split(',').map((part) => part.trim());
+    const numbers = parts.map(Number);
+    const valid =
+      parts.length <= 20 && parts.every((part) => /^\d+(\.\d+)?$/.test(part)) && numbers.every((n) => n <= 7 * 86_400);
+    if (!valid) {
+      this.problems.push(`${name}: must be up to 20 numbers of seconds (at most a week each), comma-separated (got "${value}")`);
+      return fallback;
+    }
+    return numbers;
+  }
+
   /** `AI_PRICES="my-model=0.5/1.5,my-image-model=0.04"`: dollars per million tokens in/out, or per image. */
   prices(name: string): AiConfig['prices'] {
     const result: AiConfig['prices'] = {};
@@ -247,6 +326,28 @@ class EnvReader {
     }
     return rates;
   }
+}
+
+/** INTEGRATION_KEY and INTEGRATION_KEYS_PREVIOUS: 32 bytes each, as base64 (or base64url) or 64 hex digits. */
+function integrationKey(name: string, text: string, problems: string[]): IntegrationKey | null {
+  const trimmed = text.trim();
+  const key = /^[0-9a-f]{64}$/i.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64url');
+  if (key.length !== 32) {
+    problems.push(`${name}: must be 32 bytes as base64 or 64 hex digits (use \`openssl rand -base64 32\`)`);
+    return null;
+  }
+  return { id: createHash('sha256').update(key).digest('hex').slice(0, 8), key };
+}
+
+/** A local install gets a random integration key beside its signing key (DATA_DIR/integration_key). */
+function persistedIntegrationKey(dataDir: string): string {
+  const file = join(dataDir, 'integration_key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return key;
 }
 
 /** A local install gets a random signing key, kept in the data folder so sessions survive restarts. */
@@ -313,6 +414,17 @@ export function loadConfig(env: Env = process.env): Config {
   if (secretKey === null && nodeEnv === 'production') {
     read.problems.push('SECRET_KEY: is required when NODE_ENV=production (use `openssl rand -base64 48`)');
   }
+  const integrationKeyText = read.optional('INTEGRATION_KEY');
+  if (integrationKeyText === null && nodeEnv === 'production') {
+    read.problems.push('INTEGRATION_KEY: is required when NODE_ENV=production (use `openssl rand -base64 32`)');
+  }
+  const givenIntegrationKey =
+    integrationKeyText === null ? null : integrationKey('INTEGRATION_KEY', integrationKeyText, read.problems);
+  const previousIntegrationKeys = (read.optional('INTEGRATION_KEYS_PREVIOUS') ?? '')
+    .split(',')
+    .filter((part) => part.trim() !== '')
+    .map((part) => integrationKey('INTEGRATION_KEYS_PREVIOUS', part, read.problems))
+    .filter((key) => key !== null);
 
   const config: Config = {
     env: nodeEnv,
@@ -355,12 +467,24 @@ export function loadConfig(env: Env = process.env): Config {
       apiKey: read.optional('AI_API_KEY'),
       model: read.string('AI_MODEL', 'gpt-4o-mini'),
       imageModel: read.string('AI_IMAGE_MODEL', 'gpt-image-1'),
-      timeoutSeconds: read.int('AI_TIMEOUT_SECONDS', 120, 1, 3600),
+      timeoutSeconds: read.seconds('AI_TIMEOUT_SECONDS', 120, 0.1, 3600),
       maxRetries: read.int('AI_MAX_RETRIES', 3, 0, 10),
       jsonMode: read.oneOf('AI_JSON_MODE', 'json_schema', ['json_schema', 'json_object', 'prompt'] as const),
       prices: read.prices('AI_PRICES'),
     },
     storage: { dir: join(dataDir, 'media'), s3: s3Config(read) },
+    // Filled below once every value is known to be valid (a generated key is written only then).
+    integrationKeys: { current: { id: '', key: Buffer.alloc(0) }, previous: previousIntegrationKeys },
+    webhooks: {
+      allowPrivate: read.bool('WEBHOOK_ALLOW_PRIVATE', nodeEnv !== 'production'),
+      timeoutMs: read.int('WEBHOOK_TIMEOUT_MS', 10_000, 50, 60_000),
+      retrySchedule: read.schedule('WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE),
+      disableAfterSeconds: 5 * 86_400,
+      heartbeatMs: read.int('EVENTS_STREAM_HEARTBEAT_MS', 15_000, 10, 300_000),
+    },
+    wordpressTimeoutSeconds: read.seconds('WORDPRESS_TIMEOUT_SECONDS', 30, 0.1, 600),
+    integrationAllowPrivate: read.bool('INTEGRATION_ALLOW_PRIVATE', nodeEnv !== 'production'),
+    deploymentKeepVersions: read.int('DEPLOYMENT_KEEP_VERSIONS', 10, 1, 1000),
   };
   if (config.passwordHashCost === 'test' && nodeEnv === 'production') {
     read.problems.push('PASSWORD_HASH_COST: `test` is for test suites only and is refused when NODE_ENV=production');
@@ -373,5 +497,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (read.problems.length > 0) throw new ConfigError(read.problems);
 
   config.secretKey = secretKey ?? persistedSecret(dataDir);
+  const current = givenIntegrationKey ?? integrationKey('INTEGRATION_KEY', persistedIntegrationKey(dataDir), read.problems);
+  if (current === null) throw new ConfigError([`${join(dataDir, 'integration_key')}: not a 32-byte key`]);
+  config.integrationKeys.current = current;
   return config;
 }

@@ -23,6 +23,15 @@ export const KNOWN_EVENT_TYPES = [
   'credits.purchased',
   'credits.adjusted',
   'automation.run.completed',
+  // Automation: a site's pipeline runs (queued by run_now or the schedule) and their stages.
+  'automation.run.queued',
+  'automation.run.started',
+  'automation.run.paused',
+  'automation.run.resumed',
+  'automation.run.cancelled',
+  'automation.run.failed',
+  'automation.stage.completed',
+  'automation_config.updated',
   'webhook.ingested',
   'task.succeeded',
   'task.failed',
@@ -69,6 +78,13 @@ export const KNOWN_EVENT_TYPES = [
   'images.generated',
   'image.updated',
   'image.deleted',
+  // Outgoing webhooks: subscriptions changed through the API or disabled by the server, deliveries sent again.
+  'subscription.created',
+  'subscription.updated',
+  'subscription.deleted',
+  'subscription.secret_rotated',
+  'subscription.disabled',
+  'delivery.redelivered',
 ] as const;
 export type KnownEventType = (typeof KNOWN_EVENT_TYPES)[number];
 
@@ -99,15 +115,23 @@ export interface Caller {
   accountId: number;
   user: { id: number } | null;
   apiKey: { id: number } | null;
+  /** Set when an automation run acts as its user (RequestContext.agent); absent for a request. */
+  agent?: 'automation';
 }
 
 /**
- * An event caused by an API caller: `source_agent` `api`, `actor_id` the user (null for an API key, whose id goes
- * in the payload as `api_key_id` so the feed still says which key did it).
+ * An event caused by an API caller: `source_agent` `api` (or `automation` for a run acting as its user), `actor_id`
+ * the user (null for an API key, whose id goes in the payload as `api_key_id` so the feed still says which key did it).
  */
 export function byCaller(caller: Caller, event: Omit<EventInput, 'account_id' | 'source_agent' | 'actor_id'>): EventInput {
   const payload = caller.apiKey ? { ...event.payload, api_key_id: caller.apiKey.id } : (event.payload ?? {});
-  return { ...event, account_id: caller.accountId, source_agent: 'api', actor_id: caller.user?.id ?? null, payload };
+  return {
+    ...event,
+    account_id: caller.accountId,
+    source_agent: caller.agent ?? 'api',
+    actor_id: caller.user?.id ?? null,
+    payload,
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import PgBoss from 'pg-boss';
 import type { Static, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { CHANGES_CHANNEL, type Changes } from './changes.js';
 import type { Config } from './config.js';
 import type { Database, Db } from './db.js';
 import { AppError } from './errors.js';
@@ -55,7 +56,7 @@ export interface JobContext<P> {
   /** The queue's id for the job; stable across its retries. */
   jobId: string;
   name: string;
-  /** 1 on the first run, 2 on the first retry, ... */
+  /** 1 on the first run, 2 on the first retry, ... A run handed back at a shutdown is not counted. */
   attempt: number;
   /**
    * No retry follows this attempt (its type's retries are used up, or it runs outside the queue): a transient
@@ -85,7 +86,35 @@ export interface JobDefinition<P extends TSchema = TSchema> extends JobLimits {
    * (`isTransient`: a lost database connection, an AI timeout/429/5xx, a `TransientError`): only those retry.
    */
   handler: (ctx: JobContext<Static<P>>) => Promise<unknown>;
+  /**
+   * Puts back what the task held (images marked `generating`, records and deployments in flight, a run) when the
+   * task ends without its handler having the last word: `cancelled` (while queued, found cancelled when its job
+   * starts, or stopped between units), or `failed` as `worker_lost` (its process died on the last attempt and the
+   * queue gave up on the job; see `settleLost`). It runs in the transaction that settles the task, so no one reads
+   * the task ended and its rows still held, and it runs once. A handler leaves this clean-up to it. Run inline
+   * (`runInline`, inside another task that was cancelled) it gets no task id.
+   */
+  onAbandoned?: (
+    tx: Db,
+    task: { payload: Static<P>; accountId: number; taskId: number | null },
+    ending: TaskEnding,
+  ) => Promise<void>;
 }
+
+/** How a task ended when its handler did not end it (`onAbandoned`). */
+export type TaskEnding = { status: 'cancelled' } | { status: 'failed'; error: TaskError };
+
+/** The sentence an abandoned task's rows keep: the module's own when cancelled, the task's error when lost. */
+export const abandonedBecause = (ending: TaskEnding, whenCancelled: string): string =>
+  ending.status === 'cancelled' ? whenCancelled : ending.error.message;
+
+const CANCELLED: TaskEnding = { status: 'cancelled' };
+
+/** A task whose process died on its last attempt: the queue expired its job and will not run it again. */
+export const WORKER_LOST: TaskError = {
+  code: 'worker_lost',
+  message: 'The process running this task stopped before it finished, on its last attempt; start it again.',
+};
 // biome-ignore lint/suspicious/noExplicitAny: a list of job types of different payloads.
 export type AnyJobDefinition = JobDefinition<any>;
 
@@ -127,12 +156,13 @@ interface JobData {
 }
 
 const SCHEMA = 'pgboss';
+const LOST_SWEEP_MS = 60_000;
 const DEFAULTS = { concurrency: 2, timeoutSeconds: 300, retryLimit: 3, retryDelaySeconds: 5, retryBackoff: true };
 
 // ---------------------------------------------------------------------------------------------------------
 // pg-boss's database interface over our drivers
 
-type Executor = { executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }> };
+type Executor = { executeSql(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> };
 
 /**
  * pg-boss on the app's connection: on Postgres the pool; on PGlite, parameterless text (its schema setup is
@@ -162,7 +192,7 @@ function executorInTransaction(tx: Db): Executor {
     async executeSql(text, values = []) {
       const parts = text.split(/\$(\d+)/);
       const chunks: SQL[] = parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql`${sql.param(values[Number(part) - 1])}`));
-      const result = (await tx.execute(sql.join(chunks, sql.raw('')))) as unknown as { rows: any[] };
+      const result = (await tx.execute(sql.join(chunks, sql.raw('')))) as unknown as { rows: Record<string, unknown>[] };
       return { rows: result.rows };
     },
   };
@@ -231,12 +261,82 @@ export interface JobsDeps {
   config: Config;
   database: Database;
   log: FastifyBaseLogger;
+  /** Committed changes (core/changes.ts): a job made ready in any process wakes this one's workers at once. */
+  changes: Changes;
+}
+
+/** What the ready trigger notifies, on the changes channel (read as a change to the "table" `pgboss.job`). */
+const JOB_READY = `${SCHEMA}.job`;
+/** Any fixed number: the lock that serialises installing the trigger across processes starting together. */
+const READY_TRIGGER_LOCK = 72_406_117;
+
+/**
+ * A job inserted ready, or put back to wait for a retry, notifies every process in the writing transaction
+ * (`pg_notify`, sent when it commits, folded into one per transaction). The workers' probe runs at once on it
+ * instead of at its next poll, so a poll every JOBS_POLL_MS is only the fallback, for jobs that become ready
+ * later (a retry's delay, a `startAfter`) and for a lost listening connection. Installed after pg-boss made its
+ * schema, on the partitioned job table (so every queue's partition, present and future, has it); idempotent.
+ */
+async function installReadyTrigger(db: Db): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${READY_TRIGGER_LOCK})`);
+    const found = (await tx.execute(
+      sql.raw(`select 1 from pg_trigger where tgname = 'cf_job_ready' and tgrelid = '${SCHEMA}.job'::regclass`),
+    )) as unknown as { rows: unknown[] };
+    if (found.rows.length > 0) return;
+    await tx.execute(
+      sql.raw(`CREATE OR REPLACE FUNCTION ${SCHEMA}.cf_notify_job_ready() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM pg_notify('${CHANGES_CHANNEL}', '${JOB_READY}:*');
+  RETURN NULL;
+END
+$fn$`),
+    );
+    await tx.execute(
+      sql.raw(`CREATE TRIGGER cf_job_ready AFTER INSERT OR UPDATE OF state ON ${SCHEMA}.job
+  FOR EACH ROW WHEN (NEW.state IN ('created', 'retry')) EXECUTE FUNCTION ${SCHEMA}.cf_notify_job_ready()`),
+    );
+  });
+}
+
+/**
+ * pg-boss's own connection, closed when the queue stops. pg-boss fires some queries without awaiting them (its
+ * cron worker completes the jobs it just handled), so one may start after `boss.stop()` has returned and, as the
+ * app then ends its pool, reject where nobody can catch it. Closing waits for the queries in flight; any after
+ * that resolve empty, which is what pg-boss's own connection does once closed (its `executeSql` checks `opened`).
+ */
+class BossConnection implements Executor {
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private open = true;
+
+  constructor(private readonly executor: Executor) {}
+
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
+    if (!this.open) return Promise.resolve({ rows: [] });
+    const query = this.executor.executeSql(text, values);
+    const settled = query.then(
+      () => {},
+      () => {},
+    );
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+    return query;
+  }
+
+  reopen(): void {
+    this.open = true;
+  }
+
+  async close(): Promise<void> {
+    this.open = false;
+    await Promise.all(this.inFlight);
+  }
 }
 
 /** pg-boss on the app's database, its errors logged. */
-function createBoss(config: Config, database: Database, log: FastifyBaseLogger): PgBoss {
+function createBoss(config: Config, connection: BossConnection, log: FastifyBaseLogger): PgBoss {
   const boss = new PgBoss({
-    db: executorFor(database) as PgBoss.Db,
+    db: connection as PgBoss.Db,
     schema: SCHEMA,
     migrate: true,
     // The timekeeper turns `cron` job types into one job per tick, across every process sharing the database.
@@ -300,21 +400,30 @@ function createRegistry() {
 }
 type Registry = ReturnType<typeof createRegistry>;
 
+export interface EnqueueOptions {
+  /** Not run before this time (a retry scheduled by the handler itself). */
+  startAfter?: Date;
+}
+
 /** Putting work in the queue, always in the caller's transaction: it exists only if the transaction commits. */
 function createEnqueuing(boss: PgBoss, registry: Registry, limits: (definition: AnyJobDefinition) => QueueLimits) {
-  async function send(tx: Db, definition: AnyJobDefinition, data: JobData): Promise<string> {
+  async function send(tx: Db, definition: AnyJobDefinition, data: JobData, later: EnqueueOptions = {}): Promise<string> {
     const { concurrency: _c, timeoutSeconds: _t, ...options } = limits(definition);
-    const id = await boss.send(definition.name, data as object, { ...options, db: executorInTransaction(tx) as PgBoss.Db });
+    const id = await boss.send(definition.name, data as object, {
+      ...options,
+      ...(later.startAfter ? { startAfter: later.startAfter } : {}),
+      db: executorInTransaction(tx) as PgBoss.Db,
+    });
     if (!id) throw new Error(`The queue refused job "${definition.name}"`);
     return id;
   }
 
   return {
     /** Enqueues a background job in the caller's transaction: it exists only if the transaction commits. */
-    async enqueue<N extends JobName>(tx: Db, name: N, payload: JobPayloads[N]): Promise<string> {
+    async enqueue<N extends JobName>(tx: Db, name: N, payload: JobPayloads[N], options: EnqueueOptions = {}): Promise<string> {
       const definition = registry.definitionOf(name);
       checkPayload(definition, payload);
-      return send(tx, definition, { payload, account_id: null, task_id: null });
+      return send(tx, definition, { payload, account_id: null, task_id: null }, options);
     },
 
     /**
@@ -341,9 +450,14 @@ function createEnqueuing(boss: PgBoss, registry: Registry, limits: (definition: 
       return { ...task, job_id: jobId };
     },
 
-    /** Cancels a queued task's job in the caller's transaction, so it never starts. */
-    async cancelQueued(tx: Db, type: string, jobId: string): Promise<void> {
-      await boss.cancel(type, jobId, { db: executorInTransaction(tx) as PgBoss.Db });
+    /**
+     * Cancels a queued task's job in the caller's transaction (which has marked the task cancelled), so it
+     * never starts, and puts back what the task held (its type's `onAbandoned`).
+     */
+    async cancelQueued(tx: Db, task: tasks.TaskRow): Promise<void> {
+      if (task.job_id) await boss.cancel(task.type, task.job_id, { db: executorInTransaction(tx) as PgBoss.Db });
+      const definition = registry.definitions.get(task.type);
+      await definition?.onAbandoned?.(tx, { payload: task.payload, accountId: task.account_id, taskId: task.id }, CANCELLED);
     },
   };
 }
@@ -351,7 +465,9 @@ function createEnqueuing(boss: PgBoss, registry: Registry, limits: (definition: 
 /** The queue's life in this process: queues made at start, this process's workers, a graceful stop, health. */
 function createLifecycle(deps: {
   boss: PgBoss;
+  connection: BossConnection;
   database: Database;
+  changes: Changes;
   registry: Registry;
   runtime: Runtime;
   limits: (definition: AnyJobDefinition) => QueueLimits;
@@ -360,11 +476,38 @@ function createLifecycle(deps: {
   let started = false;
   const workers: QueueWorker[] = [];
   let probe: ReadyProbe | null = null;
+  let stopHearing: () => void = () => {};
+  let lostSweep: NodeJS.Timeout | null = null;
+  let sweeping: Promise<unknown> | null = null;
+
+  /**
+   * Settles the tasks whose process died on their last attempt as failed (`worker_lost`), with their type's
+   * `onAbandoned`, instead of leaving them running for ever: pg-boss expires such a job and marks it failed without
+   * our handler. Any process may sweep: a task is settled only while unfinished, so once. A type this process does
+   * not run is left to one that does (its hook is there).
+   */
+  async function settleLost(): Promise<number> {
+    let settled = 0;
+    for (const task of await tasks.lostTasks(runtime.db, SCHEMA, 100)) {
+      const definition = registry.definitions.get(task.type);
+      if (!definition) continue;
+      if (await settleTask(runtime.db, task.account_id, task.id, 'failed', { error: WORKER_LOST }, definition, true)) {
+        settled++;
+      }
+    }
+    if (settled > 0) runtime.log.warn({ tasks: settled }, 'settled tasks whose process died on their last attempt');
+    return settled;
+  }
+
   return {
+    settleLost,
+
     /** Creates pg-boss's schema (first start) and one queue per job type. Enqueueing works from here on. */
     async start(): Promise<void> {
       if (started) return;
+      deps.connection.reopen();
       await boss.start();
+      await installReadyTrigger(deps.database.db);
       // Creating a queue that exists is a no-op, but a costly one (a locked function call each): only new ones.
       const existing = new Set((await boss.getQueues()).map((queue) => queue.name));
       for (const definition of registry.definitions.values()) {
@@ -389,22 +532,46 @@ function createLifecycle(deps: {
         workers.push(worker);
         worker.start();
       }
-      probe = new ReadyProbe(executorFor(deps.database), runtime, workers);
-      probe.start();
+      const ready = new ReadyProbe(executorFor(deps.database), runtime, workers);
+      probe = ready;
+      stopHearing = deps.changes.on(JOB_READY, () => ready.nudge());
+      ready.start();
+      // pg-boss expires a dead process's jobs at its maintenance; a minute after is soon enough to tell the user.
+      lostSweep = setInterval(() => {
+        sweeping ??= settleLost()
+          .catch((error) => runtime.log.warn({ err: error }, 'could not settle lost tasks'))
+          .finally(() => {
+            sweeping = null;
+          });
+      }, LOST_SWEEP_MS);
+      lostSweep.unref();
     },
 
     workersRunning: () => workers.length > 0,
+
+    /**
+     * A job of this type was just committed here: this process's idle worker fetches now rather than at its next
+     * poll (workers elsewhere find it at theirs).
+     */
+    nudge(name: string): void {
+      for (const worker of workers) if (worker.name === name) worker.nudge();
+    },
 
     /**
      * Stops taking jobs, lets running ones finish within `graceSeconds`, then hands the rest back to the
      * queue (they run again, here or on another worker) and stops pg-boss.
      */
     async stop(graceSeconds: number): Promise<void> {
+      if (lostSweep) clearInterval(lostSweep);
+      lostSweep = null;
+      await sweeping;
+      stopHearing();
       await probe?.stop();
       probe = null;
       const stopping = workers.splice(0);
       await Promise.all(stopping.map((worker) => worker.stop(graceSeconds)));
       if (started) await boss.stop({ graceful: false, close: false }).catch(() => {});
+      await deps.connection.close();
       started = false;
     },
 
@@ -467,7 +634,8 @@ function jobContext(
 
 export function createJobs(deps: JobsDeps) {
   const { config, database, log } = deps;
-  const boss = createBoss(config, database, log);
+  const connection = new BossConnection(executorFor(database));
+  const boss = createBoss(config, connection, log);
   const registry = createRegistry();
   const limits = (definition: AnyJobDefinition) => queueLimits(config, definition);
   const runtime: Runtime = {
@@ -477,7 +645,7 @@ export function createJobs(deps: JobsDeps) {
     pollMs: config.jobs.pollMs,
     context: (definition, controller, job) => jobContext({ db: database.db, log }, definition, controller, job),
   };
-  const lifecycle = createLifecycle({ boss, database, registry, runtime, limits });
+  const lifecycle = createLifecycle({ boss, connection, database, changes: deps.changes, registry, runtime, limits });
 
   return {
     definitions: registry.definitions,
@@ -490,6 +658,8 @@ export function createJobs(deps: JobsDeps) {
     },
     stop: lifecycle.stop,
     health: lifecycle.health,
+    settleLost: lifecycle.settleLost,
+    nudge: lifecycle.nudge,
     ...createEnqueuing(boss, registry, limits),
 
     /**
@@ -512,6 +682,47 @@ export function createJobs(deps: JobsDeps) {
         taskId: context.taskId ?? null,
       };
       return definition.handler(runtime.context(definition, new AbortController(), job));
+    },
+
+    /**
+     * Runs a job type's own handler here, from inside another job that drives a module's work one unit at a time
+     * (automation): the same code its API action queues, never a copy. Its exactly-once units (`ctx.once`) and
+     * charge refs are keyed by `key`, so the driving job, retried after a crash or a restart, runs the same key
+     * again and finds done what was done: nothing is stored or charged twice. The driver's signal stops it, and
+     * the driver's `lastAttempt` says whether a transient failure is final for the unit or retries the driver.
+     */
+    async runInline<N extends JobName>(
+      name: N,
+      payload: JobPayloads[N],
+      options: { key: string; accountId: number; signal: AbortSignal; lastAttempt: boolean },
+    ): Promise<unknown> {
+      const definition = registry.definitionOf(name);
+      checkPayload(definition, payload);
+      const controller = new AbortController();
+      const stop = () => controller.abort(options.signal.reason);
+      if (options.signal.aborted) stop();
+      else options.signal.addEventListener('abort', stop, { once: true });
+      const job = {
+        payload,
+        jobId: options.key,
+        attempt: 1,
+        lastAttempt: options.lastAttempt,
+        accountId: options.accountId,
+        taskId: null,
+      };
+      try {
+        return await definition.handler(runtime.context(definition, controller, job));
+      } catch (error) {
+        if (error instanceof JobCancelled && definition.onAbandoned) {
+          const onAbandoned = definition.onAbandoned;
+          await database.db.transaction((tx) =>
+            onAbandoned(tx, { payload, accountId: options.accountId, taskId: null }, CANCELLED),
+          );
+        }
+        throw error;
+      } finally {
+        options.signal.removeEventListener('abort', stop);
+      }
     },
   };
 }
@@ -541,13 +752,15 @@ interface Runtime {
 type Limits = { concurrency: number; timeoutSeconds: number };
 
 /**
- * Polls for the workers of this process: one query every `pollMs` names the job types with a job ready, and
- * only their workers fetch. An idle process costs one small query a poll (on pg-boss's partial index of jobs
- * not yet active), not one locking fetch per job type. A job type reported while its worker is busy is
- * reported again at the next poll while its job is still waiting.
+ * Probes for the workers of this process: one query names the job types with a job ready, and only their
+ * workers fetch. It runs when a job is made ready anywhere (the ready trigger's notification) and otherwise
+ * every `pollMs`, as the fallback; an idle process costs one small query a poll (on pg-boss's partial index of
+ * jobs not yet active), not one locking fetch per job type. A job type reported while its worker is busy is
+ * reported again at the next probe while its job is still waiting.
  */
 class ReadyProbe {
   private stopping = false;
+  private again = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
 
@@ -577,6 +790,13 @@ class ReadyProbe {
       } catch (error) {
         this.rt.log.warn({ err: error }, 'could not poll the job queue');
       }
+      // A job made ready while that query ran may be past its snapshot: probe again at once.
+      if (this.again) {
+        this.again = false;
+        continue;
+      }
+      // Asked to stop while the query ran: the wake-up came before there was anyone to wake.
+      if (this.stopping) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.rt.pollMs);
         this.wake = () => {
@@ -585,7 +805,14 @@ class ReadyProbe {
         };
       });
       this.wake = null;
+      this.again = false;
     }
+  }
+
+  /** A job was made ready (heard from whichever process committed it): probe now, not at the next poll. */
+  nudge(): void {
+    if (this.wake) this.wake();
+    else this.again = true;
   }
 
   async stop(): Promise<void> {
@@ -651,6 +878,8 @@ class QueueWorker {
   }
 
   private idle(): Promise<void> {
+    // Asked to stop while it was fetching: the wake-up came before there was anyone to wake.
+    if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       this.wake = () => {
         this.wake = null;
@@ -681,8 +910,10 @@ class QueueWorker {
     const taskId = data.task_id ?? null;
     const accountId = data.account_id ?? null;
     const isTask = taskId !== null && accountId !== null;
-    const settle = (status: TaskStatus, outcome: { result?: unknown; error?: TaskError | null }) =>
-      isTask ? settleTask(rt.db, accountId, taskId, status, outcome, definition.name) : Promise.resolve();
+    // A cancelled task is abandoned (its type puts back what it held); any other ending is the handler's own.
+    const settle = async (status: TaskStatus, outcome: { result?: unknown; error?: TaskError | null }) => {
+      if (isTask) await settleTask(rt.db, accountId, taskId, status, outcome, definition, status === 'cancelled');
+    };
 
     if (isTask) {
       const task = await tasks.startTask(rt.db, accountId, taskId).catch(() => undefined);
@@ -755,11 +986,27 @@ class QueueWorker {
     await this.rt.boss.fail(this.definition.name, job.id, described).catch(() => {});
   }
 
-  /** Gives an unfinished job back to the queue (it counts as an attempt) and shows its task as queued. */
+  /**
+   * Gives an unfinished job back to the queue, ready at once, and shows its task as queued. It does not count as
+   * an attempt: the stop was this process's (a shutdown, the database gone at start), not the job's, and a job
+   * handed back at each of a few rolling restarts would otherwise run out of attempts and stay unfinished, its
+   * task queued for ever. pg-boss counts an attempt when it fetches a job it started before (`started_on` set),
+   * so the job goes back as never started. A process that dies instead is still counted, by pg-boss's expiry.
+   */
   private async handBack(job: PgBoss.JobWithMetadata<JobData>, reason: string): Promise<void> {
     const { account_id: accountId, task_id: taskId } = job.data ?? {};
-    if (accountId && taskId) await tasks.settleTask(this.rt.db, accountId, taskId, { status: 'queued' }).catch(() => {});
-    await this.rt.boss.fail(this.definition.name, job.id, { code: 'handed_back', message: reason }).catch(() => {});
+    await this.rt.db
+      .transaction(async (tx) => {
+        if (accountId && taskId) await tasks.settleTask(tx, accountId, taskId, { status: 'queued' });
+        await tx.execute(
+          sql`UPDATE ${sql.raw(SCHEMA)}.job SET state = 'created', started_on = NULL, start_after = now()
+               WHERE name = ${this.definition.name} AND id = ${job.id} AND state = 'active'`,
+        );
+      })
+      .catch((error) => {
+        // Left active: pg-boss's expiry puts it back later (as an attempt).
+        this.rt.log.warn({ err: error, job: this.definition.name, job_id: job.id, reason }, 'could not hand a job back');
+      });
   }
 
   async stop(graceSeconds: number): Promise<void> {
@@ -784,11 +1031,19 @@ async function settleTask(
   taskId: number,
   status: TaskStatus,
   outcome: { result?: unknown; error?: TaskError | null },
-  type: string,
-): Promise<void> {
-  await db.transaction(async (tx) => {
+  definition: AnyJobDefinition,
+  /** It ends without its handler's last word (cancelled, or lost): its type's `onAbandoned` puts back what it held. */
+  abandoned = false,
+): Promise<boolean> {
+  const type = definition.name;
+  return db.transaction(async (tx) => {
     const row = await tasks.settleTask(tx, accountId, taskId, { status, ...outcome });
-    if (!row || status === 'queued') return;
+    if (!row) return false;
+    if (status === 'queued') return true;
+    if (abandoned) {
+      const ending: TaskEnding = status === 'cancelled' ? CANCELLED : { status: 'failed', error: outcome.error ?? WORKER_LOST };
+      await definition.onAbandoned?.(tx, { payload: row.payload, accountId, taskId }, ending);
+    }
     await record(tx, {
       account_id: accountId,
       site_id: row.site_id,
@@ -799,5 +1054,6 @@ async function settleTask(
       object_id: taskId,
       payload: { task_type: type, ...(outcome.error ? { error: outcome.error } : {}) },
     });
+    return true;
   });
 }

@@ -61,6 +61,10 @@ export function loggerOptions(config: Pick<Config, 'logLevel'>): LoggerOptions {
         '*.token_hash',
         '*.secret',
         '*.token',
+        // Integrations' application passwords and webhook secrets, wherever a body or object carrying them is logged.
+        '*.credentials',
+        '*.webhook_secret',
+        '*.applicationPassword',
       ],
       censor: REDACTED,
     },

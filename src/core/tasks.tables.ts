@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, primaryKey, smallint, uuid, varchar } from 'drizzle-orm/pg-core';
 import { idColumn, timestamps, timestamptz } from './columns.js';
 
@@ -49,7 +50,13 @@ export const system_tasks = pgTable(
   },
   // The feed pages by id within an account (cost flat with depth); the status filter narrows the same walk.
   // A site-limited caller's feed walks its sites' tasks the same way.
-  (t) => [index().on(t.account_id, t.id), index().on(t.account_id, t.status, t.id), index().on(t.account_id, t.site_id, t.id)],
+  (t) => [
+    index().on(t.account_id, t.id),
+    index().on(t.account_id, t.status, t.id),
+    index().on(t.account_id, t.site_id, t.id),
+    // The unfinished tasks of every account, for the sweep that settles those whose process died (tasks.lostTasks).
+    index('system_tasks_unfinished_idx').on(t.id).where(sql`${t.status} in ('queued', 'running')`),
+  ],
 );
 
 /**

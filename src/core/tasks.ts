@@ -117,6 +117,24 @@ export async function settleTask(
   return row ?? null;
 }
 
+/**
+ * Unfinished tasks whose job the queue has given up on: pg-boss marks a job `failed` without our handler when its
+ * process died on the last attempt (the job expired while active). The one query across accounts, for the sweep
+ * that settles them (core/jobs.ts `settleLost`); `queueSchema` is pg-boss's schema.
+ */
+export async function lostTasks(
+  db: Db,
+  queueSchema: string,
+  limit: number,
+): Promise<Pick<TaskRow, 'id' | 'account_id' | 'type'>[]> {
+  const rows = await db.execute(sql`
+    SELECT t.id, t.account_id, t.type FROM ${system_tasks} t
+      JOIN ${sql.raw(queueSchema)}.job j ON j.name = t.type AND j.id = t.job_id
+     WHERE t.status IN ('queued', 'running') AND j.state = 'failed'
+     ORDER BY t.id LIMIT ${limit}`);
+  return (rows as unknown as { rows: Pick<TaskRow, 'id' | 'account_id' | 'type'>[] }).rows;
+}
+
 export async function requestCancel(db: Db, accountId: number, id: number): Promise<TaskRow | null> {
   const [row] = await db
     .update(system_tasks)

@@ -24,6 +24,11 @@ export interface RequestContext {
   role: Role | null;
   /** Sites this caller may reach; null means every site of the account. */
   siteIds: number[] | null;
+  /**
+   * Who acts, for the events log, when it is not the API caller in person: `automation` for a run acting through
+   * the API's own rules as the user who started it. Absent for requests (`api`).
+   */
+  agent?: 'automation';
 }
 
 declare module 'fastify' {

@@ -304,6 +304,40 @@ export async function siteSectorNames(
   return row ?? { site: '', sector: '' };
 }
 
+/** What a static export of one of the account's sites shows of it: its names, URL and the account's slug. */
+export async function exportedSite(db: Db, accountId: number, siteId: number) {
+  const [row] = await db
+    .select({
+      id: auth_sites.id,
+      name: auth_sites.name,
+      slug: auth_sites.slug,
+      url: auth_sites.url,
+      description: auth_sites.description,
+      account_slug: auth_accounts.slug,
+    })
+    .from(auth_sites)
+    .innerJoin(auth_accounts, eq(auth_accounts.id, auth_sites.account_id))
+    .where(and(eq(auth_sites.account_id, accountId), eq(auth_sites.id, siteId)));
+  return row ?? null;
+}
+
+/** An active site of an active account named by the two slugs (account slugs are unique, site slugs per account). */
+export async function activeSiteBySlugs(db: Db, accountSlug: string, siteSlug: string) {
+  const [row] = await db
+    .select({ account_id: auth_sites.account_id, site_id: auth_sites.id })
+    .from(auth_sites)
+    .innerJoin(auth_accounts, eq(auth_accounts.id, auth_sites.account_id))
+    .where(
+      and(
+        eq(auth_accounts.slug, accountSlug),
+        eq(auth_accounts.status, 'active'),
+        eq(auth_sites.slug, siteSlug),
+        eq(auth_sites.is_active, true),
+      ),
+    );
+  return row ?? null;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The balance and the plan, as billing moves them (auth.balances.ts)
 

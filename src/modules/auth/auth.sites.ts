@@ -96,5 +96,9 @@ export function createSiteDirectory(lockPlanLimits: (tx: Db, accountId: number) 
     /** The site's URL (`''` when none is set); null when the site is not the account's. */
     url: async (db: Db, accountId: number, siteId: number) => (await repo.siteUrl(db, accountId, siteId)) ?? null,
     lockKeywordLimit: async (tx: Db, accountId: number) => (await lockPlanLimits(tx, accountId))?.max_keywords ?? null,
+    /** What the publisher's static export shows of a site (null when the site is not the account's). */
+    exported: (db: Db, accountId: number, siteId: number) => repo.exportedSite(db, accountId, siteId),
+    /** The site a public `/sites/<account_slug>/<site_slug>/` address names (null: none, inactive or suspended). */
+    bySlugs: (db: Db, accountSlug: string, siteSlug: string) => repo.activeSiteBySlugs(db, accountSlug, siteSlug),
   };
 }

@@ -166,16 +166,24 @@ export const auth_sectors = pgTable(
 );
 
 /**
- * The scope columns of every site-scoped resource (keywords, clusters, ideas, tasks, content …): deleting the
- * account, site or sector deletes the row with it.
+ * The columns of a resource that belongs to a site as a whole (integrations, publishing, deployments,
+ * automation): deleting the account or the site deletes the row with it.
  */
-export const siteScopeColumns = () => ({
+export const siteOwnedColumns = () => ({
   account_id: integer()
     .notNull()
     .references(() => auth_accounts.id, { onDelete: 'cascade' }),
   site_id: integer()
     .notNull()
     .references(() => auth_sites.id, { onDelete: 'cascade' }),
+});
+
+/**
+ * The scope columns of every site-scoped resource (keywords, clusters, ideas, tasks, content …): deleting the
+ * account, site or sector deletes the row with it.
+ */
+export const siteScopeColumns = () => ({
+  ...siteOwnedColumns(),
   sector_id: integer()
     .notNull()
     .references(() => auth_sectors.id, { onDelete: 'cascade' }),

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gte, isNull, lte, type SQL, sql } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../../core/db.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
 import {
@@ -49,6 +50,100 @@ export async function allCosts(db: Db): Promise<CostRow[]> {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// The catalogue as staff edit it: plans, credit packs and credit costs, one set of queries for the three
+
+export type CatalogKind = 'plans' | 'credit_packs' | 'credit_costs';
+export type CatalogRow = Record<string, unknown>;
+
+interface CatalogTable {
+  table: PgTable;
+  id: PgColumn;
+  list: ListSpec;
+}
+
+const CATALOG: Record<CatalogKind, CatalogTable> = {
+  plans: {
+    table: billing_plans,
+    id: billing_plans.id,
+    list: {
+      filters: { is_active: { column: billing_plans.is_active, kind: 'boolean' } },
+      search: [billing_plans.name, billing_plans.slug],
+      ordering: { price_cents: billing_plans.price_cents, created_at: billing_plans.created_at, name: billing_plans.name },
+      defaultOrdering: 'price_cents',
+    },
+  },
+  credit_packs: {
+    table: billing_credit_packs,
+    id: billing_credit_packs.id,
+    list: {
+      filters: { is_active: { column: billing_credit_packs.is_active, kind: 'boolean' } },
+      search: [billing_credit_packs.name, billing_credit_packs.slug],
+      ordering: {
+        price_cents: billing_credit_packs.price_cents,
+        credits: billing_credit_packs.credits,
+        created_at: billing_credit_packs.created_at,
+      },
+      defaultOrdering: 'price_cents',
+    },
+  },
+  credit_costs: {
+    table: billing_credit_costs,
+    id: billing_credit_costs.id,
+    list: {
+      search: [billing_credit_costs.operation, billing_credit_costs.description],
+      ordering: { operation: billing_credit_costs.operation, created_at: billing_credit_costs.created_at },
+      defaultOrdering: 'operation',
+    },
+  },
+};
+
+/** Each kind's list spec, for the admin routes' query schemas. */
+export const CATALOG_LISTS: Record<CatalogKind, ListSpec> = {
+  plans: CATALOG.plans.list,
+  credit_packs: CATALOG.credit_packs.list,
+  credit_costs: CATALOG.credit_costs.list,
+};
+
+export function listCatalog(db: Db, kind: CatalogKind, query: ListQuery) {
+  const { table, id, list } = CATALOG[kind];
+  return runList<CatalogRow>({ db, table, idColumn: id, where: [], spec: list, query });
+}
+
+/** One row, locked for the caller's transaction when `lock` is set. */
+export async function findCatalogRow(db: Db, kind: CatalogKind, id: number, lock = false): Promise<CatalogRow | undefined> {
+  const { table, id: idColumn } = CATALOG[kind];
+  const query = db.select().from(table).where(eq(idColumn, id));
+  const [row] = (await (lock ? query.for('update') : query)) as CatalogRow[];
+  return row;
+}
+
+export async function insertCatalogRow(db: Db, kind: CatalogKind, values: CatalogRow): Promise<CatalogRow> {
+  const [row] = (await db.insert(CATALOG[kind].table).values(values).returning()) as CatalogRow[];
+  return row as CatalogRow;
+}
+
+export async function updateCatalogRow(tx: Db, kind: CatalogKind, id: number, changes: CatalogRow): Promise<CatalogRow> {
+  const { table, id: idColumn } = CATALOG[kind];
+  const [row] = (await tx
+    .update(table)
+    .set({ ...changes, updated_at: new Date() })
+    .where(eq(idColumn, id))
+    .returning()) as CatalogRow[];
+  return row as CatalogRow;
+}
+
+export async function deleteCatalogRow(tx: Db, kind: CatalogKind, id: number): Promise<void> {
+  const { table, id: idColumn } = CATALOG[kind];
+  await tx.delete(table).where(eq(idColumn, id));
+}
+
+/** Every plan's slug by id (a handful of rows), to name the plan on each account staff list. */
+export async function planSlugs(db: Db): Promise<Map<number, string>> {
+  const rows = await db.select({ id: billing_plans.id, slug: billing_plans.slug }).from(billing_plans);
+  return new Map(rows.map((r) => [r.id, r.slug]));
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // The balance and the ledger
 
 export async function ledgerByRef(db: Db, ref: string): Promise<LedgerRow | undefined> {
@@ -59,6 +154,22 @@ export async function ledgerByRef(db: Db, ref: string): Promise<LedgerRow | unde
 export async function insertLedger(tx: Db, values: typeof billing_credit_transactions.$inferInsert): Promise<LedgerRow> {
   const [row] = await tx.insert(billing_credit_transactions).values(values).returning();
   return row as LedgerRow;
+}
+
+/** Credits taken under refs that start with `prefix` (usage less refunds), within one account. */
+export async function chargedUnder(db: Db, accountId: number, prefix: string): Promise<number> {
+  const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const [row] = await db
+    .select({ total: sql<number>`coalesce(-sum(${billing_credit_transactions.amount}), 0)::int` })
+    .from(billing_credit_transactions)
+    .where(
+      and(
+        eq(billing_credit_transactions.account_id, accountId),
+        sql`${billing_credit_transactions.type} in ('usage', 'refund')`,
+        sql`${billing_credit_transactions.ref} like ${pattern}`,
+      ),
+    );
+  return Number(row?.total ?? 0);
 }
 
 export async function ledgerSum(db: Db, accountId: number): Promise<number> {

@@ -224,6 +224,14 @@ function createLedger(deps: BillingDeps) {
       return value;
     },
 
+    /**
+     * Credits taken from the account under refs starting with `prefix`, refunds netted: what the units of one
+     * piece of work (an automation run's) cost, read from the ledger itself.
+     */
+    async chargedUnder(ctx: AccountRef, prefix: string): Promise<number> {
+      return repo.chargedUnder(db, ctx.accountId, prefix);
+    },
+
     /** Throws 402 when the balance is short of `credits`; changes nothing. */
     async ensure(ctx: AccountRef, credits: number): Promise<void> {
       const balance = await ledger.balance(ctx);

@@ -40,6 +40,7 @@ export function listLinks(db: Db, accountId: number, siteIds: SiteLimit, query: 
     where: limit ? [...where, limit] : where,
     spec: LINK_LIST,
     query,
+    accountId,
   });
 }
 

@@ -67,6 +67,22 @@ export function createLinkerService(deps: LinkerDeps) {
       return { task, skipped: ids.filter((id) => !known.has(id)) };
     },
 
+    /**
+     * Links one article, for a pipeline that drives the linker unit by unit (automation): `linker.process`'s own
+     * handler run here under the caller's key, so the same key run again links nothing twice.
+     */
+    async linkOne(
+      unit: { key: string; accountId: number; actorId: number | null; signal: AbortSignal; lastAttempt: boolean },
+      contentId: number,
+    ): Promise<{ applied: number }> {
+      const result = (await jobs.runInline(
+        'linker.process',
+        { account_id: unit.accountId, actor_id: unit.actorId, content_ids: [contentId], dry_run: false },
+        { key: unit.key, accountId: unit.accountId, signal: unit.signal, lastAttempt: unit.lastAttempt },
+      )) as { applied: number };
+      return { applied: result.applied };
+    },
+
     list: (ctx: Ctx, query: ListQuery) => repo.listLinks(db, ctx.accountId, ctx.siteIds, query),
 
     get: (ctx: Ctx, id: number) => ownLink(db, ctx, id),

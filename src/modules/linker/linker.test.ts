@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSector, createSite, type SignedUp, signUp } from '../../../test/factories.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
+import { finishedTask } from '../../../test/wait.js';
 
 /** The linker through the API: process (dry run and applied), links, apply/reject, 409s, the report, tenancy. */
 
@@ -26,16 +27,7 @@ async function article(title: string, html: string, extra: Record<string, unknow
   return res.json().data as { id: number; html: string; slug: string; version: number };
 }
 
-async function settle(taskId: number, who: SignedUp = owner) {
-  const started = Date.now();
-  for (;;) {
-    const res = await call('GET', `/api/v1/system/tasks/${taskId}/`, undefined, who);
-    const task = res.json().data;
-    if (['succeeded', 'failed', 'cancelled'].includes(task.status)) return task;
-    if (Date.now() - started > 20_000) throw new Error(`task ${taskId} still ${task.status}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const settle = (taskId: number, who: SignedUp = owner) => finishedTask(t, who.headers, taskId);
 
 async function process(payload: Record<string, unknown>) {
   const res = await call('POST', '/api/v1/linker/process/', payload);

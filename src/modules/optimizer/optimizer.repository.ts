@@ -26,7 +26,7 @@ export const RUN_LIST: ListSpec = {
 export function listRuns(db: Db, accountId: number, siteIds: number[] | null | undefined, query: ListQuery) {
   const where = [eq(optimizer_runs.account_id, accountId)];
   if (siteIds) where.push(siteIds.length > 0 ? inArray(optimizer_runs.site_id, siteIds) : sql`false`);
-  return runList<RunRow>({ db, table: optimizer_runs, idColumn: optimizer_runs.id, where, spec: RUN_LIST, query });
+  return runList<RunRow>({ db, table: optimizer_runs, idColumn: optimizer_runs.id, where, spec: RUN_LIST, query, accountId });
 }
 
 export async function runById(db: Db, accountId: number, id: number, siteIds?: number[] | null): Promise<RunRow | null> {

@@ -123,6 +123,22 @@ export function createOptimizerService(deps: OptimizerServiceDeps) {
       return { task, credits, skipped: ids.filter((id) => !have.has(id)) };
     },
 
+    /**
+     * One article, for a pipeline that drives the optimizer unit by unit (automation): `optimizer.optimize`'s own
+     * handler run here under the caller's key, so the same key run again stores and charges nothing twice.
+     */
+    async optimizeOne(
+      unit: { key: string; accountId: number; actorId: number | null; signal: AbortSignal; lastAttempt: boolean },
+      contentId: number,
+    ): Promise<{ applied: boolean }> {
+      const result = (await jobs.runInline(
+        'optimizer.optimize',
+        { account_id: unit.accountId, actor_id: unit.actorId, content_ids: [contentId] },
+        { key: unit.key, accountId: unit.accountId, signal: unit.signal, lastAttempt: unit.lastAttempt },
+      )) as { applied: number };
+      return { applied: result.applied > 0 };
+    },
+
     listRuns: (ctx: ScopedContext, query: ListQuery) => repo.listRuns(db, ctx.accountId, ctx.siteIds, query),
 
     async run(ctx: ScopedContext, id: number) {

@@ -4,6 +4,7 @@ import { createSector, createSite, type SignedUp, signUp } from '../../../test/f
 import { type FakeOpenAI, startFakeOpenAI } from '../../../test/fake-openai.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
+import { finishedTask } from '../../../test/wait.js';
 
 /**
  * The optimizer through the API: analyze/ for a stored article and for raw HTML (the refusals), optimize/
@@ -32,21 +33,7 @@ async function call(who: SignedUp, method: 'GET' | 'POST', url: string, payload?
   return t.request({ method, url, headers: who.headers, ...(payload ? { payload } : {}) });
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > 15_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-async function finished(who: SignedUp, taskId: number) {
-  return until('the task', async () => {
-    const task = (await call(who, 'GET', `/api/v1/system/tasks/${taskId}/`)).json().data;
-    return ['succeeded', 'failed', 'cancelled'].includes(task.status) ? task : undefined;
-  });
-}
+const finished = (who: SignedUp, taskId: number) => finishedTask(t, who.headers, taskId);
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();

@@ -3,6 +3,7 @@ import { createSector, createSite, type SignedUp, signUp } from '../../../test/f
 import { type FakeOpenAI, startFakeOpenAI } from '../../../test/fake-openai.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
+import { finishedTask } from '../../../test/wait.js';
 import { lexicalClusters, stemsOf } from './planner.lexical.js';
 
 const KW = '/api/v1/planner/keywords/';
@@ -29,14 +30,7 @@ const post = (url: string, payload: unknown) =>
   t.request({ method: 'POST', url, headers: owner.headers, payload: payload as object });
 const get = (url: string) => t.request({ method: 'GET', url, headers: owner.headers });
 
-async function finished(location: string) {
-  for (let i = 0; i < 400; i++) {
-    const task = (await get(location)).json().data;
-    if (['succeeded', 'failed', 'cancelled'].includes(task.status)) return task;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('task did not finish');
-}
+const finished = (location: string) => finishedTask(t, owner.headers, location);
 
 async function sectorWith(keywords: readonly (readonly [string, number])[]) {
   const sector = await createSector(t, owner, siteId);

@@ -378,3 +378,64 @@ export async function completeQueuedIdea(tx: Db, accountId: number, id: number):
     .returning({ id: planner_content_ideas.id });
   return rows.length > 0;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// What a site's automation run picks up next (planner.pipeline.service.ts)
+
+/** The site's `new` keywords, highest volume first. */
+export function siteNewKeywords(db: Db, accountId: number, siteId: number, limit: number) {
+  return db
+    .select({ id: planner_keywords.id, sector_id: planner_keywords.sector_id })
+    .from(planner_keywords)
+    .where(
+      and(eq(planner_keywords.account_id, accountId), eq(planner_keywords.site_id, siteId), eq(planner_keywords.status, 'new')),
+    )
+    .orderBy(sql`${planner_keywords.volume} desc`, planner_keywords.id)
+    .limit(limit);
+}
+
+/** The site's clusters still `new` (no ideas generated), oldest first. */
+export async function siteNewClusters(db: Db, accountId: number, siteId: number, limit: number): Promise<number[]> {
+  const rows = await db
+    .select({ id: planner_clusters.id })
+    .from(planner_clusters)
+    .where(
+      and(eq(planner_clusters.account_id, accountId), eq(planner_clusters.site_id, siteId), eq(planner_clusters.status, 'new')),
+    )
+    .orderBy(planner_clusters.id)
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/** The site's `new` content ideas, oldest first. */
+export async function siteNewIdeas(db: Db, accountId: number, siteId: number, limit: number): Promise<number[]> {
+  const rows = await db
+    .select({ id: planner_content_ideas.id })
+    .from(planner_content_ideas)
+    .where(
+      and(
+        eq(planner_content_ideas.account_id, accountId),
+        eq(planner_content_ideas.site_id, siteId),
+        eq(planner_content_ideas.status, 'new'),
+      ),
+    )
+    .orderBy(planner_content_ideas.id)
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/** Of these ideas, the ones still `new`. */
+export async function siteNewIdeasAmong(db: Db, accountId: number, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .select({ id: planner_content_ideas.id })
+    .from(planner_content_ideas)
+    .where(
+      and(
+        eq(planner_content_ideas.account_id, accountId),
+        inArray(planner_content_ideas.id, ids),
+        eq(planner_content_ideas.status, 'new'),
+      ),
+    );
+  return rows.map((r) => r.id);
+}

@@ -1,5 +1,5 @@
 import { index, integer, pgTable, real, text, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
-import { idColumn, timestamps } from '../../core/columns.js';
+import { idColumn, timestamps, timestamptz } from '../../core/columns.js';
 import { auth_accounts } from '../auth/auth.tables.js';
 import type { ImageSize } from './system.ai.schemas.js';
 
@@ -57,3 +57,15 @@ export const system_author_profiles = pgTable(
   },
   (t) => [index().on(t.account_id, t.created_at, t.id)],
 );
+
+// ---------------------------------------------------------------------------------------------------------
+// Stored files no row names any more (a generated image's, a pruned or failed deployment's), waiting for
+// `system.purge_released_files` to delete them from storage. Rows arrive from triggers on the tables that name
+// files (`writer_images`, `publisher_deployment_files`: migration 0014), so every way a row goes (a route, a
+// cascade from a deleted article, site or account, a replaced file) releases its file, including the ways no code
+// of ours runs; a build that fails for good releases what it wrote through the system files service.
+
+export const system_released_files = pgTable('system_released_files', {
+  storage_key: varchar({ length: 300 }).primaryKey(),
+  released_at: timestamptz().notNull().defaultNow(),
+});

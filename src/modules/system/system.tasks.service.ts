@@ -3,46 +3,22 @@ import type { Db } from '../../core/db.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { byCaller, record } from '../../core/events.js';
 import type { Jobs } from '../../core/jobs.js';
-import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
+import type { ListQuery } from '../../core/lists.js';
 import * as repo from '../../core/tasks.js';
-import { FINISHED_STATUSES, system_tasks, TASK_STATUSES } from '../../core/tasks.tables.js';
+import { FINISHED_STATUSES } from '../../core/tasks.tables.js';
 import type { RequestContext } from '../../core/tenancy.js';
+import { listTasks } from './system.tasks.repository.js';
 
 type Ctx = RequestContext & { accountId: number };
 
-export const TASK_LIST: ListSpec = {
-  cursor: true,
-  // Page and offset styles too: newest first, by id (the order of the cursor pages).
-  defaultOrdering: '-id',
-  filters: {
-    status: { column: system_tasks.status, kind: 'string', values: TASK_STATUSES, in: true },
-    type: { column: system_tasks.type, kind: 'string', in: true },
-  },
-};
+export { taskPath } from '../../core/envelope.js';
+export { TASK_LIST } from './system.tasks.repository.js';
 
 /**
- * The wire columns: everything but the payload, the queue's id and the owner. A caller limited to some sites
- * (membership `site_ids`, a site-bound API key) reaches only the tasks of those sites: others are 404 and
- * missing from the list, account-wide ones (site_id null) included.
+ * The account's tasks: listed, read, cancelled, watched. A caller limited to some sites (membership `site_ids`, a
+ * site-bound API key) reaches only the tasks of those sites: others are 404 and missing from the list,
+ * account-wide ones (site_id null) included.
  */
-const WIRE = {
-  id: system_tasks.id,
-  site_id: system_tasks.site_id,
-  type: system_tasks.type,
-  status: system_tasks.status,
-  progress: system_tasks.progress,
-  result: system_tasks.result,
-  error: system_tasks.error,
-  cancel_requested: system_tasks.cancel_requested,
-  attempts: system_tasks.attempts,
-  started_at: system_tasks.started_at,
-  finished_at: system_tasks.finished_at,
-  created_at: system_tasks.created_at,
-  updated_at: system_tasks.updated_at,
-};
-
-export { taskPath } from '../../core/envelope.js';
-
 export function createTasksService(deps: {
   db: Db;
   jobs: Jobs;
@@ -63,16 +39,7 @@ export function createTasksService(deps: {
     /** Tasks are a feed: with no pagination asked for, the first cursor page (no count over the whole history). */
     list(ctx: Ctx, query: ListQuery) {
       const paged = ['page', 'limit', 'offset', 'cursor'].some((k) => query[k] !== undefined);
-      return runList<Pick<typeof system_tasks.$inferSelect, keyof typeof WIRE>>({
-        db,
-        table: system_tasks,
-        idColumn: system_tasks.id,
-        select: WIRE,
-        where: [repo.ownedBy(ctx.accountId, ctx.siteIds)],
-        spec: TASK_LIST,
-        query: paged ? query : { ...query, cursor: '' },
-        accountId: ctx.accountId,
-      });
+      return listTasks(db, ctx.accountId, ctx.siteIds, paged ? query : { ...query, cursor: '' });
     },
 
     get,
@@ -94,7 +61,7 @@ export function createTasksService(deps: {
           return { task: flagged ?? task, pending: true };
         }
         const cancelled = await repo.settleTask(tx, ctx.accountId, id, { status: 'cancelled' });
-        if (task.job_id) await jobs.cancelQueued(tx, task.type, task.job_id);
+        await jobs.cancelQueued(tx, task);
         await record(
           tx,
           byCaller(ctx, {

@@ -27,11 +27,18 @@ async function startTask(who: SignedUp, payload: { steps: number; delay_ms: numb
 const detail = (who: SignedUp, id: number) =>
   t.request({ method: 'GET', url: `/api/v1/system/tasks/${id}/`, headers: who.headers });
 
-async function until(id: number, done: (task: any) => boolean, who = owner) {
+/** A task's answer, as far as the waits and the checks on timestamps read it (the assertions check the rest). */
+interface TaskView {
+  status: string;
+  progress: { current: number; total: number | null; message: string };
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+async function until(id: number, done: (task: TaskView) => boolean, who = owner): Promise<TaskView> {
   const started = Date.now();
   for (;;) {
-    const task = detail(who, id).then((r) => r.json().data);
-    const value = await task;
+    const value: TaskView = (await detail(who, id)).json().data;
     if (done(value)) return value;
     if (Date.now() - started > 20_000) throw new Error(`timed out: ${JSON.stringify(value)}`);
     await new Promise((r) => setTimeout(r, 25));

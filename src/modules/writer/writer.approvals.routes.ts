@@ -1,12 +1,19 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Envelope, ok, PageEnvelope, sendPage } from '../../core/envelope.js';
+import { acceptedTask, Envelope, ok, PageEnvelope, sendAccepted, sendPage } from '../../core/envelope.js';
 import { listQuerySchema } from '../../core/lists.js';
 import { etagOf, IdParams } from '../../core/resource.js';
 import { accountContext } from '../../core/tenancy.js';
 import type { ApprovalsService } from './writer.approvals.service.js';
 import { REVIEW_LIST } from './writer.repository.js';
-import { ApproveBody, ContentListItem, ContentSchema, OverrideBody, RejectBody } from './writer.schemas.js';
+import {
+  ApproveBody,
+  ApprovePublishAccepted,
+  ContentListItem,
+  ContentSchema,
+  OverrideBody,
+  RejectBody,
+} from './writer.schemas.js';
 
 const PATH = '/api/v1/writer/approvals';
 const tags = ['writer'];
@@ -39,15 +46,23 @@ export async function writerApprovalRoutes(fastify: FastifyInstance, deps: { app
         tags,
         summary: 'Approve an article in review',
         description:
-          '`review` → `approved`, with the reviewer, the time and the optional note. `publish: true` needs the publisher, not installed yet: a `503`, and nothing changes.',
+          '`review` → `approved`, with the reviewer, the time and the optional note. With `publish: true` its publication is queued too ' +
+          '(publisher/publish/): `202` with the task, the publishing record and the article; an article the publisher cannot send (its featured image has no file) is a field error on `publish`, and nothing changes.',
         params: IdParams,
         body: ApproveBody,
-        response: { 200: Envelope(ContentSchema) },
+        response: { 200: Envelope(ContentSchema), 202: Envelope(ApprovePublishAccepted) },
       },
-      config: { ...write, errors: ['conflict', 'service_unavailable'] },
+      config: { ...write, errors: ['conflict'] },
     },
     async (request, reply) => {
-      const row = await approvals.approve(accountContext(request), request.params.id, request.body);
+      const { row, publishing } = await approvals.approve(accountContext(request), request.params.id, request.body);
+      if (publishing) {
+        return sendAccepted(request, reply, {
+          ...acceptedTask(publishing.task),
+          record_ids: publishing.record_ids,
+          content: row,
+        });
+      }
       reply.header('ETag', etagOf(row));
       return ok(request, row);
     },

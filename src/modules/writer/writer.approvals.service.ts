@@ -1,4 +1,4 @@
-import { AppError, conflict } from '../../core/errors.js';
+import { AppError, conflict, validationError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
 import type { ListQuery } from '../../core/lists.js';
 import type { ScopedContext } from '../../core/resource.js';
@@ -15,6 +15,7 @@ import type { Approve, Override, Reject } from './writer.schemas.js';
  */
 
 type Ctx = ScopedContext;
+type Publishing = Awaited<ReturnType<ReturnType<WriterDeps['publishing']>['queue']>>;
 
 export function createApprovalsService(deps: WriterDeps & { content: ContentService }) {
   const { db, content } = deps;
@@ -33,22 +34,29 @@ export function createApprovalsService(deps: WriterDeps & { content: ContentServ
     return current;
   }
 
+  /** The publisher's refusal of this one article is about the `publish` asked for here. */
+  async function queuePublication(tx: typeof db, ctx: Ctx, id: number): Promise<Publishing> {
+    try {
+      return await deps.publishing().queue(tx, ctx, { content_ids: [id] });
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'validation_error') {
+        const messages = Object.values(error.options.errors ?? {}).flat();
+        throw validationError({ publish: messages.length > 0 ? messages : [error.message] });
+      }
+      throw error;
+    }
+  }
+
   return {
     list: (ctx: Ctx, query: ListQuery) => repo.listReviewQueue(db, ctx.accountId, ctx.siteIds, query),
 
     /**
-     * `review` → `approved`. `publish: true` needs the publisher, which this installation does not have yet:
-     * a 503 (a dependency not available), after the state check, and nothing changes.
+     * `review` → `approved`; with `publish: true`, its publication is queued through the publisher in the same
+     * transaction (the task and record returned), so an article the publisher refuses is not approved either.
      */
-    async approve(ctx: Ctx, id: number, body: Approve): Promise<repo.ContentRow> {
+    async approve(ctx: Ctx, id: number, body: Approve): Promise<{ row: repo.ContentRow; publishing: Publishing | null }> {
       return db.transaction(async (tx) => {
         await inReview(tx, ctx, id, 'approved');
-        if (body.publish) {
-          throw new AppError(
-            'service_unavailable',
-            'Publishing on approval needs the publisher, which is not installed yet; approve without publish.',
-          );
-        }
         const row = await repo.reviseContent(
           tx,
           ctx.accountId,
@@ -56,8 +64,16 @@ export function createApprovalsService(deps: WriterDeps & { content: ContentServ
           { status: 'approved', ...stamps(ctx, body.note) },
           { userId: ctx.user?.id ?? null, reason: 'edit' },
         );
-        await record(tx, contentEvent(ctx, 'approved', row, { note: row.review_note, reviewer_id: row.reviewed_by_id }));
-        return row;
+        await record(
+          tx,
+          contentEvent(ctx, 'approved', row, {
+            note: row.review_note,
+            reviewer_id: row.reviewed_by_id,
+            publish: body.publish === true,
+          }),
+        );
+        const publishing = body.publish ? await queuePublication(tx, ctx, row.id) : null;
+        return { row, publishing };
       });
     },
 

@@ -1,5 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApiKey, createSector, createSite, type SignedUp, signUp } from '../../../test/factories.js';
+import { createApiKey, createSector, createSite, rowsOf, type SignedUp, signUp } from '../../../test/factories.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
 
@@ -99,11 +100,35 @@ describe('approving', () => {
     );
   });
 
-  it('answers publish: true with a 503 until the publisher exists, and changes nothing', async () => {
+  it('approves with publish: true and queues its publication (202 with the task and the record)', async () => {
     const row = await inReview();
     const res = await api().post(`${QUEUE}/${row.id}/approve/`, { publish: true });
-    expect(res.statusCode).toBe(503);
-    expect(res.json().code).toBe('service_unavailable');
+    expect(res.statusCode, res.body).toBe(202);
+    const data = res.json().data;
+    expect(res.headers.location).toMatch(new RegExp(`/api/v1/system/tasks/${data.task_id}/$`));
+    expect(data).toMatchObject({
+      status: 'queued',
+      record_ids: [expect.any(Number)],
+      content: { id: row.id, status: 'approved' },
+    });
+    const record = await api().get(`/api/v1/publisher/publishing-records/${data.record_ids[0]}/`);
+    expect(record.json().data).toMatchObject({ content_id: row.id, status: 'pending', task_id: data.task_id });
+  });
+
+  it('refuses publish: true for an article the publisher cannot send, on `publish`, and changes nothing', async () => {
+    const row = await inReview();
+    // A featured image without a file yet (its prompt only).
+    const [image] = await rowsOf<{ id: number }>(
+      t,
+      sql`insert into writer_images (account_id, site_id, sector_id, content_id, image_type, prompt)
+          values (${owner.accountId}, ${siteId}, ${sectorId}, ${row.id}, 'featured', 'A hero') returning id`,
+    );
+    await t.database.db.execute(sql`update writer_content set featured_image_id = ${image?.id} where id = ${row.id}`);
+    const res = await api().post(`${QUEUE}/${row.id}/approve/`, { publish: true });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors.publish).toEqual([
+      `Content ${row.id}: its featured image ${image?.id} has no file yet; generate it or clear featured_image_id.`,
+    ]);
     expect((await api().get(`${CONTENT}/${row.id}/`)).json().data.status).toBe('review');
     expect((await api().post(`${QUEUE}/${row.id}/approve/`, { publish: false })).json().data.status).toBe('approved');
   });

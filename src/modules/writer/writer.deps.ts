@@ -1,4 +1,5 @@
 import type { Db } from '../../core/db.js';
+import type { ScopedContext } from '../../core/resource.js';
 import type { SiteAccess } from '../../core/tenancy.js';
 
 /**
@@ -20,9 +21,24 @@ export interface WriterSettings {
   hasAuthorProfile(accountId: number, id: number): Promise<boolean>;
 }
 
+/** The publisher, for approving with `publish: true`. */
+export interface WriterPublishing {
+  /**
+   * Queues the publication of the caller's approved articles in the caller's transaction (a 400 naming an
+   * article it cannot publish); the task that sends them and their publishing records.
+   */
+  queue(
+    tx: Db,
+    ctx: ScopedContext,
+    body: { content_ids: number[] },
+  ): Promise<{ task: { id: number; status: string }; record_ids: number[] }>;
+}
+
 export interface WriterDeps {
   db: Db;
   siteAccess: SiteAccess;
   planner: WriterPlanner;
   settings: WriterSettings;
+  /** Lazy: the publisher's service is made after the writer's (it reads articles through it). */
+  publishing: () => WriterPublishing;
 }

@@ -5,6 +5,7 @@ import { type FakeOpenAI, type FakeRequest, startFakeOpenAI } from '../../../tes
 import { fakeWriter } from '../../../test/fake-writer.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
+import { finishedTask } from '../../../test/wait.js';
 import { countWords } from './writer.html.js';
 
 /**
@@ -28,7 +29,7 @@ beforeAll(async () => {
       JOBS_POLL_MS: '50',
       AI_BASE_URL: fake.url,
       AI_MAX_RETRIES: '0',
-      AI_TIMEOUT_SECONDS: '2',
+      AI_TIMEOUT_SECONDS: '1',
       SHUTDOWN_GRACE_SECONDS: '1',
     },
     // A transient failure is retried at once here (the job type waits 10 s, with backoff).
@@ -112,15 +113,7 @@ interface TaskView {
   error: { code: string; message: string } | null;
 }
 
-async function finished(who: SignedUp, taskId: number, timeoutMs = 25_000): Promise<TaskView> {
-  const started = Date.now();
-  for (;;) {
-    const task = await ok<TaskView>(who, 'GET', `/api/v1/system/tasks/${taskId}/`);
-    if (['succeeded', 'failed', 'cancelled'].includes(task.status)) return task;
-    if (Date.now() - started > timeoutMs) throw new Error(`task ${taskId} still ${task.status}: ${JSON.stringify(task)}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
+const finished = (who: SignedUp, taskId: number): Promise<TaskView> => finishedTask(t, who.headers, taskId);
 
 /** Starts generation and waits for its task. */
 async function generate(who: SignedUp, ids: number[]): Promise<TaskView> {
@@ -572,7 +565,7 @@ describe('faults', () => {
     const [id] = await tasksFor(owner, sector, [{ title: 'Slow once', words: 300 }]);
     fake.reset();
     fake.respond = writer.respond;
-    fake.queue({ delayMs: 2500, json: {} });
+    fake.queue({ delayMs: 1500, json: {} });
     const done = await generate(owner, [id as number]);
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
     expect(done.attempts).toBe(2);
@@ -583,7 +576,7 @@ describe('faults', () => {
     const [id] = await tasksFor(owner, sector, [{ title: 'Slow provider', words: 300 }]);
     const balance = await balanceOf(owner);
     fake.reset();
-    fake.respond = () => ({ delayMs: 2500, json: {} });
+    fake.respond = () => ({ delayMs: 1500, json: {} });
     // Outside the queue a run is its last attempt: the transient timeout is final for the article.
     const run = t.app.services.jobs.runHandler(
       'writer.generate_content',
@@ -635,7 +628,7 @@ describe('progress', () => {
       { title: 'Third of three', words: 300 },
     ]);
     fake.reset();
-    fake.respond = fakeWriter({ delayMs: 1000 }).respond;
+    fake.respond = fakeWriter({ delayMs: 300 }).respond;
     const accepted = await ok<{ task_id: number }>(owner, 'POST', GENERATE, { ids });
     const stream = await call(owner, 'GET', `/api/v1/system/tasks/${accepted.task_id}/events/`);
     fake.respond = writer.respond;

@@ -41,11 +41,8 @@ export const GenerateImagesPayload = Type.Object({
   origin: Type.Optional(Type.String({ maxLength: 300 })),
 });
 
-export const PurgeReleasedFilesPayload = Type.Object({});
-
 declare module '../../core/jobs.js' {
   interface JobPayloads {
-    'writer.purge_released_files': Static<typeof PurgeReleasedFilesPayload>;
     'writer.image_prompts': Static<typeof ImagePromptsPayload>;
     'writer.generate_images': Static<typeof GenerateImagesPayload>;
   }
@@ -340,15 +337,19 @@ function generateImagesJob(deps: WriterImageJobDeps) {
     async handler(ctx) {
       const { payload } = ctx;
       const rows = await images.imagesByIds(ctx.db, payload.account_id, payload.image_ids);
-      const todo = rows.filter((r) => r.status !== 'generated');
+      const toDraw = rows.filter((r) => r.status !== 'generated');
       const failures: { failure: UnitFailure; error: unknown }[] = [];
       const generated: number[] = [];
       let credits = 0;
       let index = 0;
-      await ctx.progress(0, todo.length, `Generating ${todo.length} images`);
+      await ctx.progress(0, toDraw.length, `Generating ${toDraw.length} images`);
       try {
-        for (const image of todo) {
-          await ctx.progress(index, todo.length, `${index + 1}/${todo.length}: ${image.alt_text || image.prompt}`.slice(0, 200));
+        for (const image of toDraw) {
+          await ctx.progress(
+            index,
+            toDraw.length,
+            `${index + 1}/${toDraw.length}: ${image.alt_text || image.prompt}`.slice(0, 200),
+          );
           try {
             const outcome = await generateOne(deps, ctx, image);
             if (outcome) {
@@ -364,25 +365,21 @@ function generateImagesJob(deps: WriterImageJobDeps) {
           index++;
         }
       } catch (error) {
-        // Cancelled or out of time: the images not reached go back to where a person can act on them.
-        const left = todo.slice(index).map((i) => i.id);
-        const cancelled = error instanceof JobCancelled;
-        await images.releaseGenerating(
-          ctx.db,
-          payload.account_id,
-          left,
-          cancelled ? 'pending' : 'failed',
-          cancelled ? null : describeError(error, ctx.taskId).message,
-        );
+        // Out of time or lost: the images not reached are failed, to be tried again. (Cancelled: onAbandoned.)
+        if (!(error instanceof JobCancelled)) {
+          const notReached = toDraw.slice(index).map((i) => i.id);
+          const reason = describeError(error, ctx.taskId).message;
+          await images.releaseGenerating(ctx.db, payload.account_id, notReached, 'failed', reason);
+        }
         throw error;
       }
-      await ctx.progress(todo.length, todo.length, `${generated.length} of ${todo.length} images generated`);
+      await ctx.progress(toDraw.length, toDraw.length, `${generated.length} of ${toDraw.length} images generated`);
       const contents = [...new Set(rows.filter((r) => r.image_type === 'in_article').map((r) => r.content_id))];
       const placements = [];
       for (const contentId of contents) placements.push(await placeInArticle(ctx, contentId));
       // Nothing worked: the task fails with the first image's own error (a transient one lets the queue retry).
       const first = failures[0];
-      if (generated.length === 0 && first && todo.length > 0) throw first.error;
+      if (generated.length === 0 && first && toDraw.length > 0) throw first.error;
       return {
         generated: generated.length,
         image_ids: generated,
@@ -393,36 +390,15 @@ function generateImagesJob(deps: WriterImageJobDeps) {
         failed: failures.map((f) => f.failure),
       };
     },
-  });
-}
-
-/** Files deleted per batch; a tick goes on until none are left. */
-const PURGE_BATCH = 200;
-
-/**
- * Deletes released files (an image row gone by any route or cascade) from storage, then forgets them: safe to
- * run twice (deleting a missing file is no error), and a storage outage leaves them for the next tick.
- */
-function purgeReleasedFilesJob(deps: WriterImageJobDeps) {
-  return defineJob({
-    name: 'writer.purge_released_files',
-    payload: PurgeReleasedFilesPayload,
-    cron: '*/10 * * * *',
-    timeoutSeconds: 600,
-    retryLimit: 2,
-    handler: async (ctx) => {
-      let purged = 0;
-      for (;;) {
-        const keys = await images.releasedFiles(ctx.db, PURGE_BATCH);
-        if (keys.length === 0) return { purged };
-        for (const key of keys) await deps.storage.delete(key);
-        await images.forgetReleasedFiles(ctx.db, keys);
-        purged += keys.length;
-      }
-    },
+    // What it did not draw: cancelled (before it started or between images), back to pending, uncharged, as if
+    // never asked for; lost with its process, failed, to be drawn again.
+    onAbandoned: (tx, task, ending) =>
+      ending.status === 'cancelled'
+        ? images.releaseGenerating(tx, task.accountId, task.payload.image_ids, 'pending', null)
+        : images.releaseGenerating(tx, task.accountId, task.payload.image_ids, 'failed', ending.error.message),
   });
 }
 
 export function writerImageJobs(deps: WriterImageJobDeps): AnyJobDefinition[] {
-  return [imagePromptsJob(deps), generateImagesJob(deps), purgeReleasedFilesJob(deps)];
+  return [imagePromptsJob(deps), generateImagesJob(deps)];
 }

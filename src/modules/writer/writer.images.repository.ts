@@ -3,14 +3,7 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../../core/db.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
 import type { SiteLimit } from './writer.repository.js';
-import {
-  IMAGE_STATUSES,
-  IMAGE_TYPES,
-  type ImageStatus,
-  type Provenance,
-  writer_images,
-  writer_released_files,
-} from './writer.tables.js';
+import { IMAGE_STATUSES, IMAGE_TYPES, type ImageStatus, type Provenance, writer_images } from './writer.tables.js';
 
 /**
  * The writer's image queries. Every function takes the account id first; callers limited to some sites pass
@@ -66,6 +59,7 @@ export function listImages(
     spec: IMAGE_LIST,
     query: rest,
     map: (row) => row as ImageRow,
+    accountId,
   });
 }
 
@@ -133,19 +127,6 @@ export async function deleteImage(tx: Db, accountId: number, id: number): Promis
  * Files no image names any more (the trigger of migration 0004 records them), oldest first. Not per account on
  * purpose: the purge is the platform's housekeeping, and a key names nothing of a tenant's but random bytes.
  */
-export async function releasedFiles(db: Db, limit: number): Promise<string[]> {
-  const rows = await db
-    .select({ key: writer_released_files.storage_key })
-    .from(writer_released_files)
-    .orderBy(writer_released_files.released_at, writer_released_files.storage_key)
-    .limit(limit);
-  return rows.map((row) => row.key);
-}
-
-export async function forgetReleasedFiles(db: Db, keys: string[]): Promise<void> {
-  if (keys.length > 0) await db.delete(writer_released_files).where(inArray(writer_released_files.storage_key, keys));
-}
-
 /** Whether an image may be (re)generated now: never generated, failed, or `generating` long abandoned. */
 export function canGenerate(row: Pick<ImageRow, 'status' | 'updated_at'>, now = new Date()): boolean {
   if (row.status === 'pending' || row.status === 'failed') return true;

@@ -10,6 +10,7 @@ import { imageResponder, pngOf, promptsAnswer } from '../../../test/fake-images.
 import { type FakeOpenAI, startFakeOpenAI } from '../../../test/fake-openai.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
+import { finishedTask, until } from '../../../test/wait.js';
 import { removeImage } from './writer.images.html.js';
 import type { ImageWire } from './writer.images.schemas.js';
 import { type ContentRow, insertContent } from './writer.repository.js';
@@ -84,15 +85,7 @@ async function call(who: SignedUp, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', 
   return t.request({ method, url, headers: who.headers, ...(payload ? { payload } : {}) });
 }
 
-async function waitTask(who: SignedUp, id: number, timeoutMs = 20_000) {
-  const started = Date.now();
-  for (;;) {
-    const task = (await call(who, 'GET', `/api/v1/system/tasks/${id}/`)).json().data;
-    if (['succeeded', 'failed', 'cancelled'].includes(task.status)) return task;
-    if (Date.now() - started > timeoutMs) throw new Error(`task ${id} still ${task.status}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
+const waitTask = (who: SignedUp, id: number) => finishedTask(t, who.headers, id);
 
 async function prompts(who: Owner, contentId: number, body: object = {}) {
   const res = await call(who, 'POST', `/api/v1/writer/content/${contentId}/generate_image_prompts/`, body);
@@ -351,11 +344,11 @@ describe('files of images gone by cascade', () => {
     expect((await call(who, 'DELETE', `/api/v1/writer/content/${content.id}/`)).statusCode).toBe(204);
     for (const url of urls) expect((await t.request({ method: 'GET', url })).statusCode).toBe(200);
     const { jobs } = t.app.services;
-    const first = await jobs.runHandler('writer.purge_released_files', {}, { jobId: crypto.randomUUID(), accountId: null });
+    const first = await jobs.runHandler('system.purge_released_files', {}, { jobId: crypto.randomUUID(), accountId: null });
     expect(first).toMatchObject({ purged: expect.any(Number) });
     expect(storedFiles()).toBe(files - urls.length);
     for (const url of urls) expect((await t.request({ method: 'GET', url })).statusCode).toBe(404);
-    expect(await jobs.runHandler('writer.purge_released_files', {}, { jobId: crypto.randomUUID(), accountId: null })).toEqual({
+    expect(await jobs.runHandler('system.purge_released_files', {}, { jobId: crypto.randomUUID(), accountId: null })).toEqual({
       purged: 0,
     });
   });
@@ -557,6 +550,46 @@ describe('a cancelled drawing', () => {
     expect(drawn).toBeLessThan(3);
     expect(after.filter((i) => i.status !== 'generated').map((i) => i.status)).toEqual(Array(3 - drawn).fill('pending'));
     expect(await balance(who)).toBe(before - 5 * drawn);
+  });
+
+  it('cancelled while queued: its images are pending again at once, and nothing is charged', async () => {
+    const who = await newOwner();
+    const drawing = async (title: string) => {
+      const content = await article(who, FOUR_SECTIONS, title);
+      await prompts(who, content.id, { in_article_count: 2 });
+      return { content, ids: (await imagesOf(who, content.id)).map((i) => i.id) };
+    };
+    const [busy1, busy2, waiting] = [await drawing('Busy 1'), await drawing('Busy 2'), await drawing('Waiting')];
+    const taskStatus = async (id: number) => (await call(who, 'GET', `/api/v1/system/tasks/${id}/`)).json().data.status;
+    const before = await balance(who);
+    fake.respond = imageResponder({ delayMs: 300 });
+    try {
+      // The worker draws two at a time (the job's concurrency): with two drawings running, a third waits queued.
+      const busy = [];
+      for (const { ids } of [busy1, busy2]) {
+        const id = (await call(who, 'POST', '/api/v1/writer/images/generate/', { ids })).json().data.task_id as number;
+        await until(
+          `task ${id} running`,
+          () => taskStatus(id),
+          (status) => status === 'running',
+        );
+        busy.push(id);
+      }
+      const queued = (await call(who, 'POST', '/api/v1/writer/images/generate/', { ids: waiting.ids })).json().data.task_id;
+      const cancel = await call(who, 'POST', `/api/v1/system/tasks/${queued}/cancel/`);
+      // Queued: cancelled at once (200), not flagged for a running handler (202).
+      expect(cancel.statusCode, cancel.body).toBe(200);
+      expect(cancel.json().data).toMatchObject({ status: 'cancelled' });
+      expect((await imagesOf(who, waiting.content.id)).map((i) => i.status)).toEqual(['pending', 'pending', 'pending']);
+      // The same images can be drawn again at once, not after the 10 minutes an abandoned one waits.
+      const again = await call(who, 'POST', '/api/v1/writer/images/generate/', { ids: waiting.ids });
+      expect(again.statusCode, again.body).toBe(202);
+      for (const id of [...busy, again.json().data.task_id]) expect((await waitTask(who, id)).status).toBe('succeeded');
+    } finally {
+      fake.respond = imageResponder();
+    }
+    // Nine images drawn once each: the cancelled task charged nothing.
+    expect(await balance(who)).toBe(before - 5 * 9);
   });
 });
 

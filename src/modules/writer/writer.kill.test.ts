@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSector, createSite, type SignedUp, signUp } from '../../../test/factories.js';
@@ -6,6 +5,8 @@ import { type FakeOpenAI, type FakeRequest, startFakeOpenAI } from '../../../tes
 import { fakeWriter } from '../../../test/fake-writer.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { WRITER_KILL_LIMITS } from '../../../test/job-types.js';
+import { until } from '../../../test/wait.js';
+import { workerProcesses } from '../../../test/worker-process.js';
 import { writerTaskById } from './writer.repository.js';
 
 /**
@@ -23,7 +24,7 @@ const GENERATE = '/api/v1/writer/tasks/auto_generate_content/';
 const postgres = process.env.TEST_DATABASE_URL;
 let t: TestApp;
 let fake: FakeOpenAI;
-const children: ChildProcess[] = [];
+const workers = workerProcesses('test/fixtures/writer-worker.ts');
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
@@ -34,20 +35,10 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  workers.killAll();
   await t?.close();
   await fake?.close();
 });
-
-async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const rows = async (query: ReturnType<typeof sql>) =>
   ((await t.database.db.execute(query)) as unknown as { rows: Record<string, unknown>[] }).rows;
@@ -89,12 +80,33 @@ const sectionCallsFor = (title: string) =>
     return r.body?.response_format?.json_schema?.name === 'section' && user.includes(`Article: ${title} `);
   }).length;
 
-/** Waits until the first article is stored and the second is being written, two sections in. */
+/** The second article's section call that is never answered while the job runs: the job waits on it, mid-article. */
+const HELD_SECTION = 3;
+
+/**
+ * Answers as the fake writer does, but holds the second article's third section call: the job is then stopped
+ * (or its worker killed) while it waits on that call, mid-article, however slow the machine. A window of
+ * answered calls instead (each delayed) let a loaded machine finish the article before the stop landed.
+ */
+function holdingMidSecondArticle(setup: Setup) {
+  const writer = fakeWriter();
+  const second = setup.titles[1] as string;
+  return (request: FakeRequest) => {
+    const user: string = request.body?.messages?.[1]?.content ?? '';
+    const isSecondsSection =
+      request.body?.response_format?.json_schema?.name === 'section' && user.includes(`Article: ${second} `);
+    // This request is already counted: the fake records each one before it asks for the answer.
+    if (isSecondsSection && sectionCallsFor(second) === HELD_SECTION) return { delayMs: 600_000, json: {} };
+    return writer.respond(request);
+  };
+}
+
+/** Waits until the first article is stored and the job waits on the second article's held section call. */
 async function midSecondArticle(setup: Setup) {
   await until(
     'the second article, mid-way',
     async () => ({ first: (await writerTask(setup, 0))?.status, sections: sectionCallsFor(setup.titles[1] as string) }),
-    (v) => v.first === 'completed' && v.sections >= 2,
+    (v) => v.first === 'completed' && v.sections >= HELD_SECTION,
   );
 }
 
@@ -132,7 +144,7 @@ describe('a generation job stopped mid-article', () => {
   it('in-process: handed back with no grace, run again, each article once', async () => {
     const setup = await twoTasks('Handed back');
     fake.reset();
-    fake.respond = fakeWriter({ delayMs: 150 }).respond;
+    fake.respond = holdingMidSecondArticle(setup);
     const { jobs } = t.app.services;
     jobs.startWorkers();
     const taskId = await start(setup);
@@ -149,31 +161,12 @@ describe('a generation job stopped mid-article', () => {
   }, 90_000);
 
   describe.skipIf(!postgres)('a worker process killed with SIGKILL (Postgres)', () => {
-    function startWorker(): ChildProcess {
-      const databaseUrl = (t.database.pool as unknown as { options: { connectionString: string } }).options.connectionString;
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/writer-worker.ts'], {
-        env: {
-          ...process.env,
-          NODE_ENV: 'test',
-          DATABASE_URL: databaseUrl,
-          SECRET_KEY: 'test-secret-key-that-is-long-enough-to-sign-tokens',
-          LOG_LEVEL: 'warn',
-          AI_BASE_URL: fake.url,
-          AI_MAX_RETRIES: '0',
-          JOBS_POLL_MS: '100',
-          JOBS_MAINTENANCE_SECONDS: '1',
-          SHUTDOWN_GRACE_SECONDS: '1',
-        },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      });
-      children.push(child);
-      return child;
-    }
+    const startWorker = () => workers.start(t, fake.url);
 
     it('is picked up by another worker after its expiry; each article once', async () => {
       const setup = await twoTasks('Killed');
       fake.reset();
-      fake.respond = fakeWriter({ delayMs: 150 }).respond;
+      fake.respond = holdingMidSecondArticle(setup);
       const taskId = await start(setup);
       const first = startWorker();
       await midSecondArticle(setup);

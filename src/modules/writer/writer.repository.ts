@@ -32,7 +32,7 @@ export type ContentText = Pick<
   ContentRow,
   'title' | 'html' | 'meta_title' | 'meta_description' | 'slug' | 'primary_keyword' | 'secondary_keywords'
 >;
-export type VersionReason = 'edit' | 'restore' | 'override' | 'generated' | 'images' | 'links' | 'optimized';
+export type VersionReason = 'edit' | 'restore' | 'override' | 'generated' | 'images' | 'links' | 'optimized' | 'imported';
 
 /** `null` (or absent) means every site of the account. */
 export type SiteLimit = number[] | null;
@@ -133,6 +133,7 @@ export function listTasks(db: Db, accountId: number, siteIds: SiteLimit, query: 
     where: [eq(writer_tasks.account_id, accountId), ...optional(reachable(writer_tasks.site_id, siteIds))],
     spec: TASK_LIST,
     query,
+    accountId,
   });
 }
 
@@ -255,6 +256,7 @@ export function listContent(db: Db, accountId: number, siteIds: SiteLimit, query
     where: [eq(writer_content.account_id, accountId), ...optional(reachable(writer_content.site_id, siteIds)), ...where],
     spec: CONTENT_LIST,
     query,
+    accountId,
   });
 }
 
@@ -284,6 +286,7 @@ export function listReviewQueue(db: Db, accountId: number, siteIds: SiteLimit, q
     ],
     spec: REVIEW_LIST,
     query,
+    accountId,
   });
 }
 
@@ -312,6 +315,29 @@ export async function contentById(
     .from(writer_content)
     .where(and(eq(writer_content.account_id, accountId), eq(writer_content.id, id), reachable(writer_content.site_id, siteIds)));
   const [row] = await (lock ? query.for('update') : query);
+  return row ?? null;
+}
+
+/** The site's article copied from (or published to) the remote post `externalId`, locked for the transaction. */
+export async function contentByExternalId(
+  tx: Db,
+  accountId: number,
+  siteId: number,
+  externalId: string,
+): Promise<ContentRow | null> {
+  const [row] = await tx
+    .select()
+    .from(writer_content)
+    .where(
+      and(
+        eq(writer_content.account_id, accountId),
+        eq(writer_content.site_id, siteId),
+        eq(writer_content.external_id, externalId),
+      ),
+    )
+    .orderBy(writer_content.id)
+    .limit(1)
+    .for('update');
   return row ?? null;
 }
 
@@ -501,6 +527,7 @@ export function listVersions(db: Db, accountId: number, contentId: number, query
     where: [eq(writer_content_versions.account_id, accountId), eq(writer_content_versions.content_id, contentId)],
     spec: VERSION_LIST,
     query,
+    accountId,
   });
 }
 
@@ -577,4 +604,49 @@ export function articleSites(
       and(eq(writer_content.account_id, accountId), inArray(writer_content.id, ids), reachable(writer_content.site_id, siteIds)),
     )
     .orderBy(writer_content.id);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// What a site's automation run picks up next (writer.pipeline.service.ts)
+
+/** The site's `queued` writer tasks, oldest first. */
+export function siteQueuedTasks(db: Db, accountId: number, siteId: number, limit: number) {
+  return db
+    .select({ id: writer_tasks.id, word_count_target: writer_tasks.word_count_target })
+    .from(writer_tasks)
+    .where(and(eq(writer_tasks.account_id, accountId), eq(writer_tasks.site_id, siteId), eq(writer_tasks.status, 'queued')))
+    .orderBy(writer_tasks.id)
+    .limit(limit);
+}
+
+/** The site's generated `draft` articles, oldest first, and whether each has any image row yet. */
+export function siteDrafts(db: Db, accountId: number, siteId: number, limit: number) {
+  return db
+    .select({
+      id: writer_content.id,
+      word_count: writer_content.word_count,
+      has_images: sql<boolean>`exists (select 1 from ${writer_images} where ${writer_images.content_id} = ${writer_content.id})`,
+    })
+    .from(writer_content)
+    .where(
+      and(
+        eq(writer_content.account_id, accountId),
+        eq(writer_content.site_id, siteId),
+        eq(writer_content.status, 'draft'),
+        eq(writer_content.source, 'generated'),
+      ),
+    )
+    .orderBy(writer_content.id)
+    .limit(limit);
+}
+
+/** The site's images waiting to be drawn, oldest first. */
+export async function sitePendingImages(db: Db, accountId: number, siteId: number, limit: number): Promise<number[]> {
+  const rows = await db
+    .select({ id: writer_images.id })
+    .from(writer_images)
+    .where(and(eq(writer_images.account_id, accountId), eq(writer_images.site_id, siteId), eq(writer_images.status, 'pending')))
+    .orderBy(writer_images.id)
+    .limit(limit);
+  return rows.map((r) => r.id);
 }

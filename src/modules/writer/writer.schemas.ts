@@ -212,11 +212,19 @@ export const ApproveBody = Type.Object({
   note: Type.Optional(Note),
   publish: Type.Optional(
     Type.Boolean({
-      description: 'Publish right away (needs the publisher; until it is installed, `true` is a `503` and nothing changes).',
+      description:
+        "Publish right away through the publisher: the article is approved and its publication to the site's WordPress queued (`202` with the task).",
     }),
   ),
 });
 export type Approve = Static<typeof ApproveBody>;
+/** What approving with `publish: true` answers: the publishing task (`202`), its records and the approved article. */
+export const ApprovePublishAccepted = Type.Object({
+  task_id: Id,
+  status: Type.String(),
+  record_ids: Type.Array(Id, { description: 'The publishing record of the article (publisher/publishing-records/).' }),
+  content: ContentSchema,
+});
 export const RejectBody = Type.Object({
   note: Type.String({ minLength: 1, maxLength: 5000, pattern: '\\S', description: 'Required: why it was rejected.' }),
 });

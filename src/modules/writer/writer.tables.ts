@@ -176,14 +176,3 @@ export const writer_images = pgTable(
     uniqueIndex().on(t.storage_key),
   ],
 );
-
-/**
- * Stored files no image row names any more, waiting for `writer.purge_released_files` to delete them from
- * storage. Rows arrive from a trigger on `writer_images` (migration 0004), so every way a row goes (the images
- * route, deleting its article, a site, a sector or the whole account by cascade, a replaced file) releases its
- * file, including the ways no code of ours runs.
- */
-export const writer_released_files = pgTable('writer_released_files', {
-  storage_key: varchar({ length: 200 }).primaryKey(),
-  released_at: timestamptz().notNull().defaultNow(),
-});

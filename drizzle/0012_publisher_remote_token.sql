@@ -1,0 +1,1 @@
+ALTER TABLE "publisher_records" ADD COLUMN "remote_token" varchar(24);

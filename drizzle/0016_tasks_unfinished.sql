@@ -1,0 +1,1 @@
+CREATE INDEX "system_tasks_unfinished_idx" ON "system_tasks" USING btree ("id") WHERE "system_tasks"."status" in ('queued', 'running');
