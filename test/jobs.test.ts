@@ -737,6 +737,20 @@ describe('graceful shutdown', () => {
     t.app.services.jobs.startWorkers();
   });
 
+  it('answers a query pg-boss sends after the stop as its own closed connection does: nothing, and no rejection', async () => {
+    // pg-boss's cron worker completes what it handled without awaiting it: such a complete can come after the
+    // stop, when nobody can catch a rejection (a failed run's unhandled error, twice in CI).
+    const other = await buildTestApp({ WORKER: 'false' }, { jobs: [stepsJob], database: t.database });
+    try {
+      const { jobs } = other.app.services;
+      await jobs.stop(0);
+      const late = await jobs.boss.complete(stepsJob.name, crypto.randomUUID());
+      expect(late).toMatchObject({ requested: 1, affected: 0 });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('stops at once when asked while its workers are fetching', async () => {
     // A stop that came while a worker's fetch (or the probe's query) was out left it waiting for a wake-up that
     // had already been given: a worker for ever, the probe for a whole poll (a minute here). Each round wakes

@@ -59,7 +59,9 @@ describe('SIGTERM', () => {
     child.kill('SIGTERM');
     const { code, ms } = await exited;
     socket.destroy();
-    expect(ms).toBeLessThan(GRACE_SECONDS * 1000 + 1500);
+    // Without the grace's deadline the hanging request would hold the close for ever; the margin is for a busy
+    // machine, where a process's exit alone can take seconds.
+    expect(ms).toBeLessThan(GRACE_SECONDS * 1000 + 5000);
     expect(code).not.toBeNull();
   }, 120_000); // a process compiling the sources: slow on a busy machine
 });

@@ -303,16 +303,18 @@ $fn$`),
  * pg-boss's own connection, closed when the queue stops. pg-boss fires some queries without awaiting them (its
  * cron worker completes the jobs it just handled), so one may start after `boss.stop()` has returned and, as the
  * app then ends its pool, reject where nobody can catch it. Closing waits for the queries in flight; any after
- * that resolve empty, which is what pg-boss's own connection does once closed (its `executeSql` checks `opened`).
+ * that resolve to nothing, which is what pg-boss's own connection does once closed (its `executeSql` checks
+ * `opened`) and what its late callers expect: `complete` and `fail` count an absent result as nothing affected,
+ * while an empty row list made `complete` read `rows[0].count` and reject, uncaught, all the same.
  */
-class BossConnection implements Executor {
+class BossConnection {
   private readonly inFlight = new Set<Promise<unknown>>();
   private open = true;
 
   constructor(private readonly executor: Executor) {}
 
-  executeSql(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
-    if (!this.open) return Promise.resolve({ rows: [] });
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] } | undefined> {
+    if (!this.open) return Promise.resolve(undefined);
     const query = this.executor.executeSql(text, values);
     const settled = query.then(
       () => {},
@@ -336,6 +338,7 @@ class BossConnection implements Executor {
 /** pg-boss on the app's database, its errors logged. */
 function createBoss(config: Config, connection: BossConnection, log: FastifyBaseLogger): PgBoss {
   const boss = new PgBoss({
+    // Its type says every query answers rows; its code also takes the nothing its own closed connection answers.
     db: connection as PgBoss.Db,
     schema: SCHEMA,
     migrate: true,

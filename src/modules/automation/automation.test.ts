@@ -113,7 +113,12 @@ describe('configs', () => {
     for (const time of data.next_runs) expect(time).toMatch(/T1[34]:30:00\.000Z$/);
     expect(data.next_run_at).toBe(data.next_runs[0]);
     const read = await call(owner, 'GET', `${A}/configs/${site.id}/`);
-    expect(read.json().data).toEqual(data);
+    // next_runs are counted from the moment of each answer: at 13:30 or 14:30 UTC sharp the two answers' lists
+    // differ by a day, so they are compared without it.
+    const { next_runs: _patchedRuns, ...stored } = data;
+    const { next_runs: readRuns, ...readBack } = read.json().data;
+    expect(readBack).toEqual(stored);
+    expect(readRuns).toHaveLength(5);
     // No lost update: a PATCH made with the ETag of a read, after another change, is 412.
     const etag = read.headers.etag as string;
     const first = await t.request({

@@ -85,7 +85,8 @@ describe('lexical clustering', () => {
     expect(lexicalClusters(items, { threshold: 0.99 })).toEqual([[0, 1]]);
   });
 
-  it('clusters 10,000 keywords in a couple of seconds', () => {
+  // Its speed is measured by `npm run bench:planner` (10,000 and 100,000 keywords), not asserted here.
+  it('clusters 10,000 keywords into families', () => {
     const heads = ['shoe', 'jacket', 'tent', 'watch', 'backpack', 'sock', 'glove', 'lamp', 'stove', 'pole'];
     const mods = [
       'trail',
@@ -128,10 +129,11 @@ describe('lexical clustering', () => {
         volume: (i * 7919) % 10_000,
       });
     }
-    const started = performance.now();
     const result = lexicalClusters(many);
-    expect(performance.now() - started).toBeLessThan(3000);
     expect(result.length).toBeGreaterThan(100);
+    // Each keyword in one family at most.
+    const members = result.flat();
+    expect(new Set(members).size).toBe(members.length);
   });
 });
 
