@@ -751,6 +751,19 @@ describe('graceful shutdown', () => {
     }
   });
 
+  it('logs, rather than rejects, a database error when pg-boss settles a job of its own queue it does not await', async () => {
+    // Its cron's worker completes and fails what it fetched without awaiting: with the database gone in between,
+    // that rejection would be unhandled and end the process.
+    const other = await buildTestApp({ WORKER: 'false' });
+    try {
+      await other.database.close();
+      const late = await other.app.services.jobs.boss.complete('__pgboss__send-it', crypto.randomUUID());
+      expect(late).toMatchObject({ requested: 1, affected: 0 });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('stops at once when asked while its workers are fetching', async () => {
     // A stop that came while a worker's fetch (or the probe's query) was out left it waiting for a wake-up that
     // had already been given: a worker for ever, the probe for a whole poll (a minute here). Each round wakes

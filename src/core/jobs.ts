@@ -305,13 +305,17 @@ $fn$`),
  * app then ends its pool, reject where nobody can catch it. Closing waits for the queries in flight; any after
  * that resolve to nothing, which is what pg-boss's own connection does once closed (its `executeSql` checks
  * `opened`) and what its late callers expect: `complete` and `fail` count an absent result as nothing affected,
- * while an empty row list made `complete` read `rows[0].count` and reject, uncaught, all the same.
+ * while an empty row list made `complete` read `rows[0].count` and reject, uncaught, all the same. While open, the
+ * commands pg-boss does not await (see `byIdOnOwnQueue`) have their database errors logged, not rejected.
  */
 class BossConnection {
   private readonly inFlight = new Set<Promise<unknown>>();
   private open = true;
 
-  constructor(private readonly executor: Executor) {}
+  constructor(
+    private readonly executor: Executor,
+    private readonly log: FastifyBaseLogger,
+  ) {}
 
   executeSql(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] } | undefined> {
     if (!this.open) return Promise.resolve(undefined);
@@ -322,6 +326,14 @@ class BossConnection {
     );
     this.inFlight.add(settled);
     void settled.then(() => this.inFlight.delete(settled));
+    if (byIdOnOwnQueue(values)) {
+      // Not awaited by pg-boss: a database error here (an outage between its fetch and its complete) would be an
+      // unhandled rejection, which ends a Node process. Logged instead; the job's expiry puts it back.
+      return query.catch((error: unknown) => {
+        this.log.warn({ err: error, queue: values?.[0] }, 'pg-boss could not settle a job of its own queue');
+        return undefined;
+      });
+    }
     return query;
   }
 
@@ -333,6 +345,16 @@ class BossConnection {
     this.open = false;
     await Promise.all(this.inFlight);
   }
+}
+
+/**
+ * A command on jobs of one of pg-boss's own queues by their ids (`[queue, ids, ...]`): only its worker for those
+ * queues (its cron's `__pgboss__send-it`) sends these, completing or failing what it fetched without awaiting.
+ * This app's queues are worked by QueueWorker, which awaits its own.
+ */
+function byIdOnOwnQueue(values: unknown[] | undefined): boolean {
+  const queue = values?.[0];
+  return typeof queue === 'string' && queue.startsWith('__pgboss__') && Array.isArray(values?.[1]);
 }
 
 /** pg-boss on the app's database, its errors logged. */
@@ -637,7 +659,7 @@ function jobContext(
 
 export function createJobs(deps: JobsDeps) {
   const { config, database, log } = deps;
-  const connection = new BossConnection(executorFor(database));
+  const connection = new BossConnection(executorFor(database), log);
   const boss = createBoss(config, connection, log);
   const registry = createRegistry();
   const limits = (definition: AnyJobDefinition) => queueLimits(config, definition);
