@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -17,6 +17,15 @@ import { installChangeTriggers } from './changes.js';
 /** What repositories receive: the database or an open transaction (both run queries the same way). */
 // biome-ignore lint/suspicious/noExplicitAny: the schema type parameter is not used; tables are imported directly.
 export type Db = PgDatabase<PgQueryResultHKT, any>;
+
+/**
+ * The rows of a query Drizzle's builder does not express (locking reads, catalogs, snapshots, a lateral join),
+ * typed by the caller. Both drivers answer `{ rows }`; `Db`, spanning both, cannot say so, hence the one cast.
+ */
+export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
 
 export interface Database {
   kind: 'pglite' | 'postgres';

@@ -5,7 +5,7 @@ import type { Static, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { CHANGES_CHANNEL, type Changes } from './changes.js';
 import type { Config } from './config.js';
-import type { Database, Db } from './db.js';
+import { type Database, type Db, queryRows } from './db.js';
 import { AppError } from './errors.js';
 import { record } from './events.js';
 import * as tasks from './tasks.js';
@@ -192,8 +192,7 @@ function executorInTransaction(tx: Db): Executor {
     async executeSql(text, values = []) {
       const parts = text.split(/\$(\d+)/);
       const chunks: SQL[] = parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql`${sql.param(values[Number(part) - 1])}`));
-      const result = (await tx.execute(sql.join(chunks, sql.raw('')))) as unknown as { rows: Record<string, unknown>[] };
-      return { rows: result.rows };
+      return { rows: await queryRows<Record<string, unknown>>(tx, sql.join(chunks, sql.raw(''))) };
     },
   };
 }
@@ -280,10 +279,11 @@ const READY_TRIGGER_LOCK = 72_406_117;
 async function installReadyTrigger(db: Db): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${READY_TRIGGER_LOCK})`);
-    const found = (await tx.execute(
+    const found = await queryRows(
+      tx,
       sql.raw(`select 1 from pg_trigger where tgname = 'cf_job_ready' and tgrelid = '${SCHEMA}.job'::regclass`),
-    )) as unknown as { rows: unknown[] };
-    if (found.rows.length > 0) return;
+    );
+    if (found.length > 0) return;
     await tx.execute(
       sql.raw(`CREATE OR REPLACE FUNCTION ${SCHEMA}.cf_notify_job_ready() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN

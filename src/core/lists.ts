@@ -23,7 +23,7 @@ import {
 } from 'drizzle-orm';
 import { type PgColumn, PgDialect, type PgTable } from 'drizzle-orm/pg-core';
 import { type TInteger, type TObject, type TOptional, type TSchema, type TString, Type } from 'typebox';
-import { type Db, directClientOf, directRows } from './db.js';
+import { type Db, directClientOf, directRows, queryRows } from './db.js';
 import { AppError, type FieldErrors, validationError } from './errors.js';
 import { INT4_MAX, INT4_MIN } from './input-schema.js';
 import { countCacheOf, pageCacheOf } from './read-cache.js';
@@ -417,18 +417,19 @@ async function countedPage(
     .select({ total: count().as('total') })
     .from(table)
     .where(where);
-  const result = (await db.execute(
+  const raws = await queryRows<Record<string, unknown>>(
+    db,
     sql`select c.total as "__total", p.* from (${counted}) c left join lateral (${page}) p on true`,
-  )) as unknown as { rows: Record<string, unknown>[] };
+  );
   const decoders = Object.entries(fields).map(([key, field]) =>
     is(field, Column)
       ? { key, name: field.name, decode: (value: unknown) => field.mapFromDriverValue(value) }
       : { key, name: (field as SQL.Aliased).fieldAlias, decode: (value: unknown) => value },
   );
-  const first = result.rows[0];
+  const first = raws[0];
   const total = first ? Number(first.__total) : 0;
   const idName = decoders.find((d) => d.key === 'id')?.name ?? 'id';
-  const rows = result.rows
+  const rows = raws
     .filter((raw) => raw[idName] !== null && raw[idName] !== undefined)
     .map((raw) => {
       const row: Record<string, unknown> = {};

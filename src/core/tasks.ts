@@ -1,5 +1,5 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import type { Db } from './db.js';
+import { type Db, queryRows } from './db.js';
 import {
   FINISHED_STATUSES,
   system_job_units,
@@ -127,12 +127,14 @@ export async function lostTasks(
   queueSchema: string,
   limit: number,
 ): Promise<Pick<TaskRow, 'id' | 'account_id' | 'type'>[]> {
-  const rows = await db.execute(sql`
+  return queryRows<Pick<TaskRow, 'id' | 'account_id' | 'type'>>(
+    db,
+    sql`
     SELECT t.id, t.account_id, t.type FROM ${system_tasks} t
       JOIN ${sql.raw(queueSchema)}.job j ON j.name = t.type AND j.id = t.job_id
      WHERE t.status IN ('queued', 'running') AND j.state = 'failed'
-     ORDER BY t.id LIMIT ${limit}`);
-  return (rows as unknown as { rows: Pick<TaskRow, 'id' | 'account_id' | 'type'>[] }).rows;
+     ORDER BY t.id LIMIT ${limit}`,
+  );
 }
 
 export async function requestCancel(db: Db, accountId: number, id: number): Promise<TaskRow | null> {

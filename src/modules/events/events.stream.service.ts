@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Changes } from '../../core/changes.js';
-import type { Db } from '../../core/db.js';
+import { type Db, queryRows } from '../../core/db.js';
 import { events_events } from '../../core/events.tables.js';
 import { type ListQuery, listConditions } from '../../core/lists.js';
 import type { RequestContext } from '../../core/tenancy.js';
@@ -30,8 +30,6 @@ function reachable(siteIds: number[] | null): SQL[] {
   return [siteIds.length > 0 ? inArray(events_events.site_id, siteIds) : sql`false`];
 }
 
-type Rows<T> = { rows: T[] };
-
 /**
  * The account's events as they commit, for `events/stream/`, resumable by event id.
  *
@@ -51,10 +49,13 @@ export function createEventsStream(deps: { db: Db; changes: Pick<Changes, 'on'>;
   async function read(ctx: Ctx, filters: SQL[], after: number) {
     return db.transaction(
       async (tx) => {
-        const bounds = (await tx.execute(sql`
+        const bounds = await queryRows<{ xmin: string; xmax: string; top: number | null }>(
+          tx,
+          sql`
           SELECT pg_snapshot_xmin(s)::text AS xmin, pg_snapshot_xmax(s)::text AS xmax,
                  (SELECT max(id) FROM events_events) AS top
-            FROM pg_current_snapshot() AS s`)) as unknown as Rows<{ xmin: string; xmax: string; top: number | null }>;
+            FROM pg_current_snapshot() AS s`,
+        );
         const rows = (await tx
           .select(WIRE)
           .from(events_events)
@@ -63,7 +64,7 @@ export function createEventsStream(deps: { db: Db; changes: Pick<Changes, 'on'>;
           )
           .orderBy(asc(events_events.id))
           .limit(BATCH)) as StreamEvent[];
-        const b = bounds.rows[0];
+        const b = bounds[0];
         return { rows, xmin: BigInt(b?.xmin ?? 0), xmax: BigInt(b?.xmax ?? 0), top: Number(b?.top ?? 0) };
       },
       { isolationLevel: 'repeatable read', accessMode: 'read only' },

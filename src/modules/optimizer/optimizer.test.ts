@@ -5,6 +5,7 @@ import { type FakeOpenAI, startFakeOpenAI } from '../../../test/fake-openai.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
 import { finishedTask } from '../../../test/wait.js';
+import { queryRows } from '../../core/db.js';
 
 /**
  * The optimizer through the API: analyze/ for a stored article and for raw HTML (the refusals), optimize/
@@ -109,11 +110,10 @@ describe('optimizer/optimize/', () => {
     fake.queue({
       json: { html: STRONG_HTML, meta_title: 'Trail shoes: a guide', meta_description: 'd'.repeat(130), changes: ['Rewrote it'] },
     });
-    const before = (await t.database.db.execute(
+    const before = await queryRows<{ credits_balance: number }>(
+      t.database.db,
       sql`select credits as credits_balance from auth_accounts where id = ${owner.accountId}`,
-    )) as unknown as {
-      rows: { credits_balance: number }[];
-    };
+    );
     const res = await call(owner, 'POST', '/api/v1/optimizer/optimize/', { content_ids: [article.id, 999_999] });
     expect(res.statusCode, res.body).toBe(202);
     expect(res.json().data).toMatchObject({ credits_estimated: 1, skipped: [999_999] });
@@ -136,12 +136,11 @@ describe('optimizer/optimize/', () => {
     expect(detail.meta_title).toBe('Trail shoes: a guide');
     const versions = (await call(owner, 'GET', `/api/v1/writer/content/${article.id}/versions/`)).json().data;
     expect(versions.results[0]).toMatchObject({ reason: 'optimized' });
-    const after = (await t.database.db.execute(
+    const after = await queryRows<{ credits_balance: number }>(
+      t.database.db,
       sql`select credits as credits_balance from auth_accounts where id = ${owner.accountId}`,
-    )) as unknown as {
-      rows: { credits_balance: number }[];
-    };
-    expect(Number(before.rows[0]?.credits_balance) - Number(after.rows[0]?.credits_balance)).toBe(1);
+    );
+    expect(Number(before[0]?.credits_balance) - Number(after[0]?.credits_balance)).toBe(1);
     const events = (await call(owner, 'GET', `/api/v1/events/?type=content.optimized&object_id=${article.id}`)).json().data;
     expect(events.results[0]).toMatchObject({ source_agent: 'worker', object_type: 'content', payload: { applied: true } });
     // The run's detail, and another account's is 404.

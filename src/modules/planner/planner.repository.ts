@@ -1,5 +1,5 @@
 import { and, asc, count, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
-import type { Db } from '../../core/db.js';
+import { type Db, queryRows } from '../../core/db.js';
 import { type KeywordStatus, planner_clusters, planner_content_ideas, planner_keywords } from './planner.tables.js';
 
 /** Planner queries. Every function takes the account id, and callers limited to some sites pass them too. */
@@ -204,12 +204,15 @@ export async function lockStillNew(db: Db, accountId: number, ids: number[]): Pr
   const still = new Set<number>();
   for (let i = 0; i < ids.length; i += 10_000) {
     const chunk = ids.slice(i, i + 10_000);
-    const result = (await db.execute(sql`
+    const rows = await queryRows<{ id: number }>(
+      db,
+      sql`
       SELECT id FROM planner_keywords
        WHERE account_id = ${accountId} AND status = 'new' AND cluster_id IS NULL
          AND id = ANY(${`{${chunk.join(',')}}`}::int[])
-       ORDER BY id FOR UPDATE`)) as unknown as { rows: { id: number }[] };
-    for (const row of result.rows) still.add(Number(row.id));
+       ORDER BY id FOR UPDATE`,
+    );
+    for (const row of rows) still.add(Number(row.id));
   }
   return still;
 }

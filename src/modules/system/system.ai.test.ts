@@ -4,6 +4,7 @@ import { addMember, type SignedUp, signUp } from '../../../test/factories.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../../../test/fake-openai.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
+import { queryRows } from '../../core/db.js';
 
 /** system/settings/, system/prompts/, system/author-profiles/ and system/ai/check/, through the API. */
 
@@ -323,16 +324,13 @@ describe('with no provider configured', () => {
     await expect(ai.image(ctx, { prompt: 'x' }, { ref: 'test:bare-image' })).rejects.toMatchObject({
       code: 'service_unavailable',
     });
-    const usageRows = (await bare.database.db.execute(
+    const usageRows = await queryRows<{ n: number }>(
+      bare.database.db,
       sql`SELECT count(*)::int AS n FROM billing_credit_transactions WHERE type = 'usage'`,
-    )) as unknown as {
-      rows: { n: number }[];
-    };
-    expect(usageRows.rows[0]?.n).toBe(0);
-    const aiUsage = (await bare.database.db.execute(sql`SELECT count(*)::int AS n FROM billing_usage`)) as unknown as {
-      rows: { n: number }[];
-    };
-    expect(aiUsage.rows[0]?.n).toBe(0);
+    );
+    expect(usageRows[0]?.n).toBe(0);
+    const aiUsage = await queryRows<{ n: number }>(bare.database.db, sql`SELECT count(*)::int AS n FROM billing_usage`);
+    expect(aiUsage[0]?.n).toBe(0);
 
     // Everything else works: settings and prompts are readable and writable.
     expect((await bare.request({ method: 'GET', url: api('prompts/content/'), headers: who.headers })).statusCode).toBe(200);

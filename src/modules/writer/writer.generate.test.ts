@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSector, createSite, type SignedUp, signUp } from '../../../test/factories.js';
 import { type FakeOpenAI, type FakeRequest, startFakeOpenAI } from '../../../test/fake-openai.js';
@@ -6,6 +6,7 @@ import { fakeWriter } from '../../../test/fake-writer.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
 import { finishedTask } from '../../../test/wait.js';
+import { queryRows } from '../../core/db.js';
 import { countWords } from './writer.html.js';
 
 /**
@@ -43,7 +44,7 @@ afterAll(async () => {
 });
 
 type Row = Record<string, unknown>;
-const rows = async (query: ReturnType<typeof sql>) => (await t.database.db.execute(query)) as unknown as { rows: Row[] };
+const rows = (query: SQL) => queryRows<Row>(t.database.db, query);
 
 async function call(who: SignedUp, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) {
   return t.request({ method, url, headers: who.headers, ...(payload ? { payload } : {}) });
@@ -281,7 +282,7 @@ describe('ideas → tasks → articles', () => {
       sql`select amount, operation, object_type, object_id, ref from billing_credit_transactions where account_id = ${owner.accountId} and type = 'usage' order by id`,
     );
     const [a, b] = await Promise.all(ids.map((id) => task(owner, id)));
-    expect(ledger.rows).toEqual([
+    expect(ledger).toEqual([
       {
         amount: -12,
         operation: 'content_generation',
@@ -301,9 +302,9 @@ describe('ideas → tasks → articles', () => {
       sql`select operation, credits, tokens_out from billing_usage where account_id = ${owner.accountId} order by id`,
     );
     // 1 call for the short article, 1 + 9 + 1 for the long one; the credits on each article's last call.
-    expect(usage.rows).toHaveLength(12);
-    expect(usage.rows.every((r) => r.operation === 'content_generation')).toBe(true);
-    expect(usage.rows.map((r) => r.credits)).toEqual([12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 30]);
+    expect(usage).toHaveLength(12);
+    expect(usage.every((r) => r.operation === 'content_generation')).toBe(true);
+    expect(usage.map((r) => r.credits)).toEqual([12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 30]);
   });
 
   it('records content.generated and credits.debited, by the worker', async () => {
@@ -542,7 +543,7 @@ describe('faults', () => {
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
     expect(done.attempts).toBe(2);
     const count = await rows(sql`select count(*)::int as n from writer_content where task_id = ${id as number}`);
-    expect(count.rows[0]?.n).toBe(1);
+    expect(count[0]?.n).toBe(1);
     expect(await balanceOf(owner)).toBe(balance - 16);
   });
 

@@ -11,6 +11,7 @@ import { type FakeOpenAI, startFakeOpenAI } from '../../../test/fake-openai.js';
 import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { expectSecured } from '../../../test/security.js';
 import { finishedTask, until } from '../../../test/wait.js';
+import { queryRows } from '../../core/db.js';
 import { removeImage } from './writer.images.html.js';
 import type { ImageWire } from './writer.images.schemas.js';
 import { type ContentRow, insertContent } from './writer.repository.js';
@@ -138,18 +139,15 @@ const storedFiles = () => {
 };
 
 async function contentRow(id: number): Promise<ContentState> {
-  const { rows } = (await t.database.db.execute(sql`select * from writer_content where id = ${id}`)) as unknown as {
-    rows: ContentState[];
-  };
-  return rows[0] as ContentState;
+  const [row] = await queryRows<ContentState>(t.database.db, sql`select * from writer_content where id = ${id}`);
+  return row as ContentState;
 }
 
-async function versionsOf(id: number) {
-  const { rows } = (await t.database.db.execute(
+const versionsOf = (id: number) =>
+  queryRows<{ number: number; reason: string; html: string }>(
+    t.database.db,
     sql`select number, reason, html from writer_content_versions where content_id = ${id} order by number`,
-  )) as unknown as { rows: { number: number; reason: string; html: string }[] };
-  return rows;
-}
+  );
 
 describe('prompts → images → the article', () => {
   let who: Owner;

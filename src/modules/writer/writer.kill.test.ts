@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSector, createSite, type SignedUp, signUp } from '../../../test/factories.js';
 import { type FakeOpenAI, type FakeRequest, startFakeOpenAI } from '../../../test/fake-openai.js';
@@ -7,6 +7,7 @@ import { buildTestApp, type TestApp } from '../../../test/harness.js';
 import { WRITER_KILL_LIMITS } from '../../../test/job-types.js';
 import { until } from '../../../test/wait.js';
 import { workerProcesses } from '../../../test/worker-process.js';
+import { queryRows } from '../../core/db.js';
 import { writerTaskById } from './writer.repository.js';
 
 /**
@@ -40,8 +41,7 @@ afterAll(async () => {
   await fake?.close();
 });
 
-const rows = async (query: ReturnType<typeof sql>) =>
-  ((await t.database.db.execute(query)) as unknown as { rows: Record<string, unknown>[] }).rows;
+const rows = (query: SQL) => queryRows<Record<string, unknown>>(t.database.db, query);
 
 interface Setup {
   owner: SignedUp;
