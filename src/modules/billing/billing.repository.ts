@@ -263,7 +263,8 @@ export type Period = 'day' | 'week' | 'month';
 
 /** Totals per operation per bucket (UTC), newest bucket first. */
 export async function usageSummary(db: Db, accountId: number | null, period: Period, range: { from?: Date; to?: Date }) {
-  const bucket = sql<Date>`date_trunc(${sql.raw(`'${period}'`)}, ${billing_usage.created_at} at time zone 'UTC') at time zone 'UTC'`;
+  // Drizzle has both drivers answer timestamps as text for its columns to map; a raw expression is not mapped.
+  const bucket = sql<string>`date_trunc(${sql.raw(`'${period}'`)}, ${billing_usage.created_at} at time zone 'UTC') at time zone 'UTC'`;
   const where: SQL[] = [];
   if (accountId !== null) where.push(eq(billing_usage.account_id, accountId));
   if (range.from) where.push(gte(billing_usage.created_at, range.from));
@@ -284,7 +285,7 @@ export async function usageSummary(db: Db, accountId: number | null, period: Per
     .orderBy(desc(bucket), asc(billing_usage.operation));
   return rows.map((r) => ({
     ...r,
-    bucket: new Date(r.bucket as unknown as string),
+    bucket: new Date(r.bucket),
     tokens_in: Number(r.tokens_in),
     tokens_out: Number(r.tokens_out),
     cost_micros: Number(r.cost_micros),

@@ -242,7 +242,7 @@ export function createKeywordsService(deps: { db: Db; sites: PlannerSites }) {
       const batchAfter = (after: number) => repo.keywordsAfter(db, ctx.accountId, scope, after, BATCH);
       const first = await batchAfter(0);
       async function* lines() {
-        yield stringify([columns as unknown as string[]]);
+        yield stringify([[...columns]]);
         let rows = first;
         for (;;) {
           if (rows.length === 0) return;
