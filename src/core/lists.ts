@@ -242,7 +242,7 @@ export function listConditions(spec: ListSpec, query: ListQuery, table: PgTable)
       if (value !== undefined && value !== null) conditions.push(op(filter.column, value));
     }
   }
-  const createdColumn = spec.createdColumn ?? (table as unknown as Record<string, PgColumn>).created_at;
+  const createdColumn = spec.createdColumn ?? getTableColumns(table).created_at;
   if (createdColumn) {
     if (typeof query.created_after === 'string') {
       const after = parseDate(query.created_after, 'created_after', errors, false);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { and, eq, getTableName, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, getTableName, inArray, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type TObject, type TSchema, Type } from 'typebox';
@@ -148,7 +148,7 @@ export function scopeConditions(
   const conditions: SQL[] = [...(spec.baseWhere ?? [])];
   if (spec.scope === 'global') return conditions;
   const ctx = accountContext(request);
-  const columns = spec.table as unknown as Record<string, PgColumn>;
+  const columns: Record<string, PgColumn | undefined> = getTableColumns(spec.table);
   conditions.push(eq(columns.account_id as PgColumn, ctx.accountId));
   const siteColumn = spec.siteColumn ?? (spec.scope === 'site' ? columns.site_id : undefined);
   if (siteColumn && ctx.siteIds !== null) {
@@ -159,7 +159,7 @@ export function scopeConditions(
 
 /** What every action of one resource shares: its columns, names, route config, reads and event records. */
 function resourceParts(db: Db, spec: ResourceSpec) {
-  const columns = spec.table as unknown as Record<string, PgColumn>;
+  const columns: Record<string, PgColumn | undefined> = getTableColumns(spec.table);
   const idColumn = columns.id as PgColumn;
   const access = { ...DEFAULT_ACCESS, ...spec.access };
   const [singular, plural] = spec.names;
