@@ -1,5 +1,5 @@
-import { eq, inArray, type SQL, sql } from 'drizzle-orm';
-import type { Db } from '../../core/db.js';
+import { and, asc, desc, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
+import { type Db, queryRows } from '../../core/db.js';
 import { events_events } from '../../core/events.tables.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
 
@@ -15,6 +15,7 @@ export const EVENT_LIST: ListSpec = {
   },
 };
 
+/** An event as the feed and the stream show it. */
 const WIRE = {
   id: events_events.id,
   site_id: events_events.site_id,
@@ -26,6 +27,7 @@ const WIRE = {
   payload: events_events.payload,
   created_at: events_events.created_at,
 };
+export type WireEvent = { [K in keyof typeof WIRE]: (typeof events_events.$inferSelect)[K] };
 
 /**
  * The events a caller limited to some sites (`siteIds`; null means every site) may see: those of their sites
@@ -41,7 +43,7 @@ function reachable(siteIds: number[] | null): SQL[] {
  * id)` for a site-limited caller; the cursor is the last id).
  */
 export function listEvents(db: Db, accountId: number, siteIds: number[] | null, query: ListQuery) {
-  return runList<Pick<typeof events_events.$inferSelect, keyof typeof WIRE>>({
+  return runList<WireEvent>({
     db,
     table: events_events,
     idColumn: events_events.id,
@@ -51,4 +53,42 @@ export function listEvents(db: Db, accountId: number, siteIds: number[] | null, 
     query,
     accountId,
   });
+}
+
+/**
+ * The account's events after `after`, oldest first, with the bounds of the snapshot they were read in (its xmin
+ * and xmax, and the highest event id it sees), which the stream needs to tell which rows are final
+ * (events.stream.service.ts).
+ */
+export function streamBatch(db: Db, accountId: number, siteIds: number[] | null, filters: SQL[], after: number, limit: number) {
+  return db.transaction(
+    async (tx) => {
+      const [bounds] = await queryRows<{ xmin: string; xmax: string; top: number | null }>(
+        tx,
+        sql`
+        SELECT pg_snapshot_xmin(s)::text AS xmin, pg_snapshot_xmax(s)::text AS xmax,
+               (SELECT max(id) FROM events_events) AS top
+          FROM pg_current_snapshot() AS s`,
+      );
+      const rows: WireEvent[] = await tx
+        .select(WIRE)
+        .from(events_events)
+        .where(and(eq(events_events.account_id, accountId), gt(events_events.id, after), ...reachable(siteIds), ...filters))
+        .orderBy(asc(events_events.id))
+        .limit(limit);
+      return { rows, xmin: BigInt(bounds?.xmin ?? 0), xmax: BigInt(bounds?.xmax ?? 0), top: Number(bounds?.top ?? 0) };
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  );
+}
+
+/** The id of the account's newest event the caller may see, 0 when there is none. */
+export async function newestEventId(db: Db, accountId: number, siteIds: number[] | null): Promise<number> {
+  const [row] = await db
+    .select({ id: events_events.id })
+    .from(events_events)
+    .where(and(eq(events_events.account_id, accountId), ...reachable(siteIds)))
+    .orderBy(desc(events_events.id))
+    .limit(1);
+  return row?.id ?? 0;
 }

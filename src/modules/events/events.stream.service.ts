@@ -1,34 +1,16 @@
-import { and, asc, desc, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import type { Changes } from '../../core/changes.js';
-import { type Db, queryRows } from '../../core/db.js';
+import type { Db } from '../../core/db.js';
 import { events_events } from '../../core/events.tables.js';
 import { type ListQuery, listConditions } from '../../core/lists.js';
 import type { RequestContext } from '../../core/tenancy.js';
-import { EVENT_LIST } from './events.repository.js';
+import { EVENT_LIST, newestEventId, streamBatch, type WireEvent } from './events.repository.js';
 
 type Ctx = RequestContext & { accountId: number };
-
-const WIRE = {
-  id: events_events.id,
-  site_id: events_events.site_id,
-  type: events_events.type,
-  source_agent: events_events.source_agent,
-  actor_id: events_events.actor_id,
-  object_type: events_events.object_type,
-  object_id: events_events.object_id,
-  payload: events_events.payload,
-  created_at: events_events.created_at,
-};
-export type StreamEvent = { [K in keyof typeof WIRE]: (typeof events_events.$inferSelect)[K] };
 
 const BATCH = 500;
 /** While rows wait for an older transaction to end, how often the stream looks again. */
 const SETTLE_POLL_MS = 50;
-
-function reachable(siteIds: number[] | null): SQL[] {
-  if (siteIds === null) return [];
-  return [siteIds.length > 0 ? inArray(events_events.site_id, siteIds) : sql`false`];
-}
 
 /**
  * The account's events as they commit, for `events/stream/`, resumable by event id.
@@ -46,31 +28,6 @@ function reachable(siteIds: number[] | null): SQL[] {
 export function createEventsStream(deps: { db: Db; changes: Pick<Changes, 'on'>; heartbeatMs: number }) {
   const { db } = deps;
 
-  async function read(ctx: Ctx, filters: SQL[], after: number) {
-    return db.transaction(
-      async (tx) => {
-        const bounds = await queryRows<{ xmin: string; xmax: string; top: number | null }>(
-          tx,
-          sql`
-          SELECT pg_snapshot_xmin(s)::text AS xmin, pg_snapshot_xmax(s)::text AS xmax,
-                 (SELECT max(id) FROM events_events) AS top
-            FROM pg_current_snapshot() AS s`,
-        );
-        const rows = (await tx
-          .select(WIRE)
-          .from(events_events)
-          .where(
-            and(eq(events_events.account_id, ctx.accountId), gt(events_events.id, after), ...reachable(ctx.siteIds), ...filters),
-          )
-          .orderBy(asc(events_events.id))
-          .limit(BATCH)) as StreamEvent[];
-        const b = bounds[0];
-        return { rows, xmin: BigInt(b?.xmin ?? 0), xmax: BigInt(b?.xmax ?? 0), top: Number(b?.top ?? 0) };
-      },
-      { isolationLevel: 'repeatable read', accessMode: 'read only' },
-    );
-  }
-
   return {
     heartbeatMs: deps.heartbeatMs,
 
@@ -80,21 +37,15 @@ export function createEventsStream(deps: { db: Db; changes: Pick<Changes, 'on'>;
     },
 
     /** Where a stream with no Last-Event-ID starts: after the account's newest event now. */
-    async latestId(ctx: Ctx): Promise<number> {
-      const [row] = await db
-        .select({ id: events_events.id })
-        .from(events_events)
-        .where(and(eq(events_events.account_id, ctx.accountId), ...reachable(ctx.siteIds)))
-        .orderBy(desc(events_events.id))
-        .limit(1);
-      return row?.id ?? 0;
+    latestId(ctx: Ctx): Promise<number> {
+      return newestEventId(db, ctx.accountId, ctx.siteIds);
     },
 
     /**
      * The events after `from`, in id order, then each one as it commits; `null` when a heartbeat is due. Ends when
      * `signal` aborts (the client left).
      */
-    async *follow(ctx: Ctx, filters: SQL[], from: number, signal: AbortSignal): AsyncGenerator<StreamEvent | null> {
+    async *follow(ctx: Ctx, filters: SQL[], from: number, signal: AbortSignal): AsyncGenerator<WireEvent | null> {
       let cursor = from;
       // Rows up to `final` can no longer be joined by a lower id; checkpoints wait for their snapshot's
       // transactions to end.
@@ -111,7 +62,7 @@ export function createEventsStream(deps: { db: Db; changes: Pick<Changes, 'on'>;
       try {
         while (!signal.aborted) {
           heard = false;
-          const { rows, xmin, xmax, top } = await read(ctx, filters, cursor);
+          const { rows, xmin, xmax, top } = await streamBatch(db, ctx.accountId, ctx.siteIds, filters, cursor, BATCH);
           if (xmin === xmax) final = Math.max(final, top);
           else if (checkpoints.at(-1)?.xmax === xmax) (checkpoints.at(-1) as { top: number }).top = top;
           else checkpoints.push({ xmax, top });
