@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { fieldError } from '../../core/errors.js';
 import { listQuerySchema } from '../../core/lists.js';
+import { serveEventStream } from '../../core/sse.js';
 import { accountContext } from '../../core/tenancy.js';
 import { EVENT_LIST } from './events.repository.js';
 import type { EventsStream } from './events.stream.service.js';
@@ -27,7 +28,7 @@ const StreamQuery = Type.Object(
 
 export async function eventsStreamRoutes(fastify: FastifyInstance, deps: { eventsStream: EventsStream }) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const stream = deps.eventsStream;
+  const events = deps.eventsStream;
 
   app.get(
     '/api/v1/events/stream',
@@ -52,32 +53,20 @@ export async function eventsStreamRoutes(fastify: FastifyInstance, deps: { event
       if (header !== undefined && !/^\d{1,10}$/.test(String(header))) {
         throw fieldError('Last-Event-ID', 'Must be the id of an event (a whole number).');
       }
-      const filters = stream.filters(query);
+      const filters = events.filters(query);
       const resume = header !== undefined ? Number(header) : resumeQuery;
-      const from = resume ?? (await stream.latestId(ctx));
-      const closed = new AbortController();
-      request.raw.on('close', () => closed.abort());
-      reply.hijack();
-      reply.raw.writeHead(200, {
-        ...(reply.getHeaders() as Record<string, string>),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      reply.raw.write('retry: 2000\n\n');
-      try {
-        for await (const event of stream.follow(ctx, filters, from, closed.signal)) {
-          if (event === null) reply.raw.write(`: heartbeat ${new Date().toISOString()}\n\n`);
-          else reply.raw.write(`id: ${event.id}\ndata: ${JSON.stringify(event)}\n\n`);
-        }
-      } catch (error) {
-        request.log.warn({ err: error }, 'events stream failed');
-        reply.raw.write(
-          `event: error\ndata: ${JSON.stringify({ code: 'internal_error', message: 'The stream stopped; reconnect with Last-Event-ID.' })}\n\n`,
-        );
-      }
-      reply.raw.end();
+      const from = resume ?? (await events.latestId(ctx));
+      await serveEventStream(
+        request,
+        reply,
+        async (stream) => {
+          for await (const event of events.follow(ctx, filters, from, stream.signal)) {
+            if (event === null) stream.send({ comment: `heartbeat ${new Date().toISOString()}` });
+            else stream.send({ id: event.id, data: event });
+          }
+        },
+        'reconnect with Last-Event-ID',
+      );
     },
   );
 }

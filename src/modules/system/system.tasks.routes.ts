@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { Envelope, ok, PageEnvelope, sendPage } from '../../core/envelope.js';
 import { listQuerySchema } from '../../core/lists.js';
 import { IdParams, sendDetail } from '../../core/resource.js';
+import { serveEventStream } from '../../core/sse.js';
 import type { system_tasks } from '../../core/tasks.tables.js';
 import { accountContext } from '../../core/tenancy.js';
 import { TaskSchema } from './system.tasks.schemas.js';
@@ -86,31 +87,19 @@ export async function systemTasksRoutes(fastify: FastifyInstance, services: { ta
       const { id } = request.params;
       const ctx = accountContext(request);
       const first = await tasks.get(ctx, id); // 404 before the stream starts
-      const closed = new AbortController();
-      request.raw.on('close', () => closed.abort());
-      reply.hijack();
-      reply.raw.writeHead(200, {
-        ...(reply.getHeaders() as Record<string, string>),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      reply.raw.write('retry: 2000\n\n');
-      let last = first;
-      try {
-        for await (const task of tasks.watch(ctx, id, closed.signal)) {
-          last = task;
-          reply.raw.write(`event: task\nid: ${task.updated_at.getTime()}\ndata: ${JSON.stringify(wire(task))}\n\n`);
-        }
-        if (!closed.signal.aborted) reply.raw.write(`event: end\ndata: ${JSON.stringify(wire(last))}\n\n`);
-      } catch (error) {
-        request.log.warn({ err: error }, 'task event stream failed');
-        reply.raw.write(
-          `event: error\ndata: ${JSON.stringify({ code: 'internal_error', message: 'The stream stopped; reconnect.' })}\n\n`,
-        );
-      }
-      reply.raw.end();
+      await serveEventStream(
+        request,
+        reply,
+        async (stream) => {
+          let last = first;
+          for await (const task of tasks.watch(ctx, id, stream.signal)) {
+            last = task;
+            stream.send({ event: 'task', id: task.updated_at.getTime(), data: wire(task) });
+          }
+          if (!stream.signal.aborted) stream.send({ event: 'end', data: wire(last) });
+        },
+        'reconnect',
+      );
     },
   );
 }
