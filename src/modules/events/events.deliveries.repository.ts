@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { events_events } from '../../core/events.tables.js';
 import { type ListQuery, type ListSpec, runList } from '../../core/lists.js';
+import { EVENT_WIRE } from './events.repository.js';
 import { DELIVERY_STATUSES, events_deliveries, events_delivery_attempts, events_subscriptions } from './events.tables.js';
 
 export type DeliveryRow = typeof events_deliveries.$inferSelect;
@@ -85,19 +86,6 @@ export async function insertAttempt(
   const [row] = await tx.insert(events_delivery_attempts).values(values).onConflictDoNothing().returning();
   return row ?? null;
 }
-
-/** The event as the feed shows it (the webhook's `data`). */
-const EVENT_WIRE = {
-  id: events_events.id,
-  site_id: events_events.site_id,
-  type: events_events.type,
-  source_agent: events_events.source_agent,
-  actor_id: events_events.actor_id,
-  object_type: events_events.object_type,
-  object_id: events_events.object_id,
-  payload: events_events.payload,
-  created_at: events_events.created_at,
-};
 
 /**
  * The active subscriptions with a delivery due and no attempt under way, for the dispatcher. For some accounts

@@ -15,8 +15,8 @@ export const EVENT_LIST: ListSpec = {
   },
 };
 
-/** An event as the feed and the stream show it. */
-const WIRE = {
+/** An event as the feed, the stream and a webhook's `data` show it. */
+export const EVENT_WIRE = {
   id: events_events.id,
   site_id: events_events.site_id,
   type: events_events.type,
@@ -27,7 +27,7 @@ const WIRE = {
   payload: events_events.payload,
   created_at: events_events.created_at,
 };
-export type WireEvent = { [K in keyof typeof WIRE]: (typeof events_events.$inferSelect)[K] };
+export type WireEvent = { [K in keyof typeof EVENT_WIRE]: (typeof events_events.$inferSelect)[K] };
 
 /**
  * The events a caller limited to some sites (`siteIds`; null means every site) may see: those of their sites
@@ -47,7 +47,7 @@ export function listEvents(db: Db, accountId: number, siteIds: number[] | null, 
     db,
     table: events_events,
     idColumn: events_events.id,
-    select: WIRE,
+    select: EVENT_WIRE,
     where: [eq(events_events.account_id, accountId), ...reachable(siteIds)],
     spec: EVENT_LIST,
     query,
@@ -71,7 +71,7 @@ export function streamBatch(db: Db, accountId: number, siteIds: number[] | null,
           FROM pg_current_snapshot() AS s`,
       );
       const rows: WireEvent[] = await tx
-        .select(WIRE)
+        .select(EVENT_WIRE)
         .from(events_events)
         .where(and(eq(events_events.account_id, accountId), gt(events_events.id, after), ...reachable(siteIds), ...filters))
         .orderBy(asc(events_events.id))
