@@ -657,6 +657,19 @@ function jobContext(
   };
 }
 
+/**
+ * One unit of a driving job's work (automation's stages) done by a module's own job handler through `runInline`:
+ * the key its effects and charges are recorded under, who it acts as, the driver's stop signal, and whether a
+ * transient failure now is final for it (no retry of the driver follows).
+ */
+export interface InlineUnit {
+  key: string;
+  accountId: number;
+  actorId: number | null;
+  signal: AbortSignal;
+  lastAttempt: boolean;
+}
+
 export function createJobs(deps: JobsDeps) {
   const { config, database, log } = deps;
   const connection = new BossConnection(executorFor(database), log);
@@ -716,11 +729,7 @@ export function createJobs(deps: JobsDeps) {
      * again and finds done what was done: nothing is stored or charged twice. The driver's signal stops it, and
      * the driver's `lastAttempt` says whether a transient failure is final for the unit or retries the driver.
      */
-    async runInline<N extends JobName>(
-      name: N,
-      payload: JobPayloads[N],
-      options: { key: string; accountId: number; signal: AbortSignal; lastAttempt: boolean },
-    ): Promise<unknown> {
+    async runInline<N extends JobName>(name: N, payload: JobPayloads[N], options: InlineUnit): Promise<unknown> {
       const definition = registry.definitionOf(name);
       checkPayload(definition, payload);
       const controller = new AbortController();

@@ -1,4 +1,5 @@
 import type { Db } from '../../core/db.js';
+import type { InlineUnit } from '../../core/jobs.js';
 import type { RequestContext } from '../../core/tenancy.js';
 
 /**
@@ -6,16 +7,6 @@ import type { RequestContext } from '../../core/tenancy.js';
  * own code (its job handler, run inline under `unit.key`), so a unit run again with the same key, after a
  * crash or a restart, finds its work done and its credits charged: nothing happens twice.
  */
-
-/** One unit of a run: the key its work and charges are recorded under, and the run's own stop signal. */
-export interface UnitRun {
-  key: string;
-  accountId: number;
-  actorId: number | null;
-  signal: AbortSignal;
-  /** No retry of the run's job follows: a transient failure now is final for this unit. */
-  lastAttempt: boolean;
-}
 
 /** Who a run acts as when it moves content through the API's own rules (the user who started it, if any). */
 export interface Actor {
@@ -28,13 +19,13 @@ export interface AutomationPlanner {
   newKeywords(accountId: number, siteId: number, limit: number): Promise<{ id: number; sector_id: number }[]>;
   /** Lexical clustering of these keywords of one sector (free). */
   clusterKeywords(
-    unit: UnitRun,
+    unit: InlineUnit,
     target: { site_id: number; sector_id: number },
     ids: number[],
   ): Promise<{ clusters_created: number; keywords_clustered: number }>;
   /** The site's clusters still `new` (no ideas yet), oldest first. */
   clustersWithoutIdeas(accountId: number, siteId: number, limit: number): Promise<number[]>;
-  generateIdeas(unit: UnitRun, clusterId: number, perCluster: number): Promise<{ ideas_created: number }>;
+  generateIdeas(unit: InlineUnit, clusterId: number, perCluster: number): Promise<{ ideas_created: number }>;
   /** The site's `new` ideas, oldest first. */
   newIdeas(accountId: number, siteId: number, limit: number): Promise<number[]>;
   /** The planner's `bulk_queue_to_writer/`: one writer task per idea still `new`. */
@@ -44,13 +35,13 @@ export interface AutomationPlanner {
 export interface AutomationWriter {
   /** The site's `queued` writer tasks, oldest first, with their target length (for the estimate). */
   queuedTasks(accountId: number, siteId: number, limit: number): Promise<{ id: number; word_count_target: number }[]>;
-  generateArticle(unit: UnitRun, taskId: number): Promise<{ content_id: number | null; credits: number }>;
+  generateArticle(unit: InlineUnit, taskId: number): Promise<{ content_id: number | null; credits: number }>;
   /** The site's generated `draft` articles, oldest first, with whether they have images yet. */
   drafts(accountId: number, siteId: number, limit: number): Promise<{ id: number; word_count: number; has_images: boolean }[]>;
-  writeImagePrompts(unit: UnitRun, contentId: number, inArticle: number): Promise<{ image_ids: number[] }>;
+  writeImagePrompts(unit: InlineUnit, contentId: number, inArticle: number): Promise<{ image_ids: number[] }>;
   /** The site's images waiting to be drawn (`pending`), oldest first. */
   pendingImages(accountId: number, siteId: number, limit: number): Promise<number[]>;
-  generateImage(unit: UnitRun, imageId: number): Promise<{ generated: boolean }>;
+  generateImage(unit: InlineUnit, imageId: number): Promise<{ generated: boolean }>;
   /** `draft` → `review` (the review queue); false when it is no longer a draft. */
   submitForReview(actor: Actor, contentId: number): Promise<boolean>;
   /** `review` → `approved`; false when it is no longer in review. */
@@ -58,11 +49,11 @@ export interface AutomationWriter {
 }
 
 export interface AutomationOptimizer {
-  optimize(unit: UnitRun, contentId: number): Promise<{ applied: boolean }>;
+  optimize(unit: InlineUnit, contentId: number): Promise<{ applied: boolean }>;
 }
 
 export interface AutomationLinker {
-  link(unit: UnitRun, contentId: number): Promise<{ applied: number }>;
+  link(unit: InlineUnit, contentId: number): Promise<{ applied: number }>;
 }
 
 /**

@@ -3,8 +3,16 @@ import type { Ai } from '../../core/ai.js';
 import type { Db } from '../../core/db.js';
 import { AppError } from '../../core/errors.js';
 import { record } from '../../core/events.js';
-import { type AnyJobDefinition, defineJob, describeError, isTransient, JobCancelled, type JobContext } from '../../core/jobs.js';
-import type { Actor, AutomationCredits, AutomationStages, UnitRun } from './automation.deps.js';
+import {
+  type AnyJobDefinition,
+  defineJob,
+  describeError,
+  type InlineUnit,
+  isTransient,
+  JobCancelled,
+  type JobContext,
+} from '../../core/jobs.js';
+import type { Actor, AutomationCredits, AutomationStages } from './automation.deps.js';
 import * as repo from './automation.repository.js';
 import { nextRun } from './automation.schedule.js';
 import type { AutomationService } from './automation.service.js';
@@ -120,7 +128,7 @@ async function doUnit(
   run: repo.RunRow,
   stage: Stage,
   unit: PlannedUnit,
-  context: UnitRun,
+  context: InlineUnit,
 ): Promise<UnitOutcome> {
   const { planner, writer, optimizer, linker } = deps.stages();
   const settings = run.settings;

@@ -1,5 +1,6 @@
 import { AppError, conflict, notFound } from '../../core/errors.js';
 import { byCaller, record } from '../../core/events.js';
+import type { InlineUnit } from '../../core/jobs.js';
 import { type ListQuery, pageOfRows } from '../../core/lists.js';
 import type { ScopedContext } from '../../core/resource.js';
 import { canReachSite } from '../../core/tenancy.js';
@@ -71,14 +72,11 @@ export function createLinkerService(deps: LinkerDeps) {
      * Links one article, for a pipeline that drives the linker unit by unit (automation): `linker.process`'s own
      * handler run here under the caller's key, so the same key run again links nothing twice.
      */
-    async linkOne(
-      unit: { key: string; accountId: number; actorId: number | null; signal: AbortSignal; lastAttempt: boolean },
-      contentId: number,
-    ): Promise<{ applied: number }> {
+    async linkOne(unit: InlineUnit, contentId: number): Promise<{ applied: number }> {
       const result = (await jobs.runInline(
         'linker.process',
         { account_id: unit.accountId, actor_id: unit.actorId, content_ids: [contentId], dry_run: false },
-        { key: unit.key, accountId: unit.accountId, signal: unit.signal, lastAttempt: unit.lastAttempt },
+        unit,
       )) as { applied: number };
       return { applied: result.applied };
     },

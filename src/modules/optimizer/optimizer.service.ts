@@ -1,7 +1,7 @@
 import type { Ai } from '../../core/ai.js';
 import type { Db } from '../../core/db.js';
 import { notFound, validationError } from '../../core/errors.js';
-import type { Jobs } from '../../core/jobs.js';
+import type { InlineUnit, Jobs } from '../../core/jobs.js';
 import type { ListQuery } from '../../core/lists.js';
 import type { ScopedContext } from '../../core/resource.js';
 import { type Analysis, analyze } from './optimizer.analysis.js';
@@ -127,14 +127,11 @@ export function createOptimizerService(deps: OptimizerServiceDeps) {
      * One article, for a pipeline that drives the optimizer unit by unit (automation): `optimizer.optimize`'s own
      * handler run here under the caller's key, so the same key run again stores and charges nothing twice.
      */
-    async optimizeOne(
-      unit: { key: string; accountId: number; actorId: number | null; signal: AbortSignal; lastAttempt: boolean },
-      contentId: number,
-    ): Promise<{ applied: boolean }> {
+    async optimizeOne(unit: InlineUnit, contentId: number): Promise<{ applied: boolean }> {
       const result = (await jobs.runInline(
         'optimizer.optimize',
         { account_id: unit.accountId, actor_id: unit.actorId, content_ids: [contentId] },
-        { key: unit.key, accountId: unit.accountId, signal: unit.signal, lastAttempt: unit.lastAttempt },
+        unit,
       )) as { applied: number };
       return { applied: result.applied > 0 };
     },

@@ -1,5 +1,5 @@
 import type { Db } from '../../core/db.js';
-import type { Jobs } from '../../core/jobs.js';
+import type { InlineUnit, Jobs } from '../../core/jobs.js';
 import type { ScopedContext } from '../../core/resource.js';
 import type { IdeasService } from './planner.ideas.service.js';
 import * as repo from './planner.repository.js';
@@ -10,22 +10,8 @@ import * as repo from './planner.repository.js';
  * again under the same key (its driver retried after a crash) finds it stored and charged and does neither twice.
  */
 
-export interface PipelineUnit {
-  key: string;
-  accountId: number;
-  actorId: number | null;
-  signal: AbortSignal;
-  lastAttempt: boolean;
-}
-
 export function createPlannerPipeline(deps: { db: Db; jobs: Jobs; ideas: IdeasService }) {
   const { db, jobs } = deps;
-  const inline = (unit: PipelineUnit) => ({
-    key: unit.key,
-    accountId: unit.accountId,
-    signal: unit.signal,
-    lastAttempt: unit.lastAttempt,
-  });
   return {
     newKeywords: (accountId: number, siteId: number, limit: number) => repo.siteNewKeywords(db, accountId, siteId, limit),
     clustersWithoutIdeas: (accountId: number, siteId: number, limit: number) =>
@@ -33,21 +19,21 @@ export function createPlannerPipeline(deps: { db: Db; jobs: Jobs; ideas: IdeasSe
     newIdeas: (accountId: number, siteId: number, limit: number) => repo.siteNewIdeas(db, accountId, siteId, limit),
 
     /** Lexical clustering (no AI, free) of these keywords of one sector: those still `new` when it runs. */
-    async clusterKeywords(unit: PipelineUnit, target: { site_id: number; sector_id: number }, ids: number[]) {
+    async clusterKeywords(unit: InlineUnit, target: { site_id: number; sector_id: number }, ids: number[]) {
       const result = (await jobs.runInline(
         'planner.cluster_lexical',
         { account_id: unit.accountId, actor_id: unit.actorId, ...target, ids },
-        inline(unit),
+        unit,
       )) as { clusters_created: number; keywords_clustered: number };
       return { clusters_created: result.clusters_created, keywords_clustered: result.keywords_clustered };
     },
 
     /** Ideas for one cluster (AI, `idea_generation`); a failure throws the unit's own error. */
-    async generateIdeas(unit: PipelineUnit, clusterId: number, perCluster: number) {
+    async generateIdeas(unit: InlineUnit, clusterId: number, perCluster: number) {
       const result = (await jobs.runInline(
         'planner.generate_ideas',
         { account_id: unit.accountId, actor_id: unit.actorId, cluster_ids: [clusterId], ideas_per_cluster: perCluster },
-        inline(unit),
+        unit,
       )) as { ideas_created: number };
       return { ideas_created: result.ideas_created };
     },

@@ -1,5 +1,5 @@
 import type { Db } from '../../core/db.js';
-import type { Jobs } from '../../core/jobs.js';
+import type { InlineUnit, Jobs } from '../../core/jobs.js';
 import type { ScopedContext } from '../../core/resource.js';
 import type { ApprovalsService } from './writer.approvals.service.js';
 import type { ContentService } from './writer.content.service.js';
@@ -13,42 +13,28 @@ import { siteDrafts, sitePendingImages, siteQueuedTasks } from './writer.reposit
  * crash) finds its article, prompts or file stored and charged, and does neither twice.
  */
 
-export interface PipelineUnit {
-  key: string;
-  accountId: number;
-  actorId: number | null;
-  signal: AbortSignal;
-  lastAttempt: boolean;
-}
-
 export function createWriterPipeline(deps: { db: Db; jobs: Jobs; content: ContentService; approvals: ApprovalsService }) {
   const { db, jobs } = deps;
-  const inline = (unit: PipelineUnit) => ({
-    key: unit.key,
-    accountId: unit.accountId,
-    signal: unit.signal,
-    lastAttempt: unit.lastAttempt,
-  });
   return {
     queuedTasks: (accountId: number, siteId: number, limit: number) => siteQueuedTasks(db, accountId, siteId, limit),
     drafts: (accountId: number, siteId: number, limit: number) => siteDrafts(db, accountId, siteId, limit),
     pendingImages: (accountId: number, siteId: number, limit: number) => sitePendingImages(db, accountId, siteId, limit),
 
     /** One article from one queued task; a failure (the task then `failed`) throws the article's own error. */
-    async generateArticle(unit: PipelineUnit, taskId: number) {
+    async generateArticle(unit: InlineUnit, taskId: number) {
       const result = (await jobs.runInline(
         'writer.generate_content',
         { account_id: unit.accountId, actor_id: unit.actorId, task_ids: [taskId] },
-        inline(unit),
+        unit,
       )) as { content_ids: number[]; credits: number };
       return { content_id: result.content_ids[0] ?? null, credits: result.credits };
     },
 
-    async writeImagePrompts(unit: PipelineUnit, contentId: number, inArticle: number) {
+    async writeImagePrompts(unit: InlineUnit, contentId: number, inArticle: number) {
       const result = (await jobs.runInline(
         'writer.image_prompts',
         { account_id: unit.accountId, actor_id: unit.actorId, content_id: contentId, in_article_count: inArticle },
-        inline(unit),
+        unit,
       )) as { image_ids: number[] };
       return { image_ids: result.image_ids };
     },
@@ -58,7 +44,7 @@ export function createWriterPipeline(deps: { db: Db; jobs: Jobs; content: Conten
      * it at the same time; one already `generating` is this unit's own earlier attempt or another's run, and
      * the handler stores and charges whichever finishes first, once.
      */
-    async generateImage(unit: PipelineUnit, imageId: number) {
+    async generateImage(unit: InlineUnit, imageId: number) {
       const ready = await db.transaction(async (tx) => {
         const [row] = await images.imagesByIds(tx, unit.accountId, [imageId], null, true);
         if (!row || row.status === 'generated') return false;
@@ -69,7 +55,7 @@ export function createWriterPipeline(deps: { db: Db; jobs: Jobs; content: Conten
       const result = (await jobs.runInline(
         'writer.generate_images',
         { account_id: unit.accountId, actor_id: unit.actorId, image_ids: [imageId] },
-        inline(unit),
+        unit,
       )) as { image_ids: number[] };
       return { generated: result.image_ids.includes(imageId) };
     },
